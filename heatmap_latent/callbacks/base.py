@@ -1,0 +1,89 @@
+"""The shared schedule and TensorBoard lookup of the callbacks that log the latent space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
+from torch.utils.tensorboard import SummaryWriter
+
+
+@dataclass
+class ValSnapshot:
+    """Validation images, their factors, codes and reconstructions at one training step."""
+
+    images: torch.Tensor  # (N, 1, S, S)
+    factors: dict[str, np.ndarray]
+    latents: torch.Tensor  # (N, D)
+    recons: torch.Tensor  # (N, 1, S, S)
+
+
+def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
+    """Encode and reconstruct up to ``max_points`` evenly spaced validation images.
+
+    Reads the data module's public ``images``, ``factors`` and ``val_idx`` (see HeatmapDataModule).
+    """
+    dm = trainer.datamodule
+    if dm is None or getattr(dm, "images", None) is None:
+        raise RuntimeError("latent callbacks need a HeatmapDataModule that has been set up")
+    idx = np.asarray(dm.val_idx)
+    if len(idx) > max_points:
+        idx = idx[np.linspace(0, len(idx) - 1, max_points).round().astype(int)]
+    images = dm.images[torch.from_numpy(idx)]
+    latents = pl_module.embed(images)
+    with torch.no_grad():
+        was_training = pl_module.training
+        pl_module.eval()
+        recons = torch.cat([pl_module.decode(z.to(pl_module.device)).cpu() for z in latents.split(256)])
+        pl_module.train(was_training)
+    factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
+    return ValSnapshot(images, factors, latents, recons.float())
+
+
+class TensorBoardLatentCallback(pl.Callback):
+    """Runs :meth:`log_to` every ``every_n_epochs`` validation epochs and once at the end of training.
+
+    Without a TensorBoard logger it warns once and does nothing. Rank zero only.
+    """
+
+    def __init__(self, every_n_epochs: int = 5, max_points: int = 2000) -> None:
+        if every_n_epochs < 1:
+            raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
+        self.every_n_epochs = every_n_epochs
+        self.max_points = max_points
+        self._warned = False
+        self._last_step: int | None = None
+
+    def _writer(self, trainer: pl.Trainer) -> SummaryWriter | None:
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                return logger.experiment
+        if not self._warned:
+            rank_zero_warn(f"{type(self).__name__} needs a TensorBoard logger; it will log nothing.")
+            self._warned = True
+        return None
+
+    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+        raise NotImplementedError
+
+    @rank_zero_only
+    def _maybe_log(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.global_step == self._last_step:
+            return
+        writer = self._writer(trainer)
+        if writer is None:
+            return
+        self.log_to(writer, validation_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
+        writer.flush()
+        self._last_step = trainer.global_step
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs == 0:
+            self._maybe_log(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._maybe_log(trainer, pl_module)

@@ -1,0 +1,7 @@
+from heatmap_latent.data.datamodule import (
+    GaussianHeatmapDataModule,
+    HeatmapDataModule,
+    StudentTHeatmapDataModule,
+)
+
+__all__ = ["GaussianHeatmapDataModule", "HeatmapDataModule", "StudentTHeatmapDataModule"]

@@ -1,0 +1,123 @@
+"""LightningDataModules for the Gaussian and Student-t heatmap datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+
+from heatmap_latent.data.batches import TensorBatches
+from heatmap_latent.data.heatmaps import (
+    Range,
+    factor_grid,
+    gaussian_heatmaps,
+    split_indices,
+    student_t_df,
+    student_t_heatmaps,
+)
+
+
+class HeatmapDataModule(pl.LightningDataModule):
+    """Builds every image of the factor grid in memory and serves seeded train/val/test splits.
+
+    After :meth:`setup` the whole dataset is public: ``images`` (float32, ``(N, 1, S, S)``),
+    ``factors`` (name -> numpy array aligned with ``images``), ``train_idx``, ``val_idx`` and
+    ``test_idx``. The validation split is the test split unless ``val_fraction > 0``, in which
+    case that share of the training split is held out for validation.
+    """
+
+    factor_names: tuple[str, ...] = ("var_x", "var_y", "rho")
+
+    def __init__(
+        self,
+        grid: Mapping,
+        var: Mapping,
+        rho: Mapping,
+        train_fraction: float = 0.8,
+        val_fraction: float = 0.0,
+        batch_size: int = 64,
+        eval_batch_size: int = 256,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.grid = dict(grid)
+        self.var = Range(**var)
+        self.rho = Range(**rho)
+        if not 0.0 <= val_fraction < 1.0:
+            raise ValueError(f"data.val_fraction must lie in [0, 1), got {val_fraction}")
+        if batch_size < 1 or eval_batch_size < 1:
+            raise ValueError(f"data.batch_size and data.eval_batch_size must be >= 1: {batch_size}, {eval_batch_size}")
+        self.train_fraction = train_fraction
+        self.val_fraction = val_fraction
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.seed = seed
+        self.images: torch.Tensor | None = None
+        self.factors: dict[str, np.ndarray] = {}
+
+    @property
+    def image_size(self) -> int:
+        return int(self.grid["size"])
+
+    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return ``(images (N, S, S) float64, factors)``; subclasses choose the density."""
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.images is not None:
+            return
+        images, factors = self.build()
+        self.images = torch.from_numpy(images).float().unsqueeze(1)  # (N, 1, S, S)
+        self.factors = factors
+        train_idx, self.test_idx = split_indices(len(images), self.train_fraction, self.seed)
+        if self.val_fraction > 0:
+            n_val = int(round(self.val_fraction * len(train_idx)))
+            perm = np.random.default_rng(self.seed + 1).permutation(train_idx)
+            self.val_idx, self.train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        else:
+            self.train_idx, self.val_idx = train_idx, self.test_idx
+        self._factor_tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in factors.items()}
+
+    def _batches(self, indices: np.ndarray, batch_size: int, shuffle: bool) -> TensorBatches:
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        return TensorBatches(
+            self.images,
+            self._factor_tensors,
+            torch.from_numpy(indices),
+            batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+            rank=rank,
+            world_size=world,
+        )
+
+    def train_dataloader(self) -> TensorBatches:
+        return self._batches(self.train_idx, self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> TensorBatches:
+        return self._batches(self.val_idx, self.eval_batch_size, shuffle=False)
+
+    def test_dataloader(self) -> TensorBatches:
+        return self._batches(self.test_idx, self.eval_batch_size, shuffle=False)
+
+
+class GaussianHeatmapDataModule(HeatmapDataModule):
+    """``data=gaussian``: max-normalised bivariate normal densities."""
+
+    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        factors = factor_grid(self.var, self.rho)
+        return gaussian_heatmaps(**factors, **self.grid), factors
+
+
+class StudentTHeatmapDataModule(HeatmapDataModule):
+    """``data=student_t``: bivariate t densities with ``df`` in {2, 200} by SPEC's seeded rule."""
+
+    factor_names = ("var_x", "var_y", "rho", "df")
+
+    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        factors = factor_grid(self.var, self.rho)
+        factors["df"] = student_t_df(factors["var_x"], factors["var_y"], self.seed)
+        return student_t_heatmaps(**factors, **self.grid), factors

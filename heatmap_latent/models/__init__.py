@@ -1,0 +1,3 @@
+from heatmap_latent.models.autoencoder import AE, VAE, LatentAutoencoder
+
+__all__ = ["AE", "VAE", "LatentAutoencoder"]

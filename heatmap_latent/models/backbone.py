@@ -1,0 +1,107 @@
+"""The shared conv encoder and transposed-conv decoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+}
+
+
+def activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def _mlp(dims: Sequence[int], act: str) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for d_in, d_out in zip(dims[:-1], dims[1:]):
+        layers += [nn.Linear(d_in, d_out), activation(act)]
+    return layers
+
+
+class Encoder(nn.Module):
+    """Conv blocks (conv + activation + max-pool) then fully connected layers to ``out_dim`` features."""
+
+    def __init__(
+        self,
+        image_size: int,
+        channels: Sequence[int],
+        hidden_dims: Sequence[int],
+        kernel_size: int = 3,
+        stride: int = 1,
+        pool: int = 2,
+        act: str = "relu",
+    ) -> None:
+        super().__init__()
+        blocks: list[nn.Module] = []
+        c_in = 1
+        for c_out in channels:
+            blocks += [
+                nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=kernel_size // 2),
+                activation(act),
+                nn.MaxPool2d(pool),
+            ]
+            c_in = c_out
+        self.conv = nn.Sequential(*blocks)
+        with torch.no_grad():
+            flat = self.conv(torch.zeros(1, 1, image_size, image_size)).numel()
+        if flat == 0:
+            raise ValueError(f"the encoder's conv blocks shrink a {image_size}x{image_size} image to nothing")
+        self.fc = nn.Sequential(nn.Flatten(), *_mlp([flat, *hidden_dims], act))
+        self.out_dim = hidden_dims[-1] if hidden_dims else flat
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.conv(x))  # (B, 1, S, S) -> (B, out_dim)
+
+
+class Decoder(nn.Module):
+    """Fully connected layers, then transposed convs that upsample back to exactly ``image_size``.
+
+    Each transposed conv (kernel ``f + 2``, stride ``f``, padding 1) multiplies the side by
+    ``f = stride * pool``, mirroring one encoder block, so the decoder starts from a
+    ``image_size / f**n_blocks`` square, which must be a whole number.
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        latent_dim: int,
+        channels: Sequence[int],
+        hidden_dims: Sequence[int],
+        stride: int = 1,
+        pool: int = 2,
+        act: str = "relu",
+    ) -> None:
+        super().__init__()
+        factor = stride * pool
+        start, remainder = divmod(image_size, factor ** len(channels))
+        if remainder or start < 1:
+            raise ValueError(
+                f"the decoder cannot rebuild a {image_size}x{image_size} image with {len(channels)} "
+                f"upsampling blocks of factor {factor}: {image_size} is not a multiple of {factor ** len(channels)}"
+            )
+        rev = list(channels)[::-1]
+        self.start_shape = (rev[0], start, start)
+        self.fc = nn.Sequential(
+            *_mlp([latent_dim, *list(hidden_dims)[::-1]], act),
+            nn.Linear(hidden_dims[0] if hidden_dims else latent_dim, rev[0] * start * start),
+            activation(act),
+        )
+        ups: list[nn.Module] = []
+        for c_in, c_out in zip(rev, rev[1:] + [1]):
+            ups += [nn.ConvTranspose2d(c_in, c_out, factor + 2, stride=factor, padding=1), activation(act)]
+        self.deconv = nn.Sequential(*ups[:-1])  # no activation after the last layer: it emits logits
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.fc(z).view(-1, *self.start_shape)  # (B, C_last, s, s)
+        return self.deconv(h)  # (B, 1, S, S) logits

@@ -1,0 +1,102 @@
+"""Every option of every config group composes and instantiates."""
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from hydra.errors import ConfigCompositionException
+from hydra.utils import instantiate
+
+from heatmap_latent.data import GaussianHeatmapDataModule, StudentTHeatmapDataModule
+from heatmap_latent.models import AE, VAE
+from heatmap_latent.training import instantiate_named
+from tests.conftest import CONF_DIR
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def test_groups_hold_the_documented_options():
+    assert options("model") == ["ae", "vae"]
+    assert options("data") == ["gaussian", "student_t"]
+    assert {"default", "cpu", "gpu"} <= set(options("trainer"))
+    assert {"tensorboard", "none"} <= set(options("logger"))
+    assert {"fast_dev_run", "overfit"} <= set(options("debug"))
+
+
+@pytest.mark.parametrize("name, cls", [("vae", VAE), ("ae", AE)])
+def test_model_options(make_cfg, name, cls):
+    model = instantiate(make_cfg(f"model={name}").model)
+    assert type(model) is cls and model.hparams.latent_dim == 3
+    opt = model.configure_optimizers()
+    assert isinstance(opt["optimizer"], torch.optim.Adam)
+    assert isinstance(opt["lr_scheduler"]["scheduler"], torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+
+@pytest.mark.parametrize(
+    "name, cls", [("gaussian", GaussianHeatmapDataModule), ("student_t", StudentTHeatmapDataModule)]
+)
+def test_data_options(make_cfg, name, cls):
+    dm = instantiate(make_cfg(f"data={name}").data)
+    assert type(dm) is cls
+    dm.setup()
+    assert dm.images.shape == (100, 1, 12, 12)
+
+
+def test_full_size_defaults_follow_the_spec(make_cfg):
+    cfg = make_cfg(tiny=False)
+    assert cfg.data.grid.size == cfg.model.image_size == 36
+    assert (cfg.data.var.start, cfg.data.var.stop, cfg.data.var.step) == (0.1, 5.0, 0.2)
+    assert (cfg.data.rho.start, cfg.data.rho.stop, cfg.data.rho.step) == (-0.95, 0.95, 0.1)
+    assert cfg.data.train_fraction == 0.8 and cfg.trainer.accelerator == "auto"
+
+
+@pytest.mark.parametrize("name", options("trainer"))
+def test_trainer_options(make_cfg, name):
+    cfg = make_cfg(f"trainer={name}")
+    if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
+        pytest.skip("no GPU on this machine")
+    assert isinstance(instantiate(cfg.trainer), pl.Trainer)
+
+
+@pytest.mark.parametrize("name", options("callbacks"))
+def test_callback_options(make_cfg, name):
+    callbacks = instantiate_named(make_cfg(f"callbacks={name}").callbacks)
+    assert all(isinstance(c, pl.Callback) for c in callbacks)
+    assert (len(callbacks) > 0) == (name != "none")
+
+
+def test_callbacks_are_named_nodes_that_can_be_dropped(make_cfg):
+    cfg = make_cfg("~callbacks.embedding_projector", "~callbacks.recon_histogram")
+    assert "embedding_projector" not in cfg.callbacks and "model_checkpoint" in cfg.callbacks
+
+
+@pytest.mark.parametrize("name", options("logger"))
+def test_logger_options(make_cfg, name):
+    loggers = instantiate_named(make_cfg(f"logger={name}").logger)
+    assert len(loggers) == (name != "none")
+
+
+@pytest.mark.parametrize("name", options("experiment"))
+def test_experiment_options(make_cfg, name):
+    cfg = make_cfg(f"experiment={name}")
+    instantiate(cfg.model)
+    instantiate(cfg.trainer)
+    instantiate_named(cfg.callbacks)
+
+
+@pytest.mark.parametrize("name", options("debug"))
+def test_debug_options(make_cfg, name):
+    assert isinstance(instantiate(make_cfg(f"debug={name}").trainer), pl.Trainer)
+
+
+def test_any_hyperparameter_overrides_from_the_command_line(make_cfg):
+    cfg = make_cfg("model.latent_dim=5", "model.optimizer.lr=3e-4", "model.beta=4", "data.batch_size=32")
+    model = instantiate(cfg.model)
+    assert model.hparams.latent_dim == 5 and model.hparams.beta == 4
+    assert model.configure_optimizers()["optimizer"].param_groups[0]["lr"] == 3e-4
+
+
+def test_misspelled_key_fails_at_composition(make_cfg):
+    with pytest.raises(ConfigCompositionException, match="latnt_dim"):
+        make_cfg("model.latnt_dim=4")

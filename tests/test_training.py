@@ -1,0 +1,140 @@
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from heatmap_latent.models import AE, VAE
+from heatmap_latent.training import train
+
+
+@pytest.mark.parametrize("model", ["vae", "ae"])
+@pytest.mark.parametrize("data", ["gaussian", "student_t"])
+def test_fast_dev_run_every_model_and_data(make_cfg, model, data):
+    metrics = train(make_cfg(f"model={model}", f"data={data}", "debug=fast_dev_run"))
+    assert metrics["train/loss"] > 0 and "test/frobenius" in metrics
+    assert ("test/kl" in metrics) == (model == "vae")
+
+
+def event_tags(run_dir: Path) -> dict[str, list[str]]:
+    acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0, "images": 0})
+    acc.Reload()
+    return acc.Tags()
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """Three real epochs of a VAE on student_t, latent callbacks every epoch."""
+    from tests.conftest import compose_train
+
+    run_dir = tmp_path_factory.mktemp("run")
+    cfg = compose_train(run_dir, "data=student_t", "trainer.max_epochs=3", "log_latents_every_n_epochs=2")
+    return run_dir, train(cfg)
+
+
+def test_training_writes_every_tensorboard_tag(trained_run):
+    run_dir, metrics = trained_run
+    tags = event_tags(run_dir)
+    scalars = set(tags["scalars"])
+    expected = {
+        "train/loss",
+        "val/loss",
+        "train/recon",
+        "val/recon",
+        "train/kl",
+        "val/kl",
+        "val/kl_dim0",
+        "val/kl_dim2",
+        "lr-Adam",
+        "val/frobenius",
+        "hp/best_val_loss",
+        "val/recon_error_p99",
+    }
+    assert expected <= scalars
+    factors = ["rho", "var_x", "var_y", "var_x-var_y", "df"]
+    assert {f"latent/projection/{f}" for f in factors} | {"val/reconstructions"} <= set(tags["images"])
+    assert "val/recon_error" in tags["histograms"]
+    # every-2-epochs schedule plus the end of training: projections at two steps
+    acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0})
+    acc.Reload()
+    assert len(acc.Images("latent/projection/rho")) == 2
+    # the embedding projector: config, metadata with the factors as columns, sprite of heatmaps
+    projector = (run_dir / "tensorboard" / "projector_config.pbtxt").read_text()
+    assert "metadata.tsv" in projector and "sprite.png" in projector
+    meta = next((run_dir / "tensorboard").rglob("metadata.tsv")).read_text().splitlines()
+    assert meta[0].split("\t") == ["var_x", "var_y", "rho", "df"]
+    assert metrics["best_val_loss"] == pytest.approx(min(e.value for e in _scalars(run_dir, "val/loss")))
+
+
+def _scalars(run_dir, tag):
+    acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0})
+    acc.Reload()
+    return acc.Scalars(tag)
+
+
+def hparams_summaries(run_dir: Path) -> dict[str, bytes]:
+    """The hparams plugin's summaries (tag -> plugin content) from the raw event files."""
+    found = {}
+    for path in (run_dir / "tensorboard").glob("events.out.tfevents.*"):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "hparams":
+                    found[value.tag] = value.metadata.plugin_data.content
+    return found
+
+
+def test_hparams_tab_holds_the_run_config_and_best_val_loss(trained_run):
+    run_dir, _ = trained_run
+    summaries = hparams_summaries(run_dir)
+    start = plugin_data_pb2.HParamsPluginData.FromString(summaries["_hparams_/session_start_info"])
+    hparams = start.session_start_info.hparams
+    assert hparams["model/latent_dim"].number_value == 3
+    assert hparams["data/_target_"].string_value.endswith("StudentTHeatmapDataModule")
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(summaries["_hparams_/experiment"]).experiment
+    assert [m.name.tag for m in experiment.metric_infos] == ["hp/best_val_loss"]
+    best = [e.value for e in _scalars(run_dir, "hp/best_val_loss")]
+    assert best[-1] == pytest.approx(min(e.value for e in _scalars(run_dir, "val/loss")))
+
+
+def test_checkpoints_load_from_path_alone(trained_run):
+    run_dir, metrics = trained_run
+    ckpts = {p.name for p in (run_dir / "checkpoints").glob("*.ckpt")}
+    assert "last.ckpt" in ckpts and len(ckpts) == 2
+    model = VAE.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert model.hparams.latent_dim == 3 and model.hparams.image_size == 12
+    assert model.encode(torch.rand(2, 1, 12, 12)).shape == (2, 3)
+
+
+def test_early_stopping_ends_training(make_cfg):
+    cfg = make_cfg(
+        "model=ae",
+        "trainer.max_epochs=200",
+        "callbacks.early_stopping.patience=1",
+        "callbacks.early_stopping.min_delta=1e9",
+        "~callbacks.embedding_projector",
+    )
+    metrics = train(cfg)
+    assert metrics["epochs"] < 5
+
+
+def test_callbacks_without_tensorboard_warn_once(make_cfg):
+    cfg = make_cfg("logger=none", "trainer.max_epochs=2", "log_latents_every_n_epochs=1")
+    with pytest.warns(UserWarning, match="needs a TensorBoard logger") as record:
+        metrics = train(cfg)
+    assert metrics["val/loss"] > 0
+    assert sum("LatentProjections needs" in str(w.message) for w in record) == 1
+
+
+def test_overfit_one_batch_drives_loss_down(make_cfg):
+    cfg = make_cfg("debug=overfit", "model=ae", "trainer.max_epochs=60", "logger=none", "callbacks=none")
+    metrics = train(cfg)
+    model_first = instantiate(cfg.model)
+    assert isinstance(model_first, AE)
+    dm = instantiate(cfg.data)
+    dm.setup()
+    x = next(iter(dm.train_dataloader()))["image"]
+    initial = model_first.loss_terms(x)["loss"].item()
+    assert metrics["train/loss"] < 0.6 * initial
