@@ -31,3 +31,29 @@ def make_cfg(tmp_path):
         return compose_train(tmp_path, *overrides, tiny=tiny)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory) -> Path:
+    """Two real train.py runs on a small grid (800 images of 12x12) in one folder:
+    ``0`` = VAE on student_t, ``1`` = AE on gaussian."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("tiny_runs")
+    for job, (model, data) in enumerate((("vae", "student_t"), ("ae", "gaussian"))):
+        cmd = [
+            sys.executable,
+            "train.py",
+            f"model={model}",
+            f"data={data}",
+            *TINY_DATA,
+            "data.var.step=0.5",
+            "data.rho.step=0.25",
+            "trainer.max_epochs=4",
+            "logger=none",
+            f"hydra.run.dir={root / str(job)}",
+        ]
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return root

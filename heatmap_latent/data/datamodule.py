@@ -28,6 +28,7 @@ class HeatmapDataModule(pl.LightningDataModule):
     case that share of the training split is held out for validation.
     """
 
+    name: str = "heatmaps"
     factor_names: tuple[str, ...] = ("var_x", "var_y", "rho")
 
     def __init__(
@@ -107,6 +108,8 @@ class HeatmapDataModule(pl.LightningDataModule):
 class GaussianHeatmapDataModule(HeatmapDataModule):
     """``data=gaussian``: max-normalised bivariate normal densities."""
 
+    name = "gaussian"
+
     def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         factors = factor_grid(self.var, self.rho)
         return gaussian_heatmaps(**factors, **self.grid), factors
@@ -115,6 +118,7 @@ class GaussianHeatmapDataModule(HeatmapDataModule):
 class StudentTHeatmapDataModule(HeatmapDataModule):
     """``data=student_t``: bivariate t densities with ``df`` in {2, 200} by SPEC's seeded rule."""
 
+    name = "student_t"
     factor_names = ("var_x", "var_y", "rho", "df")
 
     def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -1,0 +1,6 @@
+"""Analysis of trained latent spaces: ``analyze(cfg)`` behind ``analyze.py``."""
+
+from heatmap_latent.analysis.loading import RunLoadError, load_run
+from heatmap_latent.analysis.run import analyze
+
+__all__ = ["RunLoadError", "analyze", "load_run"]

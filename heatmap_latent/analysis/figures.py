@@ -1,0 +1,134 @@
+"""Figures of the analysis report: matplotlib for static panels, plotly for interactive 3-D."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from heatmap_latent.analysis.geometry import Path
+from heatmap_latent.plotting import colour_factors, plt
+
+
+def error_histogram(errors: dict[str, np.ndarray], summaries: dict[str, dict[str, float]]) -> plt.Figure:
+    """Per-image test reconstruction error of each run, overlaid; dashed mean, dotted p99."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    hi = max(np.quantile(e, 0.999) for e in errors.values())
+    bins = np.linspace(0, hi, 80)
+    for (name, e), colour in zip(errors.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        s = summaries[name]
+        ax.hist(e, bins=bins, alpha=0.5, color=colour, label=f"{name}: mean {s['mean']:.3f}, p99 {s['p99']:.3f}")
+        ax.axvline(s["mean"], color=colour, ls="--")
+        ax.axvline(s["p99"], color=colour, ls=":")
+    ax.set_xlabel("Frobenius norm of image - reconstruction (test split)")
+    ax.set_ylabel("images")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def examples_figure(images: np.ndarray, recons: np.ndarray, errors: np.ndarray, n: int = 8) -> plt.Figure:
+    """The ``n`` best and ``n`` worst reconstructions: originals above reconstructions."""
+    order = np.argsort(errors)
+    picks = {"best": order[:n], "worst": order[::-1][:n]}
+    fig, axes = plt.subplots(4, n, figsize=(1.3 * n, 5.8))
+    for r, (label, idx) in enumerate(picks.items()):
+        for c, i in enumerate(idx):
+            for k, (img, kind) in enumerate(((images[i], "original"), (recons[i], "recon"))):
+                ax = axes[2 * r + k, c]
+                ax.imshow(img, cmap="gray", vmin=0, vmax=1, origin="upper")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if c == 0:
+                    ax.set_ylabel(f"{label}\n{kind}", fontsize=8)
+            axes[2 * r, c].set_title(f"{errors[i]:.3f}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def trajectory_figure(
+    latents: np.ndarray,
+    colour: np.ndarray,
+    colour_name: str,
+    path: Path,
+    decoded: np.ndarray,
+    nearest_factors: list[dict[str, float]],
+    realism: np.ndarray,
+    extra_points: np.ndarray | None = None,
+) -> plt.Figure:
+    """The path drawn on the latent projection, and the strip of heatmaps decoded along it."""
+    n = len(decoded)
+    fig = plt.figure(figsize=(4 + 1.25 * n, 4.2))
+    grid = fig.add_gridspec(2, n + 3)
+    ax = fig.add_subplot(grid[:, :3])
+    i, j = path.plane
+    ax.scatter(latents[:, i], latents[:, j], c=colour, s=2, cmap="viridis", alpha=0.5)
+    if extra_points is not None:
+        ax.scatter(extra_points[:, i], extra_points[:, j], c="k", s=6, marker="x")
+    ax.plot(path.points[:, i], path.points[:, j], "r-", lw=2)
+    ax.scatter(path.points[0, i], path.points[0, j], c="r", s=30, marker="o")
+    ax.set_xlabel(f"z{i}")
+    ax.set_ylabel(f"z{j}")
+    ax.set_title(f"{path.name} (colour: {colour_name})", fontsize=9)
+    steps = np.linspace(0, len(path.points) - 1, n).round().astype(int) if len(path.points) != n else range(n)
+    for c, (img, f, d) in enumerate(zip(decoded, nearest_factors, realism)):
+        a = fig.add_subplot(grid[0, 3 + c])
+        a.imshow(img, cmap="gray", vmin=0, vmax=1)
+        a.set_xticks([])
+        a.set_yticks([])
+        a.set_title(f"#{list(steps)[c]}\nreal. {d:.2f}", fontsize=7)
+        t = fig.add_subplot(grid[1, 3 + c])
+        t.axis("off")
+        t.text(0, 1, "\n".join(f"{k} {v:.2f}" for k, v in f.items()), fontsize=7, va="top", family="monospace")
+    fig.suptitle(path.description + "  —  below each image: factors of the nearest data point", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def latent_3d(latents: np.ndarray, factors: dict[str, np.ndarray], paths: list[Path], title: str) -> go.Figure:
+    """Interactive 3-D scatter of the code; a dropdown chooses the colouring factor."""
+    axes = [0, 1, 2] if latents.shape[1] >= 3 else [0, 1, 1]
+    colours = colour_factors(factors)
+    fig = go.Figure()
+    for k, (name, values) in enumerate(colours.items()):
+        fig.add_trace(
+            go.Scatter3d(
+                x=latents[:, axes[0]],
+                y=latents[:, axes[1]],
+                z=latents[:, axes[2]],
+                mode="markers",
+                name=name,
+                marker={"size": 1.8, "color": values, "colorscale": "Viridis", "colorbar": {"title": name}},
+                visible=k == 0,
+                hovertext=[f"{name}={v:.2f}" for v in values],
+                hoverinfo="text",
+            )
+        )
+    for p in paths:
+        fig.add_trace(
+            go.Scatter3d(
+                x=p.points[:, axes[0]],
+                y=p.points[:, axes[1]],
+                z=p.points[:, axes[2]],
+                mode="lines",
+                name=p.name,
+                line={"width": 5},
+            )
+        )
+    n_colours, n_paths = len(colours), len(paths)
+    buttons = [
+        {
+            "label": name,
+            "method": "update",
+            "args": [{"visible": [i == k for i in range(n_colours)] + [True] * n_paths}],
+        }
+        for k, name in enumerate(colours)
+    ]
+    fig.update_layout(
+        title=title,
+        height=620,
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+        scene={"xaxis_title": f"z{axes[0]}", "yaxis_title": f"z{axes[1]}", "zaxis_title": f"z{axes[2]}"},
+        updatemenus=[{"buttons": buttons, "x": 0.0, "y": 1.0, "xanchor": "left", "showactive": True}],
+        legend={"itemsizing": "constant"},
+    )
+    return fig

@@ -1,0 +1,176 @@
+"""Pure numpy geometry of a latent point cloud: axes, hulls and the study's decoded paths.
+
+Every path is an ``(n, D)`` array of latent points, derived from the data (never hard-coded axes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import make_interp_spline, make_smoothing_spline
+from scipy.spatial import ConvexHull, cKDTree
+
+
+@dataclass
+class Path:
+    """A named latent path; ``plane`` is the pair of axes it is best drawn on."""
+
+    name: str
+    points: np.ndarray  # (n, D)
+    plane: tuple[int, int]
+    description: str
+
+
+def tracking_axis(latents: np.ndarray, factor: np.ndarray) -> int:
+    """The latent axis whose coordinate correlates most (in absolute value) with ``factor``."""
+    z = latents - latents.mean(0)
+    f = factor - factor.mean()
+    corr = (z * f[:, None]).sum(0) / (np.linalg.norm(z, axis=0) * np.linalg.norm(f) + 1e-12)
+    return int(np.argmax(np.abs(corr)))
+
+
+def line(start: np.ndarray, end: np.ndarray, n: int) -> np.ndarray:
+    """``n`` evenly spaced points from ``start`` to ``end``, ``(n, D)``."""
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    return (1 - t) * start[None] + t * end[None]
+
+
+def principal_line(latents: np.ndarray, plane: tuple[int, int], n: int, quantile: float = 0.02) -> np.ndarray:
+    """A straight path in ``plane`` through the centroid along the data's main direction there.
+
+    The other coordinates stay at the centroid; the path spans the ``quantile``..``1-quantile``
+    range of the data projected on that direction.
+    """
+    centre = latents.mean(0)
+    xy = latents[:, plane] - centre[list(plane)]
+    direction = np.linalg.svd(xy, full_matrices=False)[2][0]  # (2,)
+    proj = xy @ direction
+    lo, hi = np.quantile(proj, [quantile, 1 - quantile])
+    start, end = centre.copy(), centre.copy()
+    start[list(plane)] += lo * direction
+    end[list(plane)] += hi * direction
+    return line(start, end, n)
+
+
+def circle(latents: np.ndarray, plane: tuple[int, int], n: int) -> np.ndarray:
+    """A closed circular path in ``plane`` around the centroid, radius the median radial distance."""
+    centre = latents.mean(0)
+    radius = np.median(np.linalg.norm(latents[:, plane] - centre[list(plane)], axis=1))
+    angle = np.linspace(0, 2 * np.pi, n)
+    points = np.repeat(centre[None], n, axis=0)
+    points[:, plane[0]] += radius * np.cos(angle)
+    points[:, plane[1]] += radius * np.sin(angle)
+    return points
+
+
+def isovariance_spline(
+    latents: np.ndarray,
+    var_x: np.ndarray,
+    var_y: np.ndarray,
+    rho: np.ndarray,
+    n: int,
+    n_bins: int = 10,
+    tolerance: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The spline through the isovariance strip (``|var_x - var_y|`` small).
+
+    Points of the strip are binned along the latent axis that tracks ``rho``; the per-bin medians
+    of the other coordinates are fitted by one cubic spline per coordinate (a spline in each
+    plane that contains the rho axis), smoothed by cross-validation. Returns ``(path (n, D), knots (k, D))``.
+    """
+    diff = np.abs(var_x - var_y)
+    if tolerance is None:
+        tolerance = np.min(diff[diff > 0]) if np.any(diff > 0) else 0.0
+    strip = latents[diff <= tolerance + 1e-9]
+    if len(strip) < 4:
+        raise ValueError(f"the isovariance strip holds only {len(strip)} points; raise the tolerance")
+    axis = tracking_axis(latents, rho)
+    edges = np.quantile(strip[:, axis], np.linspace(0, 1, n_bins + 1))
+    which = np.clip(np.searchsorted(edges, strip[:, axis], side="right") - 1, 0, n_bins - 1)
+    knots = np.array([np.median(strip[which == b], axis=0) for b in range(n_bins) if np.any(which == b)])
+    knots = knots[np.argsort(knots[:, axis])]
+    knots = knots[np.concatenate([[True], np.diff(knots[:, axis]) > 1e-9])]  # strictly increasing
+    t = np.linspace(knots[0, axis], knots[-1, axis], n)
+    path = np.empty((n, latents.shape[1]))
+    for d in range(latents.shape[1]):
+        if d == axis:
+            path[:, d] = t
+        elif len(knots) >= 5:  # a cubic smoothing spline, smoothness by generalised cross-validation
+            path[:, d] = make_smoothing_spline(knots[:, axis], knots[:, d])(t)
+        else:
+            path[:, d] = make_interp_spline(knots[:, axis], knots[:, d], k=min(3, len(knots) - 1))(t)
+    return path, knots
+
+
+def hull_distance(hull: ConvexHull, points: np.ndarray) -> np.ndarray:
+    """Signed distance to the hull surface: positive inside, negative outside, ``(n,)``."""
+    return -(points @ hull.equations[:, :-1].T + hull.equations[:, -1]).max(axis=1)
+
+
+def bounding_planes(latents: np.ndarray, count: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``count`` largest distinct planes of the convex hull, as ``(normal, vertices on it)``.
+
+    Facets are grouped by (nearly) equal normal; groups are ranked by their total area.
+    """
+    hull = ConvexHull(latents)
+    normals, offsets = hull.equations[:, :-1], hull.equations[:, -1]
+    areas = _facet_areas(latents, hull)
+    groups: list[list[int]] = []
+    for f in np.argsort(-areas):
+        for g in groups:
+            if normals[f] @ normals[g[0]] > 0.98:
+                g.append(f)
+                break
+        else:
+            groups.append([f])
+    groups.sort(key=lambda g: -areas[g].sum())
+    planes = []
+    for g in groups[:count]:
+        normal, offset = normals[g[0]], offsets[g[0]]
+        near = np.abs(latents @ normal + offset) < 1e-2 * np.ptp(latents, axis=0).max()
+        planes.append((normal, latents[near]))
+    return planes
+
+
+def _facet_areas(points: np.ndarray, hull: ConvexHull) -> np.ndarray:
+    if points.shape[1] != 3:
+        return np.ones(len(hull.simplices))
+    a, b, c = (points[hull.simplices[:, i]] for i in range(3))
+    return 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+
+
+def path_on_plane(normal: np.ndarray, on_plane: np.ndarray, n: int) -> np.ndarray:
+    """A straight path between the two most distant data points lying on a bounding plane."""
+    if len(on_plane) < 2:
+        raise ValueError("fewer than two data points lie on this bounding plane")
+    dist = np.linalg.norm(on_plane[:, None] - on_plane[None], axis=-1)
+    i, j = np.unravel_index(np.argmax(dist), dist.shape)
+    return line(on_plane[i], on_plane[j], n)
+
+
+def near_hull_perturbations(
+    latents: np.ndarray, n_points: int, n_draws: int, scale: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random Gaussian perturbations of the ``n_points`` data points closest to the hull surface.
+
+    ``scale`` is relative to the per-axis standard deviation. Returns ``(anchors (k, D),
+    perturbed (k * n_draws, D))``.
+    """
+    hull = ConvexHull(latents)
+    anchors = latents[np.argsort(hull_distance(hull, latents))[:n_points]]
+    noise = np.random.default_rng(seed).normal(size=(n_points, n_draws, latents.shape[1]))
+    perturbed = anchors[:, None] + scale * latents.std(0) * noise
+    return anchors, perturbed.reshape(-1, latents.shape[1])
+
+
+def tails(latents: np.ndarray, factor: np.ndarray, share: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids of the two tails: the data with the lowest and the highest ``share`` of ``factor``."""
+    lo, hi = np.quantile(factor, [share, 1 - share])
+    return latents[factor <= lo].mean(0), latents[factor >= hi].mean(0)
+
+
+def nearest(reference: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance to and index of the nearest ``reference`` point for every point."""
+    dist, idx = cKDTree(reference).query(points)
+    return dist, idx

@@ -1,0 +1,96 @@
+"""Load a trained run (its model and its own Hydra config) from a run directory or checkpoint."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from heatmap_latent.data import HeatmapDataModule
+from heatmap_latent.models import LatentAutoencoder
+
+
+class RunLoadError(RuntimeError):
+    """A run or checkpoint that cannot be analysed; the message names the file and the problem."""
+
+
+@dataclass
+class LoadedRun:
+    name: str
+    run_dir: Path
+    checkpoint: Path
+    cfg: DictConfig
+    model: LatentAutoencoder
+    datamodule: HeatmapDataModule
+
+
+def find_checkpoint(run_dir: Path, which: str = "best") -> Path:
+    """``best``: the checkpoint ModelCheckpoint kept for the lowest val/loss; ``last``: last.ckpt."""
+    ckpt_dir = run_dir / "checkpoints"
+    if which not in ("best", "last"):
+        raise RunLoadError(f"checkpoint must be 'best' or 'last', got {which!r}")
+    last = ckpt_dir / "last.ckpt"
+    best = sorted((p for p in ckpt_dir.glob("*.ckpt") if p.name != "last.ckpt"), key=lambda p: p.stat().st_mtime)
+    if which == "best" and best:
+        return best[-1]
+    if last.is_file():
+        return last
+    raise RunLoadError(f"no checkpoint in {ckpt_dir}")
+
+
+def resolve_run(path: str | Path, which: str = "best") -> tuple[Path, Path]:
+    """``(run_dir, checkpoint)`` from a run directory or a checkpoint file inside one."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise RunLoadError(f"{path} does not exist")
+    if path.is_file():
+        run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+        return run_dir, path
+    return path, find_checkpoint(path, which)
+
+
+def load_config(run_dir: Path) -> DictConfig:
+    cfg_path = run_dir / ".hydra" / "config.yaml"
+    if not cfg_path.is_file():
+        raise RunLoadError(f"{run_dir} has no .hydra/config.yaml: not a train.py run directory")
+    try:
+        cfg = OmegaConf.load(cfg_path)
+    except (OmegaConfBaseException, ValueError, OSError) as err:
+        raise RunLoadError(f"{cfg_path} is not a readable config: {err}") from err
+    if not isinstance(cfg, DictConfig) or "model" not in cfg or "data" not in cfg:
+        raise RunLoadError(f"{cfg_path} has no model and data sections")
+    return cfg
+
+
+def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> LatentAutoencoder:
+    """The run's model class loads its own checkpoint with ``weights_only=True``."""
+    cls = get_class(cfg.model._target_)
+    if not (isinstance(cls, type) and issubclass(cls, LatentAutoencoder)):
+        raise RunLoadError(f"{cfg.model._target_} is not a heatmap-latent model")
+    try:
+        model = cls.load_from_checkpoint(checkpoint, map_location=map_location, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, KeyError, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise RunLoadError(f"{checkpoint} is not a loadable {cls.__name__} checkpoint: {first}") from err
+    return model.eval()
+
+
+def load_run(path: str | Path, which: str = "best", map_location: str = "cpu") -> LoadedRun:
+    run_dir, checkpoint = resolve_run(path, which)
+    cfg = load_config(run_dir)
+    model = load_model(checkpoint, cfg, map_location)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup()
+    if torch.Size(datamodule.images.shape[-2:]) != torch.Size([model.hparams.image_size] * 2):
+        raise RunLoadError(
+            f"{checkpoint} expects {model.hparams.image_size}px images, the run's data has "
+            f"{tuple(datamodule.images.shape[-2:])}"
+        )
+    name = f"{type(model).__name__.lower()}-{datamodule.name} ({run_dir.name})"
+    return LoadedRun(name, run_dir, checkpoint, cfg, model, datamodule)

@@ -1,0 +1,138 @@
+"""analyze.py end to end on real (tiny) trained runs, and the report in headless Chromium."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from heatmap_latent.analysis import load_run
+from heatmap_latent.models.losses import frobenius_error
+from tests.conftest import ROOT
+
+FIGURES = [
+    "examples",
+    "projection_rho",
+    "projection_var_x",
+    "projection_var_y",
+    "projection_var_x-var_y",
+    "path_line_0_2",
+    "path_line_0_1",
+    "path_circle",
+    "path_isovariance_spline",
+    "path_bounding_plane_0",
+    "path_bounding_plane_1",
+    "path_perturbations",
+    "path_empty_between_tails",
+    "error_hist",
+]
+
+
+def run_analyze(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "analyze.py", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def single_report(tiny_runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("analysis")
+    done = run_analyze(f"run={tiny_runs / '0'}", f"output_dir={out}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done
+
+
+def test_analyze_writes_report_figures_and_metrics(single_report):
+    out, done = single_report
+    assert "[9/9] k-NN classifier of df" in done.stderr + done.stdout  # progress is shown
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "reconstruction",
+        "recoverability",
+        "disentanglement",
+        "density",
+        "realism",
+        "trajectories",
+        "df_classifier",
+    ):
+        assert key in metrics
+    assert set(metrics["recoverability"]) == {"var_x", "var_y", "rho"}
+    assert {"mig", "sap", "dci"} <= set(metrics["disentanglement"])
+    assert {"empty_regions", "prior_samples", "reconstructions"} <= set(metrics["realism"])
+    assert 0 <= metrics["df_classifier"]["accuracy"] <= 1
+    pngs = {p.stem for p in (out / "figures").glob("*.png")}
+    assert {f"vae-student_t_0_{name}" for name in FIGURES} <= pngs
+    assert "vae-student_t_0_projection_df" in pngs
+    html = (out / "report.html").read_text()
+    assert not re.search(r"<script[^>]*src=[\"']?https?:", html)  # plotly.js is embedded, not fetched
+    assert '<script type="text/javascript">/**' in html or "plotly.js v" in html
+    assert html.count("data:image/png;base64,") >= len(FIGURES)
+    assert not list(out.glob(".staging-*"))
+
+
+def test_metrics_match_an_independent_recomputation(tiny_runs, single_report):
+    out, _ = single_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    run = load_run(tiny_runs / "0")
+    images = run.datamodule.images[torch.from_numpy(run.datamodule.test_idx)]
+    with torch.no_grad():
+        errors = frobenius_error(run.model.reconstruct(images), images).numpy()
+    assert metrics["reconstruction"]["mean"] == pytest.approx(errors.mean(), rel=1e-4)
+    assert metrics["reconstruction"]["p99"] == pytest.approx(np.quantile(errors, 0.99), rel=1e-4)
+    # the decoded strip of a path is what its stored points decode to
+    path = metrics["trajectories"]["line_0_2"]
+    assert len(path["points"]) == len(path["realism"]) == len(path["nearest_factors"]) == 10
+
+
+def test_compare_writes_one_report_over_a_folder_of_runs(tiny_runs, tmp_path):
+    done = run_analyze(f"compare=[{tiny_runs}]", f"output_dir={tmp_path}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert sorted(metrics["runs"]) == ["ae-gaussian (1)", "vae-student_t (0)"]
+    assert (tmp_path / "figures" / "compare_error_hist.png").is_file()
+    html = (tmp_path / "report.html").read_text()
+    assert "ae-gaussian (1)" in html and "vae-student_t (0)" in html
+
+
+def test_missing_run_fails_cleanly_without_output(tmp_path):
+    out = tmp_path / "out"
+    done = run_analyze(f"run={tmp_path / 'nope'}", f"output_dir={out}")
+    assert done.returncode != 0
+    assert "analyze.py: error:" in done.stderr and "does not exist" in done.stderr
+    assert not out.exists() or not any(out.iterdir())
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed")
+def test_report_renders_in_headless_chromium(single_report, tmp_path):
+    out, _ = single_report
+    flags = [
+        CHROMIUM or "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    page = (out / "report.html").as_uri()
+    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=180)
+    assert "Uncaught" not in dom.stderr, [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
+    assert dom.stdout.count("js-plotly-plot") >= 1 and "main-svg" in dom.stdout  # plotly drew its figure
+    shot = tmp_path / "report.png"
+    subprocess.run([*flags, "--window-size=1400,3000", f"--screenshot={shot}", page], capture_output=True, timeout=180)
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank

@@ -1,0 +1,97 @@
+"""Geometric routines on synthetic latents of known shape."""
+
+import numpy as np
+import pytest
+from scipy.spatial import ConvexHull
+
+from heatmap_latent.analysis import geometry as geo
+
+
+def cylinder(n=4000, radius=1.0, height=4.0, seed=0):
+    """Points filling a solid cylinder along z (axis 2)."""
+    rng = np.random.default_rng(seed)
+    r = radius * np.sqrt(rng.uniform(size=n))
+    a = rng.uniform(0, 2 * np.pi, n)
+    return np.stack([r * np.cos(a), r * np.sin(a), rng.uniform(0, height, n)], axis=1)
+
+
+def test_tracking_axis_finds_the_axis_that_follows_a_factor():
+    rng = np.random.default_rng(0)
+    factor = rng.uniform(size=500)
+    latents = rng.normal(size=(500, 3))
+    latents[:, 1] = -3 * factor + 0.05 * rng.normal(size=500)  # negatively correlated still counts
+    assert geo.tracking_axis(latents, factor) == 1
+
+
+def test_principal_line_follows_the_main_direction_in_its_plane():
+    rng = np.random.default_rng(1)
+    t = rng.uniform(-5, 5, 2000)
+    latents = np.stack([t, 0.1 * rng.normal(size=2000), t + 0.1 * rng.normal(size=2000)], axis=1)
+    path = geo.principal_line(latents, (0, 2), 20)
+    step = np.diff(path, axis=0)[0]
+    assert abs(step[0]) == pytest.approx(abs(step[2]), rel=0.05) and step[1] == 0
+    assert np.ptp(path[:, 0]) == pytest.approx(9.6, rel=0.05)  # the 2 %..98 % span of uniform(-5, 5)
+
+
+def test_circle_lies_in_its_plane_around_the_centroid():
+    latents = cylinder()
+    path = geo.circle(latents, (0, 1), 50)
+    centre = latents.mean(0)
+    radii = np.linalg.norm(path[:, :2] - centre[:2], axis=1)
+    assert np.allclose(radii, radii[0]) and radii[0] == pytest.approx(np.sqrt(0.5), rel=0.05)
+    assert np.allclose(path[:, 2], centre[2]) and np.allclose(path[0], path[-1])
+
+
+def test_hull_distance_is_zero_on_the_surface_and_positive_inside():
+    cube = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], dtype=float)
+    hull = ConvexHull(cube)
+    d = geo.hull_distance(hull, np.array([[0.5, 0.5, 0.5], [0.0, 0.5, 0.5], [2.0, 0.5, 0.5]]))
+    np.testing.assert_allclose(d, [0.5, 0.0, -1.0], atol=1e-12)
+
+
+def test_bounding_planes_of_a_cylinder_are_its_flat_ends():
+    latents = cylinder(radius=3.0, height=1.0)
+    planes = geo.bounding_planes(latents, 2)
+    normals = np.array([n for n, _ in planes])
+    np.testing.assert_allclose(np.abs(normals[:, 2]), 1.0, atol=0.01)  # top and bottom discs
+    assert normals[0] @ normals[1] < -0.99
+    for normal, on_plane in planes:
+        path = geo.path_on_plane(normal, on_plane, 10)
+        assert np.ptp(path[:, 2]) < 0.05 and np.ptp(path[:, 0]) + np.ptp(path[:, 1]) > 3
+
+
+def test_bounding_plane_of_a_cone_is_its_base():
+    rng = np.random.default_rng(2)
+    h = rng.uniform(0, 1, 5000) ** (1 / 3)  # height fraction, denser near the base at h = 1
+    r, a = h * np.sqrt(rng.uniform(size=5000)), rng.uniform(0, 2 * np.pi, 5000)
+    cone = np.stack([r * np.cos(a), r * np.sin(a), h * 0.5], axis=1)
+    normal, on_plane = geo.bounding_planes(cone, 1)[0]
+    assert normal[2] > 0.99 and len(on_plane) > 10 and np.all(on_plane[:, 2] > 0.47)
+
+
+def test_near_hull_perturbations_start_on_the_surface():
+    latents = cylinder()
+    anchors, perturbed = geo.near_hull_perturbations(latents, 5, 4, 0.1, seed=0)
+    assert perturbed.shape == (20, 3)
+    assert np.all(np.abs(geo.hull_distance(ConvexHull(latents), anchors)) < 1e-9)
+    assert np.all(np.linalg.norm(perturbed.reshape(5, 4, 3) - anchors[:, None], axis=-1) < 1.5)
+
+
+def test_isovariance_spline_follows_the_rho_axis_through_the_strip():
+    # codes = (rho, var_x - var_y, var_x + var_y): the strip var_x = var_y is the plane z1 = 0
+    g = np.arange(0.1, 5, 0.4)
+    rho, vx, vy = (a.ravel() for a in np.meshgrid(np.arange(-0.9, 0.9, 0.1), g, g, indexing="ij"))
+    latents = np.stack([rho, vx - vy, vx + vy], axis=1)
+    path, knots = geo.isovariance_spline(latents, vx, vy, rho, 30)
+    assert path.shape == (30, 3)
+    assert np.allclose(path[:, 1], 0, atol=1e-6)  # stays in the strip
+    assert path[0, 0] < -0.75 and path[-1, 0] > 0.6  # from the first to the last bin of rho
+    assert np.all(np.diff(path[:, 0]) > 0)
+
+
+def test_tails_and_line_between_them():
+    latents = np.stack([np.linspace(-1, 1, 101), np.zeros(101)], axis=1)
+    lo, hi = geo.tails(latents, latents[:, 0], share=0.05)
+    assert lo[0] < -0.9 and hi[0] > 0.9
+    path = geo.line(lo, hi, 5)
+    np.testing.assert_allclose(path[2], (lo + hi) / 2)
