@@ -63,14 +63,14 @@ class HeatmapDataModule(pl.LightningDataModule):
         return int(self.grid["size"])
 
     def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Return ``(images (N, S, S) float64, factors)``; subclasses choose the density."""
+        """Return ``(images (N, S, S) float32, factors)``; subclasses choose the density."""
         raise NotImplementedError
 
     def setup(self, stage: str | None = None) -> None:
         if self.images is not None:
             return
         images, factors = self.build()
-        self.images = torch.from_numpy(images).float().unsqueeze(1)  # (N, 1, S, S)
+        self.images = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).unsqueeze(1)  # (N, 1, S, S)
         self.factors = factors
         train_idx, self.test_idx = split_indices(len(images), self.train_fraction, self.seed)
         if self.val_fraction > 0:

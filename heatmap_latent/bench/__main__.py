@@ -1,0 +1,131 @@
+"""``python -m heatmap_latent.bench [--json PATH]``: the speed and memory figures of the project.
+
+Prints one table of medians of repeats, measured in this one run on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.analysis.study import analyze_run
+from heatmap_latent.bench import measures as M
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_config(*overrides: str) -> DictConfig:
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose("train", overrides=["paths.output_dir=.", *overrides])
+
+
+def build(cfg: DictConfig, channels_last: bool, dm=None):
+    torch.manual_seed(0)
+    cfg.model.channels_last = channels_last
+    model = instantiate(cfg.model)
+    if dm is None:
+        dm = instantiate(cfg.data)
+        dm.setup()
+    return model, dm
+
+
+def train_epoch_time(cfg: DictConfig, dm, path: str, epochs: int, channels_last: bool, bf16: bool) -> float:
+    """Median epoch time after one warm-up epoch."""
+    model, _ = build(cfg, channels_last, dm)
+    if path == "lightning":
+        times = M.lightning_epochs(model, dm, epochs + 1, "bf16-mixed" if bf16 else "32-true")
+    else:
+        times = M.raw_epochs(model, dm, epochs + 1, bf16=bf16, channels_last=channels_last)
+    return statistics.median(times[1:])
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
+    fig: dict[str, float] = {}
+    rows: list[tuple[str, str]] = []
+    for kind in ("gaussian", "student_t"):
+        project = M.median_time(lambda k=kind: M.project_datagen(k), args.repeats)
+        loop = M.median_time(lambda k=kind: M.scipy_loop(k), 1 if args.quick else min(args.repeats, 3))
+        fig[f"datagen_{kind}_s"], fig[f"datagen_{kind}_scipy_s"] = project, loop
+        print(f"datagen {kind}: project {project:.3f} s, scipy loop {loop:.2f} s", flush=True)
+        rows.append((f"data generation, {kind} (11,875 images)", f"{project:.3f} s vs scipy loop {loop:.2f} s "
+                     f"= {loop / project:.0f}x"))
+    fig["datagen_speedup"] = min(fig[f"datagen_{k}_scipy_s"] / fig[f"datagen_{k}_s"] for k in ("gaussian", "student_t"))
+
+    cfg = default_config("model.scheduler=null")  # ReduceLROnPlateau needs validation, which is not timed
+    _, dm = build(cfg, False)
+    n_train = len(dm.train_idx)
+    variants = {  # name: (path, channels_last, bf16)
+        "raw_fp32_nchw": ("raw", False, False),
+        "lightning_fp32_nchw": ("lightning", False, False),
+        "raw_fp32_cl": ("raw", True, False),
+        "lightning_fp32_cl": ("lightning", True, False),
+        "raw_bf16_cl": ("raw", True, True),
+        "lightning_fast": ("lightning", True, True),
+    }
+    for name, (path, cl, bf16) in variants.items():
+        t = train_epoch_time(cfg, dm, path, args.epochs, cl, bf16)
+        fig[f"epoch_{name}_s"] = t
+        print(f"epoch {name}: {t:.2f} s", flush=True)
+        rows.append((f"train epoch, {name.replace('_', ' ')}", f"{t:.2f} s = {n_train / t:,.0f} images/s"))
+    default_cl = bool(cfg.model.channels_last)
+    suffix = "cl" if default_cl else "nchw"
+    fig["train_ratio"] = fig[f"epoch_lightning_fp32_{suffix}_s"] / fig[f"epoch_raw_fp32_{suffix}_s"]
+    fig["channels_last_speedup"] = fig["epoch_raw_fp32_nchw_s"] / fig["epoch_raw_fp32_cl_s"]
+    fig["fast_speedup"] = fig["epoch_raw_fp32_nchw_s"] / fig["epoch_lightning_fast_s"]
+    rows.append(("Lightning / raw loop (default precision and format)", f"{fig['train_ratio']:.3f}"))
+    rows.append(("channels_last speed-up (raw fp32)", f"{fig['channels_last_speedup']:.2f}x"))
+    rows.append(("trainer=fast vs raw fp32 NCHW loop", f"{fig['fast_speedup']:.2f}x"))
+
+    model, _ = build(cfg, default_cl, dm)
+    model.eval()
+    for bs in (64, 256, 2048):
+        fig[f"encode_bs{bs}_s"] = M.encode_seconds(model, dm.images, bs, args.repeats)
+    fig["encode_s"] = fig[f"encode_bs{cfg.data.eval_batch_size}_s"]
+    rows.append(("encode 11,875 images (eval)", ", ".join(f"batch {b}: {fig[f'encode_bs{b}_s']:.2f} s"
+                                                           for b in (64, 256, 2048))))
+
+    loaded = LoadedRun("bench (untrained default VAE)", Path("."), Path("none"), cfg, model, dm)
+    fig["analysis_s"] = M.median_time(lambda: analyze_run(loaded), 1)
+    rows.append(("analysis of one run (without writing the report)", f"{fig['analysis_s']:.1f} s"))
+
+    if not args.quick and (ROOT / "train.py").is_file():
+        with tempfile.TemporaryDirectory() as tmp:
+            fig["peak_rss_mb"] = M.peak_rss_mb(["trainer.max_epochs=2", f"hydra.run.dir={tmp}"], ROOT)
+        rows.append(("peak resident memory, default train.py (2 epochs)", f"{fig['peak_rss_mb']:.0f} MB"))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\nheatmap-latent benchmark ({torch.get_num_threads()} threads, torch {torch.__version__})")
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return fig
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m heatmap_latent.bench", description=__doc__)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats for the medians (default 5)")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per training variant (default 3)")
+    parser.add_argument("--quick", action="store_true", help="one scipy loop repeat, no memory run")
+    args = parser.parse_args()
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    figures = run(args)
+    if args.json:
+        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
+        tmp.write_text(json.dumps(figures, indent=2))
+        tmp.replace(args.json)
+
+
+if __name__ == "__main__":
+    main()
