@@ -58,8 +58,12 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         loop = M.median_time(lambda k=kind: M.scipy_loop(k), 1 if args.quick else min(args.repeats, 3))
         fig[f"datagen_{kind}_s"], fig[f"datagen_{kind}_scipy_s"] = project, loop
         print(f"datagen {kind}: project {project:.3f} s, scipy loop {loop:.2f} s", flush=True)
-        rows.append((f"data generation, {kind} (11,875 images)", f"{project:.3f} s vs scipy loop {loop:.2f} s "
-                     f"= {loop / project:.0f}x"))
+        rows.append(
+            (
+                f"data generation, {kind} (11,875 images)",
+                f"{project:.3f} s vs scipy loop {loop:.2f} s = {loop / project:.0f}x",
+            )
+        )
     fig["datagen_speedup"] = min(fig[f"datagen_{k}_scipy_s"] / fig[f"datagen_{k}_s"] for k in ("gaussian", "student_t"))
 
     cfg = default_config("model.scheduler=null")  # ReduceLROnPlateau needs validation, which is not timed
@@ -92,8 +96,12 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     for bs in (64, 256, 2048):
         fig[f"encode_bs{bs}_s"] = M.encode_seconds(model, dm.images, bs, args.repeats)
     fig["encode_s"] = fig[f"encode_bs{cfg.data.eval_batch_size}_s"]
-    rows.append(("encode 11,875 images (eval)", ", ".join(f"batch {b}: {fig[f'encode_bs{b}_s']:.2f} s"
-                                                           for b in (64, 256, 2048))))
+    rows.append(
+        (
+            "encode 11,875 images (eval)",
+            ", ".join(f"batch {b}: {fig[f'encode_bs{b}_s']:.2f} s" for b in (64, 256, 2048)),
+        )
+    )
 
     loaded = LoadedRun("bench (untrained default VAE)", Path("."), Path("none"), cfg, model, dm)
     fig["analysis_s"] = M.median_time(lambda: analyze_run(loaded), 1)

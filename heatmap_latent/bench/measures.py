@@ -78,9 +78,17 @@ def lightning_epochs(model: pl.LightningModule, dm: HeatmapDataModule, epochs: i
     progress bar off so only the training epoch is timed."""
     timer = EpochTimer()
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, max_epochs=epochs, precision=precision, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        limit_val_batches=0, callbacks=[timer], num_sanity_val_steps=0,
+        accelerator="cpu",
+        devices=1,
+        max_epochs=epochs,
+        precision=precision,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[timer],
+        num_sanity_val_steps=0,
     )
     trainer.fit(model, datamodule=dm)
     return timer.times

@@ -52,9 +52,7 @@ def pixel_grid(low: float, high: float, size: int) -> tuple[np.ndarray, np.ndarr
     return x, y
 
 
-def _precision_coefficients(
-    var_x: np.ndarray, var_y: np.ndarray, rho: np.ndarray
-) -> np.ndarray:
+def _precision_coefficients(var_x: np.ndarray, var_y: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """Per image, the coefficients of ``Q = a x^2 + b xy + c y^2`` with ``Q = v^T S^-1 v``; ``(N, 3)``."""
     var_x, var_y, rho = (np.asarray(a, dtype=np.float64) for a in (var_x, var_y, rho))
     if np.any(var_x <= 0) or np.any(var_y <= 0):

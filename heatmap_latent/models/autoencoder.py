@@ -116,17 +116,18 @@ class LatentAutoencoder(pl.LightningModule):
     def _shared_step(self, batch: dict, stage: str) -> torch.Tensor:
         x = batch["image"]
         terms = self.loss_terms(x)
-        log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0])
+        # epoch-level only: no per-step host sync; under DDP reduced across ranks once per epoch
+        log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0], sync_dist=True)
         self.log(f"{stage}/loss", terms["loss"], prog_bar=True, **log)
         self.log(f"{stage}/recon", terms["recon"], **log)
         if "kl" in terms:
             self.log(f"{stage}/kl", terms["kl"], **log)
             kl_dims = {f"{stage}/kl_dim{i}": v for i, v in enumerate(terms["kl_per_dim"])}
-            self.log_dict(kl_dims, on_step=False, on_epoch=True, batch_size=x.shape[0])
+            self.log_dict(kl_dims, **log)
         if stage != "train":
             with torch.no_grad():
                 error = frobenius_error(self.reconstruct(x), x).mean()
-            self.log(f"{stage}/frobenius", error, on_step=False, on_epoch=True, batch_size=x.shape[0])
+            self.log(f"{stage}/frobenius", error, **log)
         return terms["loss"]
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:

@@ -1,0 +1,83 @@
+"""Scale-out configs run as a user runs them: DDP on CPU, parallel launchers, Optuna, the fast path."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from hydra.utils import get_class
+
+from heatmap_latent.training import train
+from tests.conftest import ROOT, TINY_DATA
+
+
+def train_py(*args, timeout=600):
+    done = subprocess.run(
+        [sys.executable, "train.py", *args, *TINY_DATA], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
+    run = tmp_path / "ddp"
+    done = train_py(
+        "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=2", f"hydra.run.dir={run}"
+    )
+    assert "distributed_backend=gloo" in done.stderr + done.stdout
+    assert "MEMBER: 2/2" in done.stderr + done.stdout
+    events = list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and len({e.name.split(".")[-2] for e in events}) == 1  # one writer process: rank zero
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.ckpt", "last.ckpt"]
+    assert not list(tmp_path.glob("**/version_*"))
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
+    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=10"]
+    train_py(
+        "-m",
+        f"hydra/launcher={launcher}",
+        *extra,
+        "model=vae,ae",
+        "trainer.max_epochs=1",
+        "logger=none",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    for job in ("0", "1"):
+        assert (tmp_path / job / "checkpoints" / "last.ckpt").is_file()
+
+
+def test_optuna_search_minimises_the_returned_validation_loss(tmp_path):
+    train_py(
+        "-m",
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=3",
+        "trainer.max_epochs=1",
+        "logger=none",
+        f"hydra.sweep.dir={tmp_path}",
+    )
+    result = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
+    assert result["name"] == "optuna" and set(result["best_params"]) >= {"model.optimizer.lr", "model.hidden_dims"}
+    losses = []
+    for job in sorted(p for p in tmp_path.iterdir() if p.is_dir() and p.name.isdigit()):
+        log = (job / "train.log").read_text()
+        losses.append(float(log.split("'best_val_loss': ")[1].split(",")[0]))
+    assert len(losses) == 3 and result["best_value"] == pytest.approx(min(losses), rel=1e-4)
+
+
+def test_slurm_profile_targets_the_submitit_slurm_launcher():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["hydra/launcher=slurm"], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert get_class(launcher._target_).__name__ == "SlurmLauncher"
+    assert launcher.gpus_per_node == 1 and launcher.timeout_min == 240
+
+
+def test_fast_trainer_trains_in_bf16_with_channels_last(make_cfg):
+    cfg = make_cfg("trainer=fast", "trainer.max_epochs=1", "logger=none", "callbacks=none")
+    assert cfg.trainer.precision == "bf16-mixed" and cfg.model.channels_last is True
+    metrics = train(cfg)
+    assert metrics["val/loss"] > 0 and metrics["test/frobenius"] > 0
