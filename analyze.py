@@ -1,20 +1,26 @@
 """Explore a trained latent space: ``python analyze.py run=PATH`` or ``compare=[A,B]``."""
 
 import sys
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-from heatmap_latent.analysis import RunLoadError, analyze
+from heatmap_latent.analysis import analyze
+from heatmap_latent.cli import check_overrides, report_user_errors
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="analyze")
 def main(cfg: DictConfig) -> None:
+    out = Path(cfg.output_dir)
     try:
-        analyze(cfg)
-    except RunLoadError as err:
-        sys.exit(f"analyze.py: error: {err}")
+        report_user_errors("analyze.py", lambda: analyze(cfg))
+    except BaseException:
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # Hydra made it for this run; leave no empty output behind
+        raise
 
 
 if __name__ == "__main__":
+    check_overrides("analyze", sys.argv[1:], "analyze.py")
     main()

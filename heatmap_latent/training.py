@@ -5,48 +5,99 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
+
+from heatmap_latent.errors import TrainingInterrupted, UserError
 
 log = logging.getLogger(__name__)
 
 BEST_VAL_METRIC = "hp/best_val_loss"
 
 
+def resume_run_dir(ckpt_path: Any, default: str) -> str:
+    """``hydra.run.dir`` of a run: a checkpoint inside ``<run>/checkpoints/`` resumes in ``<run>``."""
+    if isinstance(ckpt_path, str) and ckpt_path.endswith(".ckpt"):
+        path = Path(ckpt_path).expanduser()
+        if path.parent.name == "checkpoints":
+            return str(path.parent.parent)
+    return default
+
+
+OmegaConf.register_new_resolver("resume_run_dir", resume_run_dir, replace=True)
+
+
+def build(node: DictConfig, **kwargs: Any) -> Any:
+    """``instantiate`` whose failures from bad values become one-line :class:`UserError`s."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as err:
+        cause = err.__cause__ or err
+        raise UserError(str(cause).splitlines()[0] if str(cause) else repr(cause)) from err
+
+
 def instantiate_named(nodes: DictConfig | None) -> list[Any]:
     """Instantiate each ``_target_`` node of a dict of named nodes; ``null`` entries are dropped."""
     if not nodes:
         return []
-    return [instantiate(node) for node in nodes.values() if node is not None]
+    return [build(node) for node in nodes.values() if node is not None]
 
 
 def _as_float(value: Any) -> float:
     return float(value.item() if hasattr(value, "item") else value)
 
 
+def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
+    ckpt_path = cfg.get("ckpt_path")
+    if ckpt_path is None:
+        return None
+    if ckpt_path == "last":
+        dirs = [Path(c.dirpath) for c in callbacks if isinstance(c, ModelCheckpoint) and c.dirpath]
+        last = [d / "last.ckpt" for d in dirs if (d / "last.ckpt").is_file()]
+        if not last:
+            raise UserError(
+                f"ckpt_path=last: no last.ckpt in {', '.join(map(str, dirs)) or 'this run'}; "
+                "give the run directory with hydra.run.dir=... or a checkpoint path"
+            )
+        return str(last[0])
+    if not Path(ckpt_path).is_file():
+        raise UserError(f"ckpt_path={ckpt_path} does not exist")
+    return str(ckpt_path)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit the configured model on the configured data; test the best checkpoint.
 
-    Returns every logged metric as a float, plus ``best_val_loss`` and ``fit_seconds``.
+    Returns every logged metric as a float, plus ``best_val_loss``, ``fit_seconds`` and ``epochs``.
     """
-    pl.seed_everything(cfg.seed, workers=True)
-    datamodule: pl.LightningDataModule = instantiate(cfg.data)
-    model: pl.LightningModule = instantiate(cfg.model)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule: pl.LightningDataModule = build(cfg.data)
+    model: pl.LightningModule = build(cfg.model)
     loggers = instantiate_named(cfg.get("logger"))
     callbacks = instantiate_named(cfg.get("callbacks"))
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    resume_from = _checkpoint_to_resume(cfg, callbacks)
 
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True), {BEST_VAL_METRIC: math.nan})
 
     start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+    except SIGTERMException as err:
+        raise TrainingInterrupted(
+            f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}; "
+            f"resume with ckpt_path={Path(cfg.paths.output_dir) / 'checkpoints' / 'last.ckpt'}"
+        ) from err
     fit_seconds = time.perf_counter() - start
     metrics = {k: _as_float(v) for k, v in trainer.callback_metrics.items()}
 

@@ -13,10 +13,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from heatmap_latent.data import HeatmapDataModule
+from heatmap_latent.errors import UserError
 from heatmap_latent.models import LatentAutoencoder
 
 
-class RunLoadError(RuntimeError):
+class RunLoadError(UserError):
     """A run or checkpoint that cannot be analysed; the message names the file and the problem."""
 
 

@@ -4,5 +4,14 @@ from heatmap_latent.callbacks.latent_logging import (
     ReconstructionErrorHistogram,
     ReconstructionGrid,
 )
+from heatmap_latent.callbacks.reproducibility import EpochSeed, FiniteLossGuard, InterruptCheckpoint
 
-__all__ = ["EmbeddingProjector", "LatentProjections", "ReconstructionErrorHistogram", "ReconstructionGrid"]
+__all__ = [
+    "EmbeddingProjector",
+    "EpochSeed",
+    "FiniteLossGuard",
+    "InterruptCheckpoint",
+    "LatentProjections",
+    "ReconstructionErrorHistogram",
+    "ReconstructionGrid",
+]

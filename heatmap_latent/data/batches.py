@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -12,7 +12,9 @@ Batch = dict[str, torch.Tensor | dict[str, torch.Tensor]]
 class TensorBatches:
     """Iterates ``{"image": (B, 1, H, W), "factors": {name: (B,)}}`` over ``indices``.
 
-    Shuffling draws a fresh permutation each epoch from ``seed + epoch``. With ``world_size > 1``
+    Shuffling draws a fresh permutation each epoch from ``seed + epoch``, where the epoch comes
+    from ``epoch_source`` (the trainer's epoch, so a resumed run sees the same orders) or, without
+    one, from a count of the iterations so far. With ``world_size > 1``
     each rank takes an equal share of every epoch's permutation (ranks see the same number of
     batches, so distributed steps stay in lockstep).
     """
@@ -27,6 +29,7 @@ class TensorBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        epoch_source: Callable[[], int] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -38,12 +41,14 @@ class TensorBatches:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
-        self.epoch = 0
+        self.epoch_source = epoch_source
+        self._iterations = 0
 
     def _epoch_indices(self) -> torch.Tensor:
         indices = self.indices
         if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed + self.epoch)
+            epoch = self.epoch_source() if self.epoch_source is not None else self._iterations
+            generator = torch.Generator().manual_seed(self.seed + epoch)
             indices = indices[torch.randperm(len(indices), generator=generator)]
         if self.world_size > 1:
             per_rank = len(indices) // self.world_size
@@ -56,7 +61,7 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[Batch]:
         indices = self._epoch_indices()
-        self.epoch += 1
+        self._iterations += 1
         for start in range(0, len(indices), self.batch_size):
             idx = indices[start : start + self.batch_size]
             yield {"image": self.images[idx], "factors": {k: v[idx] for k, v in self.factors.items()}}

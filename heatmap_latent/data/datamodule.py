@@ -8,6 +8,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from heatmap_latent import checks
 from heatmap_latent.data.batches import TensorBatches
 from heatmap_latent.data.heatmaps import (
     Range,
@@ -17,6 +18,24 @@ from heatmap_latent.data.heatmaps import (
     student_t_df,
     student_t_heatmaps,
 )
+
+
+def _grid(grid: Mapping) -> dict:
+    if set(grid) != {"low", "high", "size"}:
+        raise ValueError(f"data.grid must have exactly the keys low, high, size; got {sorted(grid)}")
+    low, high = checks.number("data.grid.low", grid["low"]), checks.number("data.grid.high", grid["high"])
+    if high <= low:
+        raise ValueError(f"data.grid.high must exceed data.grid.low, got {low} .. {high}")
+    return {"low": low, "high": high, "size": checks.integer("data.grid.size", grid["size"], 2)}
+
+
+def _range(key: str, spec: Mapping) -> Range:
+    if set(spec) != {"start", "stop", "step"}:
+        raise ValueError(f"{key} must have exactly the keys start, stop, step; got {sorted(spec)}")
+    values = {k: checks.number(f"{key}.{k}", spec[k]) for k in ("start", "stop", "step")}
+    if values["step"] <= 0 or values["stop"] <= values["start"]:
+        raise ValueError(f"{key} must have step > 0 and stop > start, got {dict(spec)}")
+    return Range(**values)
 
 
 class HeatmapDataModule(pl.LightningDataModule):
@@ -43,13 +62,19 @@ class HeatmapDataModule(pl.LightningDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        self.grid = dict(grid)
-        self.var = Range(**var)
-        self.rho = Range(**rho)
-        if not 0.0 <= val_fraction < 1.0:
+        self.grid = _grid(grid)
+        self.var, self.rho = _range("data.var", var), _range("data.rho", rho)
+        if self.var.start <= 0:
+            raise ValueError(f"data.var.start must be > 0 (variances are positive), got {self.var.start}")
+        if self.rho.start <= -1 or self.rho.stop > 1:
+            raise ValueError(f"data.rho must lie inside (-1, 1), got {dict(rho)}")
+        if not 0.0 < checks.number("data.train_fraction", train_fraction) < 1.0:
+            raise ValueError(f"data.train_fraction must lie in (0, 1), got {train_fraction}")
+        if not 0.0 <= checks.number("data.val_fraction", val_fraction) < 1.0:
             raise ValueError(f"data.val_fraction must lie in [0, 1), got {val_fraction}")
-        if batch_size < 1 or eval_batch_size < 1:
-            raise ValueError(f"data.batch_size and data.eval_batch_size must be >= 1: {batch_size}, {eval_batch_size}")
+        checks.integer("data.batch_size", batch_size, 1)
+        checks.integer("data.eval_batch_size", eval_batch_size, 1)
+        checks.integer("data.seed", seed)
         self.train_fraction = train_fraction
         self.val_fraction = val_fraction
         self.batch_size = batch_size
@@ -93,6 +118,7 @@ class HeatmapDataModule(pl.LightningDataModule):
             seed=self.seed,
             rank=rank,
             world_size=world,
+            epoch_source=(lambda: trainer.current_epoch) if trainer is not None else None,
         )
 
     def train_dataloader(self) -> TensorBatches:

@@ -12,7 +12,8 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
-from heatmap_latent.models.backbone import Decoder, Encoder
+from heatmap_latent import checks
+from heatmap_latent.models.backbone import ACTIVATIONS, Decoder, Encoder
 from heatmap_latent.models.losses import RECON_LOSSES, frobenius_error, gaussian_kl, reconstruction_loss
 
 
@@ -48,10 +49,11 @@ class LatentAutoencoder(pl.LightningModule):
     ) -> None:
         super().__init__()
         channels, hidden_dims, optimizer, scheduler = (_plain(v) for v in (channels, hidden_dims, optimizer, scheduler))
+        self._validate(dict(locals()))
         channels, hidden_dims = list(channels), list(hidden_dims)
-        self._validate(latent_dim, channels, hidden_dims, kernel_size, recon_loss, optimizer)
         self.save_hyperparameters(logger=False)  # train() logs the whole run config instead
         self.best_val_loss = math.inf
+        self._train_sums: torch.Tensor | None = None
         self.encoder = Encoder(image_size, channels, hidden_dims, kernel_size, stride, pool, activation)
         self.bottleneck = self._build_bottleneck(self.encoder.out_dim, latent_dim)
         self.decoder = Decoder(image_size, latent_dim, channels, hidden_dims, stride, pool, activation)
@@ -59,20 +61,22 @@ class LatentAutoencoder(pl.LightningModule):
             self.to(memory_format=torch.channels_last)
 
     @staticmethod
-    def _validate(latent_dim, channels, hidden_dims, kernel_size, recon_loss, optimizer) -> None:
-        if latent_dim < 1:
-            raise ValueError(f"model.latent_dim must be >= 1, got {latent_dim}")
-        if not channels or min(channels) < 1:
-            raise ValueError(f"model.channels must be a non-empty list of positive ints, got {channels}")
-        if hidden_dims and min(hidden_dims) < 1:
-            raise ValueError(f"model.hidden_dims must hold positive ints, got {hidden_dims}")
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"model.kernel_size must be a positive odd int, got {kernel_size}")
-        if recon_loss not in RECON_LOSSES:
-            raise ValueError(f"model.recon_loss must be one of {RECON_LOSSES}, got {recon_loss!r}")
-        lr = (optimizer or {}).get("lr")
-        if lr is not None and not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"model.optimizer.lr must be a positive number, got {lr}")
+    def _validate(hp: dict[str, Any]) -> None:
+        checks.integer("model.image_size", hp["image_size"], 2)
+        checks.integer("model.latent_dim", hp["latent_dim"], 1)
+        checks.integers("model.channels", hp["channels"], 1)
+        checks.integers("model.hidden_dims", hp["hidden_dims"], 1, allow_empty=True)
+        if checks.integer("model.kernel_size", hp["kernel_size"], 1) % 2 == 0:
+            raise ValueError(f"model.kernel_size must be odd, got {hp['kernel_size']}")
+        checks.integer("model.stride", hp["stride"], 1)
+        checks.integer("model.pool", hp["pool"], 1)
+        checks.choice("model.activation", hp["activation"], sorted(ACTIVATIONS))
+        checks.choice("model.recon_loss", hp["recon_loss"], RECON_LOSSES)
+        optimizer = hp["optimizer"] or {}
+        if "lr" in optimizer:
+            checks.number("model.optimizer.lr", optimizer["lr"], 0.0, strict=True)
+        if "weight_decay" in optimizer:
+            checks.number("model.optimizer.weight_decay", optimizer["weight_decay"], 0.0)
 
     # --- what subclasses define -------------------------------------------------------------
     def _build_bottleneck(self, in_dim: int, latent_dim: int) -> nn.Module:
@@ -113,31 +117,46 @@ class LatentAutoencoder(pl.LightningModule):
             batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
         return batch
 
-    def _shared_step(self, batch: dict, stage: str) -> torch.Tensor:
-        x = batch["image"]
-        terms = self.loss_terms(x)
-        # epoch-level only: no per-step host sync; under DDP reduced across ranks once per epoch
-        log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0], sync_dist=True)
-        self.log(f"{stage}/loss", terms["loss"], prog_bar=True, **log)
-        self.log(f"{stage}/recon", terms["recon"], **log)
+    @staticmethod
+    def _named_terms(terms: dict[str, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
+        named = {f"{stage}/loss": terms["loss"], f"{stage}/recon": terms["recon"]}
         if "kl" in terms:
-            self.log(f"{stage}/kl", terms["kl"], **log)
-            kl_dims = {f"{stage}/kl_dim{i}": v for i, v in enumerate(terms["kl_per_dim"])}
-            self.log_dict(kl_dims, **log)
-        if stage != "train":
-            with torch.no_grad():
-                error = frobenius_error(self.reconstruct(x), x).mean()
-            self.log(f"{stage}/frobenius", error, **log)
-        return terms["loss"]
+            named[f"{stage}/kl"] = terms["kl"]
+            named.update({f"{stage}/kl_dim{i}": v for i, v in enumerate(terms["kl_per_dim"])})
+        return named
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        return self._shared_step(batch, "train")
+        x = batch["image"]
+        terms = self.loss_terms(x)
+        # accumulate on the device and log once per epoch: no per-step host sync or logging cost
+        named = self._named_terms(terms, "train")
+        weighted = torch.stack([v.detach().float() for v in named.values()]) * x.shape[0]
+        if self._train_sums is None:
+            self._train_sums, self._train_names, self._train_count = weighted, list(named), 0
+        else:
+            self._train_sums = self._train_sums + weighted
+        self._train_count += x.shape[0]
+        return terms["loss"]
+
+    def on_train_epoch_end(self) -> None:
+        if self._train_sums is not None:
+            means = self._train_sums / self._train_count
+            self.log_dict(dict(zip(self._train_names, means)), sync_dist=True)
+        self._train_sums = None
+
+    def _eval_step(self, batch: dict, stage: str) -> torch.Tensor:
+        x = batch["image"]
+        terms = self.loss_terms(x)
+        log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0], sync_dist=True)
+        self.log_dict(self._named_terms(terms, stage), **log)
+        self.log(f"{stage}/frobenius", frobenius_error(self.reconstruct(x), x).mean(), **log)
+        return terms["loss"]
 
     def validation_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        return self._shared_step(batch, "val")
+        return self._eval_step(batch, "val")
 
     def test_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        return self._shared_step(batch, "test")
+        return self._eval_step(batch, "test")
 
     def on_validation_epoch_end(self) -> None:
         # the hparams tab's metric: the best validation loss so far
@@ -183,8 +202,7 @@ class VAE(LatentAutoencoder):
     """Gaussian-posterior VAE; loss = -ELBO = recon + beta * KL, both summed per example, batch-averaged."""
 
     def __init__(self, beta: float = 1.0, **kwargs: Any) -> None:
-        if not (beta >= 0 and math.isfinite(beta)):
-            raise ValueError(f"model.beta must be a finite number >= 0, got {beta}")
+        checks.number("model.beta", beta, 0.0)
         # save_hyperparameters() in the base collects this frame's locals too: keep them plain
         kwargs = {k: _plain(v) for k, v in kwargs.items()}
         super().__init__(**kwargs)

@@ -87,8 +87,9 @@ class Decoder(nn.Module):
         start, remainder = divmod(image_size, factor ** len(channels))
         if remainder or start < 1:
             raise ValueError(
-                f"the decoder cannot rebuild a {image_size}x{image_size} image with {len(channels)} "
-                f"upsampling blocks of factor {factor}: {image_size} is not a multiple of {factor ** len(channels)}"
+                f"the decoder cannot rebuild a {image_size}x{image_size} image (data.grid.size) with {len(channels)} "
+                f"upsampling blocks (model.channels) of factor {factor} (model.stride x model.pool): "
+                f"{image_size} is not a multiple of {factor ** len(channels)}"
             )
         rev = list(channels)[::-1]
         self.start_shape = (rev[0], start, start)

@@ -1,0 +1,268 @@
+"""Every fault of the README's "What happens when things go wrong", tried for real."""
+
+import hashlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from omegaconf import open_dict
+
+from heatmap_latent.analysis import RunLoadError, load_run
+from heatmap_latent.errors import NonFiniteLossError, UserError
+from heatmap_latent.models import AE
+from heatmap_latent.training import train
+from tests.conftest import ROOT, TINY_DATA
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def weights(path):
+    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+
+
+# --- resume and interruption -------------------------------------------------------------------
+def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path):
+    common = ["trainer.deterministic=true", "logger=none", "~callbacks.early_stopping"]
+    straight = make_cfg(*common, "trainer.max_epochs=2")
+    with open_dict(straight):
+        straight.paths.output_dir = str(tmp_path / "straight")
+    train(straight)
+    first = make_cfg(*common, "trainer.max_epochs=1")
+    with open_dict(first):
+        first.paths.output_dir = str(tmp_path / "resumed")
+    train(first)
+    resumed = make_cfg(*common, "trainer.max_epochs=2", "ckpt_path=last")
+    with open_dict(resumed):
+        resumed.paths.output_dir = str(tmp_path / "resumed")
+    metrics = train(resumed)
+    assert metrics["epochs"] == 2
+    a, b = weights(tmp_path / "straight/checkpoints/last.ckpt"), weights(tmp_path / "resumed/checkpoints/last.ckpt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_sigterm_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_path):
+    run = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "train.py",
+        *TINY_DATA,
+        "trainer.max_epochs=100000",
+        "~callbacks.early_stopping",
+        "logger=none",
+        f"hydra.run.dir={run}",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last = run / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 120
+    while not last.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # a few more epochs
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "train.py: error: stopped by SIGTERM at epoch" in err and "resume with ckpt_path=" in err
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
+    stopped_epoch = ckpt["epoch"]
+    assert stopped_epoch >= 1
+    resume = [
+        sys.executable,
+        "train.py",
+        *TINY_DATA,
+        f"trainer.max_epochs={stopped_epoch + 2}",
+        "logger=none",
+        f"ckpt_path={last}",
+    ]
+    done = subprocess.run(resume, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Restoring states from the checkpoint path at {last}" in done.stderr + done.stdout
+    assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] > stopped_epoch
+    assert not (ROOT / "logs" / "runs").exists() or not any(
+        str(last) in p.read_text() for p in (ROOT / "logs" / "runs").glob("*/.hydra/overrides.yaml")
+    )
+
+
+class NaNAfterAE(AE):
+    """An AE whose loss turns NaN at global step 7."""
+
+    def loss_terms(self, x):
+        terms = super().loss_terms(x)
+        if self.trainer is not None and self.trainer.global_step >= 7:
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_cfg, tmp_path):
+    cfg = make_cfg("model=ae", "trainer.max_epochs=1", "logger=none")
+    train(cfg)  # a clean first run writes the best checkpoint
+    best = next(p for p in (tmp_path / "checkpoints").glob("epoch_*.ckpt"))
+    before = digest(best)
+    cfg = make_cfg("model=ae", "trainer.max_epochs=5", "logger=none", "callbacks.finite_loss.check_every_n_steps=2")
+    with open_dict(cfg):
+        cfg.model._target_ = f"{__name__}.NaNAfterAE"
+        cfg.callbacks.model_checkpoint.filename = "nan_run_{epoch:03d}"
+    with pytest.raises(NonFiniteLossError, match=r"NaN or inf at epoch 1, step 7"):
+        train(cfg)
+    assert digest(best) == before
+
+
+# --- bad input ------------------------------------------------------------------------------------
+BAD_OVERRIDES = [
+    ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' is not in struct"),
+    ("data=imagenet", "Could not find 'data/imagenet'; options: gaussian, student_t"),
+    ("model=transformer", "Could not find 'model/transformer'; options: ae, vae"),
+    ("model.beta==2", "model.beta"),
+]
+BAD_VALUES = [
+    ("model.latent_dim=three", "model.latent_dim must be an integer, got 'three'"),
+    ("model.optimizer.lr=-0.1", "model.optimizer.lr must be > 0.0, got -0.1"),
+    ("model.latent_dim=0", "model.latent_dim must be >= 1, got 0"),
+    ("data.grid.size=14", "cannot rebuild a 14x14 image (data.grid.size)"),
+    ("data.batch_size=0", "data.batch_size must be >= 1, got 0"),
+    ("data.rho.stop=1.5", "data.rho must lie inside (-1, 1)"),
+]
+
+
+@pytest.mark.parametrize("override, message", BAD_OVERRIDES)
+def test_unknown_keys_and_options_fail_in_one_line_at_startup(capsys, override, message):
+    from heatmap_latent.cli import check_overrides
+
+    with pytest.raises(SystemExit) as exit_info:
+        check_overrides("train", [*TINY_DATA, override], "train.py")
+    assert str(exit_info.value.code).startswith("train.py: error: ") and message in str(exit_info.value.code)
+    assert "\n" not in str(exit_info.value.code)
+
+
+@pytest.mark.parametrize("override, message", BAD_VALUES)
+def test_bad_values_fail_in_one_line_before_training(make_cfg, tmp_path, override, message):
+    with pytest.raises(UserError) as err:
+        train(make_cfg(override))
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "tensorboard").exists()
+
+
+@pytest.mark.parametrize("override, message", [BAD_OVERRIDES[0], BAD_VALUES[0]])
+def test_train_py_exits_non_zero_with_the_one_line(tmp_path, override, message):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "train.py", *TINY_DATA, override, f"hydra.run.dir={run}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("train.py: error: ") and message in last_line
+    assert not (run / "checkpoints").exists()
+
+
+@pytest.fixture
+def run_copy(tiny_runs, tmp_path):
+    """A copy of a trained run's config and checkpoints, to damage."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_runs / "0", run)
+    return run
+
+
+def analyze_fails(run_arg, out, message, subprocess_run=False):
+    """analyze.py on a damaged run: one clear line, and the earlier report in ``out`` untouched."""
+    from omegaconf import OmegaConf
+
+    from heatmap_latent.analysis import analyze
+
+    out.mkdir(exist_ok=True)
+    (out / "report.html").write_text("an earlier report")
+    if subprocess_run:
+        done = subprocess.run(
+            [sys.executable, "analyze.py", f"run={run_arg}", f"output_dir={out}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode != 0
+        line = done.stderr.strip().splitlines()[-1]
+        assert line.startswith("analyze.py: error: "), done.stderr[-2000:]
+    else:
+        cfg = OmegaConf.load(ROOT / "conf" / "analyze.yaml")
+        cfg.run, cfg.output_dir = str(run_arg), str(out)
+        with pytest.raises(RunLoadError) as err:
+            analyze(cfg)
+        line = str(err.value)
+    assert message in line and "\n" not in line
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]  # nothing new, nothing lost
+    assert (out / "report.html").read_text() == "an earlier report"
+
+
+def checkpoint_of(run):
+    return next(p for p in (run / "checkpoints").glob("epoch_*.ckpt"))
+
+
+def test_analyze_corrupt_checkpoint(run_copy, tmp_path):
+    ckpt = checkpoint_of(run_copy)
+    ckpt.write_bytes(b"\x00garbage" * 1000)
+    analyze_fails(ckpt, tmp_path / "out", "is not a loadable VAE checkpoint", subprocess_run=True)
+
+
+def test_analyze_truncated_checkpoint(run_copy, tmp_path):
+    ckpt = checkpoint_of(run_copy)
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])
+    analyze_fails(ckpt, tmp_path / "out", "is not a loadable VAE checkpoint")
+
+
+def test_analyze_wrong_kind_of_checkpoint(run_copy, tmp_path):
+    torch.save({"weights": torch.zeros(3)}, checkpoint_of(run_copy))
+    analyze_fails(run_copy, tmp_path / "out", "is not a loadable VAE checkpoint")
+
+
+def test_analyze_checkpoint_of_another_model(run_copy, tiny_runs, tmp_path):
+    ae_ckpt = checkpoint_of(tiny_runs / "1")
+    checkpoint_of(run_copy).write_bytes(ae_ckpt.read_bytes())  # an AE's weights under a VAE config
+    analyze_fails(run_copy, tmp_path / "out", "is not a loadable VAE checkpoint")
+
+
+def test_analyze_run_without_config(run_copy, tmp_path):
+    import shutil
+
+    shutil.rmtree(run_copy / ".hydra")
+    analyze_fails(run_copy, tmp_path / "out", "has no .hydra/config.yaml")
+
+
+def test_analyze_missing_checkpoint(run_copy, tmp_path):
+    analyze_fails(run_copy / "checkpoints" / "nope.ckpt", tmp_path / "out", "does not exist")
+
+
+def test_unsafe_pickles_in_a_checkpoint_are_refused(run_copy):
+    ckpt = checkpoint_of(run_copy)
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)
+    state["payload"] = NaNAfterAE  # an arbitrary Python object: loading it would run code
+    torch.save(state, ckpt)
+    with pytest.raises(RunLoadError, match="is not a loadable VAE checkpoint"):
+        load_run(ckpt)
+
+
+def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
+    from heatmap_latent.analysis.report import write_report
+    from heatmap_latent.analysis.study import analyze_run
+
+    analysis = analyze_run(load_run(tiny_runs / "1"))
+    out = tmp_path / "out"
+    write_report([analysis], out, "first")
+    before = {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")}
+    analysis.figures["examples"] = object()  # rendering this figure fails midway through the report
+    with pytest.raises(AttributeError):
+        write_report([analysis], out, "second")
+    assert {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")} == before
+    assert not list(out.glob(".staging-*"))
+
+
+# --- reproducibility -----------------------------------------------------------------------------
+def test_same_seed_same_split_and_metrics_in_deterministic_mode(make_cfg, tmp_path):
+    args = ["trainer.deterministic=true", "trainer.max_epochs=2", "logger=none", "callbacks=none", "seed=3"]
+    first, second = train(make_cfg(*args)), train(make_cfg(*args))
+    assert first["val/loss"] == second["val/loss"] and first["test/frobenius"] == second["test/frobenius"]
+    third = train(make_cfg(*args[:-1], "seed=4"))
+    assert third["val/loss"] != first["val/loss"]
