@@ -62,7 +62,7 @@ class TensorBoardLatentCallback(pl.Callback):
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
                 return logger.experiment
-        if not self._warned:
+        if not self._warned and not trainer.fast_dev_run:  # fast_dev_run drops loggers by design
             rank_zero_warn(f"{type(self).__name__} needs a TensorBoard logger; it will log nothing.")
             self._warned = True
         return None

@@ -112,10 +112,9 @@ class LatentAutoencoder(pl.LightningModule):
             self.train(was_training)
         return torch.cat(codes)
 
-    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
-        if self.hparams.channels_last:
-            batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
-        return batch
+    def _batch_images(self, batch: dict) -> torch.Tensor:
+        x = batch["image"]
+        return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
 
     @staticmethod
     def _named_terms(terms: dict[str, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
@@ -126,7 +125,7 @@ class LatentAutoencoder(pl.LightningModule):
         return named
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        x = batch["image"]
+        x = self._batch_images(batch)
         terms = self.loss_terms(x)
         # accumulate on the device and log once per epoch: no per-step host sync or logging cost
         named = self._named_terms(terms, "train")
@@ -145,7 +144,7 @@ class LatentAutoencoder(pl.LightningModule):
         self._train_sums = None
 
     def _eval_step(self, batch: dict, stage: str) -> torch.Tensor:
-        x = batch["image"]
+        x = self._batch_images(batch)
         terms = self.loss_terms(x)
         log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0], sync_dist=True)
         self.log_dict(self._named_terms(terms, stage), **log)
