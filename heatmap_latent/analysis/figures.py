@@ -64,8 +64,11 @@ def trajectory_figure(
     ax.scatter(latents[:, i], latents[:, j], c=colour, s=2, cmap="viridis", alpha=0.5)
     if extra_points is not None:
         ax.scatter(extra_points[:, i], extra_points[:, j], c="k", s=6, marker="x")
-    ax.plot(path.points[:, i], path.points[:, j], "r-", lw=2)
-    ax.scatter(path.points[0, i], path.points[0, j], c="r", s=30, marker="o")
+    if path.connected:
+        ax.plot(path.points[:, i], path.points[:, j], "r-", lw=2)
+        ax.scatter(path.points[0, i], path.points[0, j], c="r", s=30, marker="o")
+    else:
+        ax.scatter(path.points[:, i], path.points[:, j], c="r", s=14, marker="o")
     ax.set_xlabel(f"z{i}")
     ax.set_ylabel(f"z{j}")
     ax.set_title(f"{path.name} (colour: {colour_name})", fontsize=9)
@@ -85,43 +88,44 @@ def trajectory_figure(
 
 
 def latent_3d(latents: np.ndarray, factors: dict[str, np.ndarray], paths: list[Path], title: str) -> go.Figure:
-    """Interactive 3-D scatter of the code; a dropdown chooses the colouring factor."""
+    """Interactive 3-D scatter of the code; a dropdown chooses the colouring factor; hovering a point
+    shows all its factors."""
     axes = [0, 1, 2] if latents.shape[1] >= 3 else [0, 1, 1]
-    colours = colour_factors(factors)
-    fig = go.Figure()
-    for k, (name, values) in enumerate(colours.items()):
-        fig.add_trace(
-            go.Scatter3d(
-                x=latents[:, axes[0]],
-                y=latents[:, axes[1]],
-                z=latents[:, axes[2]],
-                mode="markers",
-                name=name,
-                marker={"size": 1.8, "color": values, "colorscale": "Viridis", "colorbar": {"title": name}},
-                visible=k == 0,
-                hovertext=[f"{name}={v:.2f}" for v in values],
-                hoverinfo="text",
-            )
+    colours = {k: np.asarray(v, dtype=np.float32) for k, v in colour_factors(factors).items()}
+    names = list(colours)
+    xyz = latents[:, axes].astype(np.float32)
+    hover = "<br>".join(f"{name}=%{{customdata[{k}]:.2f}}" for k, name in enumerate(names)) + "<extra></extra>"
+    fig = go.Figure(
+        go.Scatter3d(
+            x=xyz[:, 0],
+            y=xyz[:, 1],
+            z=xyz[:, 2],
+            mode="markers",
+            name="codes",
+            marker={"size": 1.8, "color": colours[names[0]], "colorscale": "Viridis", "colorbar": {"title": names[0]}},
+            customdata=np.stack([colours[n] for n in names], axis=1),
+            hovertemplate=hover,
         )
+    )
     for p in paths:
+        pts = p.points[:, axes]
         fig.add_trace(
             go.Scatter3d(
-                x=p.points[:, axes[0]],
-                y=p.points[:, axes[1]],
-                z=p.points[:, axes[2]],
-                mode="lines",
+                x=pts[:, 0],
+                y=pts[:, 1],
+                z=pts[:, 2],
                 name=p.name,
+                mode="lines" if p.connected else "markers",
                 line={"width": 5},
             )
         )
-    n_colours, n_paths = len(colours), len(paths)
     buttons = [
         {
             "label": name,
-            "method": "update",
-            "args": [{"visible": [i == k for i in range(n_colours)] + [True] * n_paths}],
+            "method": "restyle",
+            "args": [{"marker.color": [colours[name]], "marker.colorbar.title.text": name}, [0]],
         }
-        for k, name in enumerate(colours)
+        for name in names
     ]
     fig.update_layout(
         title=title,
@@ -129,6 +133,6 @@ def latent_3d(latents: np.ndarray, factors: dict[str, np.ndarray], paths: list[P
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
         scene={"xaxis_title": f"z{axes[0]}", "yaxis_title": f"z{axes[1]}", "zaxis_title": f"z{axes[2]}"},
         updatemenus=[{"buttons": buttons, "x": 0.0, "y": 1.0, "xanchor": "left", "showactive": True}],
-        legend={"itemsizing": "constant"},
+        legend={"itemsizing": "constant", "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "bottom"},
     )
     return fig

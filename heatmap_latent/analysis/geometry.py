@@ -14,12 +14,14 @@ from scipy.spatial import ConvexHull, cKDTree
 
 @dataclass
 class Path:
-    """A named latent path; ``plane`` is the pair of axes it is best drawn on."""
+    """A named latent path; ``plane`` is the pair of axes it is best drawn on. A path that is not
+    ``connected`` is a set of separate points (e.g. random perturbations)."""
 
     name: str
     points: np.ndarray  # (n, D)
     plane: tuple[int, int]
     description: str
+    connected: bool = True
 
 
 def tracking_axis(latents: np.ndarray, factor: np.ndarray) -> int:

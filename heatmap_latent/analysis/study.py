@@ -221,7 +221,13 @@ def analyze_run(run: LoadedRun, n_path: int = 40, n_strip: int = 10, seed: int =
         dist, near = geo.nearest(latents, perturbed[:n_strip])
         real = realism_distance(decoded, grid["low"], grid["high"], dfs)[0]
         near_f = [{k: float(factors[k][i]) for k in factors} for i in near]
-        pert = geo.Path("perturbations", perturbed[:n_strip], (0, 1), "random perturbations of points near the hull")
+        pert = geo.Path(
+            "perturbations",
+            perturbed[:n_strip],
+            (0, 1),
+            "random perturbations of points near the hull",
+            connected=False,
+        )
         figures["path_perturbations"] = trajectory_figure(
             latents, factors["rho"], "rho", pert, decoded, near_f, real, extra_points=anchors
         )
