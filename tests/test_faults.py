@@ -45,7 +45,8 @@ def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_sigterm_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_path, sig):
     run = tmp_path / "run"
     cmd = [
         sys.executable,
@@ -62,10 +63,12 @@ def test_sigterm_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_path)
     while not last.exists() and time.time() < deadline:
         time.sleep(0.2)
     time.sleep(1.0)  # a few more epochs
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
-    assert "train.py: error: stopped by SIGTERM at epoch" in err and "resume with ckpt_path=" in err
+    assert f"saved {last}; resume with: python train.py ckpt_path={last}" in err
+    if sig == signal.SIGTERM:
+        assert "train.py: error: stopped by SIGTERM at epoch" in err.strip().splitlines()[-1]
     ckpt = torch.load(last, map_location="cpu", weights_only=True)
     stopped_epoch = ckpt["epoch"]
     assert stopped_epoch >= 1
