@@ -100,3 +100,12 @@ def test_any_hyperparameter_overrides_from_the_command_line(make_cfg):
 def test_misspelled_key_fails_at_composition(make_cfg):
     with pytest.raises(ConfigCompositionException, match="latnt_dim"):
         make_cfg("model.latnt_dim=4")
+
+
+def test_study_experiment_declares_its_sweep_in_yaml():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=study"], return_hydra_config=True)
+    assert dict(cfg.hydra.sweeper.params) == {"model": "vae,ae", "data": "gaussian,student_t"}
+    assert list(cfg.model.channels) == [32, 64]
