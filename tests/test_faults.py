@@ -82,8 +82,11 @@ def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_
     ]
     done = subprocess.run(resume, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert f"Restoring states from the checkpoint path at {last}" in done.stderr + done.stdout
-    assert torch.load(last, map_location="cpu", weights_only=True)["epoch"] > stopped_epoch
+    log = done.stderr + done.stdout
+    assert f"Restoring states from the checkpoint path at {last}" in log
+    assert f"`Trainer.fit` stopped: `max_epochs={stopped_epoch + 2}` reached" in log
+    resumed = torch.load(last, map_location="cpu", weights_only=True)
+    assert resumed["epoch"] >= stopped_epoch and resumed["global_step"] >= ckpt["global_step"]
     assert not (ROOT / "logs" / "runs").exists() or not any(
         str(last) in p.read_text() for p in (ROOT / "logs" / "runs").glob("*/.hydra/overrides.yaml")
     )
