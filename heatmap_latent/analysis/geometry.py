@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import make_interp_spline, make_smoothing_spline
-from scipy.spatial import ConvexHull, cKDTree
+from scipy.spatial import ConvexHull
 
 
 @dataclass
@@ -170,9 +170,3 @@ def tails(latents: np.ndarray, factor: np.ndarray, share: float = 0.05) -> tuple
     """Centroids of the two tails: the data with the lowest and the highest ``share`` of ``factor``."""
     lo, hi = np.quantile(factor, [share, 1 - share])
     return latents[factor <= lo].mean(0), latents[factor >= hi].mean(0)
-
-
-def nearest(reference: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance to and index of the nearest ``reference`` point for every point."""
-    dist, idx = cKDTree(reference).query(points)
-    return dist, idx

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.spatial import cKDTree
 
 from heatmap_latent.analysis import geometry as geo
 from heatmap_latent.analysis.density import latent_density
@@ -190,25 +191,31 @@ def analyze_run(run: LoadedRun, n_path: int = 40, n_strip: int = 10, seed: int =
     density, empty_points = step("latent density", lambda: latent_density(latents, seed=seed))
     metrics["density"] = density
 
+    tree = cKDTree(latents)
+
+    def decode_strip(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]], np.ndarray]:
+        """Decoded images at ``points``, the distance to and factors of the nearest code, realism."""
+        decoded = _decode(model, points)
+        dist, near = tree.query(points)
+        near_f = [{k: float(factors[k][i]) for k in factors} for i in near]
+        return decoded, dist, near_f, realism_distance(decoded, grid["low"], grid["high"], dfs)[0]
+
     def trajectories():
         paths, info = study_paths(latents, factors, n_path)
         rng = np.random.default_rng(seed)
         out: dict[str, Any] = {"rho_axis": info["rho_axis"]}
         for p in paths:
-            idx = _strip_indices(len(p.points), n_strip)
-            decoded = _decode(model, p.points[idx])
-            dist, near = geo.nearest(latents, p.points[idx])
-            near_f = [{k: float(factors[k][i]) for k in factors} for i in near]
-            real = realism_distance(decoded, grid["low"], grid["high"], dfs)[0]
+            strip = p.points[_strip_indices(len(p.points), n_strip)]
+            decoded, dist, near_f, real = decode_strip(strip)
             out[p.name] = {
                 "description": p.description,
                 "plane": list(p.plane),
-                "points": p.points[idx].tolist(),
+                "points": strip.tolist(),
                 "nearest_factors": near_f,
                 "nearest_distance": dist.tolist(),
                 "realism": real.tolist(),
                 "realism_mean": float(real.mean()),
-                "max_gap": float(geo.nearest(latents, p.points)[0].max()),
+                "max_gap": float(tree.query(p.points)[0].max()),
             }
             figures[f"path_{p.name}"] = trajectory_figure(latents, factors["rho"], "rho", p, decoded, near_f, real)
             captions[f"path_{p.name}"] = f"{p.description}. Realism: distance to the closest exact heatmap."
@@ -217,10 +224,7 @@ def analyze_run(run: LoadedRun, n_path: int = 40, n_strip: int = 10, seed: int =
             if latents.shape[1] == 3
             else (latents[rng.choice(len(latents), 5)], latents[rng.choice(len(latents), 20)])
         )
-        decoded = _decode(model, perturbed[:n_strip])
-        dist, near = geo.nearest(latents, perturbed[:n_strip])
-        real = realism_distance(decoded, grid["low"], grid["high"], dfs)[0]
-        near_f = [{k: float(factors[k][i]) for k in factors} for i in near]
+        decoded, dist, near_f, real = decode_strip(perturbed[:n_strip])
         pert = geo.Path(
             "perturbations",
             perturbed[:n_strip],
