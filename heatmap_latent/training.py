@@ -75,7 +75,8 @@ def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit the configured model on the configured data; test the best checkpoint.
 
-    Returns every logged metric as a float, plus ``best_val_loss``, ``fit_seconds`` and ``epochs``.
+    Returns every logged metric as a float, plus ``best_val_loss``, ``fit_seconds``, ``epochs`` and
+    ``steps`` (optimizer steps).
     """
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule: pl.LightningDataModule = build(cfg.data)
@@ -113,5 +114,6 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics["best_val_loss"] = metrics["val/loss"]
     metrics["fit_seconds"] = fit_seconds
     metrics["epochs"] = float(trainer.current_epoch)
+    metrics["steps"] = float(trainer.global_step)
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
     return metrics

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,27 +35,29 @@ def make_cfg(tmp_path):
     return make
 
 
+def run_train(*args: str, tiny: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python train.py [-m] <tiny grid> *args`` from the repository root; asserts it succeeded."""
+    lead = [a for a in args[:1] if a == "-m"]
+    rest = list(args[len(lead) :])
+    cmd = [sys.executable, "train.py", *lead, *(TINY_DATA if tiny else []), *rest]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory) -> Path:
     """Two real train.py runs on a small grid (800 images of 12x12) in one folder:
     ``0`` = VAE on student_t, ``1`` = AE on gaussian."""
-    import subprocess
-    import sys
-
     root = tmp_path_factory.mktemp("tiny_runs")
     for job, (model, data) in enumerate((("vae", "student_t"), ("ae", "gaussian"))):
-        cmd = [
-            sys.executable,
-            "train.py",
+        run_train(
             f"model={model}",
             f"data={data}",
-            *TINY_DATA,
             "data.var.step=0.5",
             "data.rho.step=0.25",
             "trainer.max_epochs=4",
             "logger=none",
             f"hydra.run.dir={root / str(job)}",
-        ]
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-3000:]
+        )
     return root

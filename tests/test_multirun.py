@@ -1,28 +1,20 @@
 """A real Hydra multirun of train.py in a subprocess: 4 jobs, 4 output directories."""
 
-import subprocess
-import sys
-
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.conftest import ROOT, TINY_DATA
+from tests.conftest import run_train
 
 
 def test_multirun_model_by_data_keeps_each_job_apart(tmp_path):
     sweep_dir = tmp_path / "sweep"
-    cmd = [
-        sys.executable,
-        "train.py",
+    run_train(
         "-m",
         "model=vae,ae",
         "data=gaussian,student_t",
-        *TINY_DATA,
         "trainer.max_epochs=1",
         "~callbacks.embedding_projector",
         f"hydra.sweep.dir={sweep_dir}",
-    ]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    )
     jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
     assert [p.name for p in jobs] == ["0", "1", "2", "3"]
     seen = set()

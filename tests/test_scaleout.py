@@ -1,27 +1,16 @@
 """Scale-out configs run as a user runs them: DDP on CPU, parallel launchers, Optuna, the fast path."""
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 from hydra.utils import get_class
 
 from heatmap_latent.training import train
-from tests.conftest import ROOT, TINY_DATA
-
-
-def train_py(*args, timeout=600):
-    done = subprocess.run(
-        [sys.executable, "train.py", *args, *TINY_DATA], cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+from tests.conftest import ROOT, run_train
 
 
 def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
     run = tmp_path / "ddp"
-    done = train_py(
+    done = run_train(
         "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=2", f"hydra.run.dir={run}"
     )
     assert "distributed_backend=gloo" in done.stderr + done.stdout
@@ -35,7 +24,7 @@ def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
     extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=10"]
-    train_py(
+    run_train(
         "-m",
         f"hydra/launcher={launcher}",
         *extra,
@@ -49,7 +38,7 @@ def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
 
 
 def test_optuna_search_minimises_the_returned_validation_loss(tmp_path):
-    train_py(
+    run_train(
         "-m",
         "hparams_search=optuna",
         "hydra.sweeper.n_trials=3",
