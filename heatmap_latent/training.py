@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,10 @@ def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
     return str(ckpt_path)
 
 
-def train(cfg: DictConfig) -> dict[str, float]:
+def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[str, float]:
     """Fit the configured model on the configured data; test the best checkpoint.
+
+    ``extra_callbacks`` are added to the configured ones (for tests and benchmarks).
 
     Returns every logged metric as a float, plus ``best_val_loss``, ``fit_seconds``, ``epochs`` and
     ``steps`` (optimizer steps).
@@ -82,7 +85,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule: pl.LightningDataModule = build(cfg.data)
     model: pl.LightningModule = build(cfg.model)
     loggers = instantiate_named(cfg.get("logger"))
-    callbacks = instantiate_named(cfg.get("callbacks"))
+    callbacks = [*instantiate_named(cfg.get("callbacks")), *extra_callbacks]
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from hydra.utils import instantiate
@@ -128,14 +129,37 @@ def test_callbacks_without_tensorboard_warn_once(make_cfg):
     assert sum("LatentProjections needs" in str(w.message) for w in record) == 1
 
 
-def test_overfit_one_batch_drives_loss_down(make_cfg):
+class BatchRecorder(pl.Callback):
+    """Records a digest of every training batch, by epoch."""
+
+    def __init__(self) -> None:
+        self.batches: dict[int, list[bytes]] = {}
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.batches.setdefault(trainer.current_epoch, []).append(batch["image"].numpy().tobytes())
+
+
+def test_overfit_trains_on_one_fixed_batch(make_cfg):
     cfg = make_cfg("debug=overfit", "model=ae", "trainer.max_epochs=60", "logger=none", "callbacks=none")
     torch.manual_seed(cfg.seed)
     initial_model = instantiate(cfg.model)
     dm = instantiate(cfg.data)
     dm.setup()
-    x = next(iter(dm.train_dataloader()))["image"]
-    initial = initial_model.loss_terms(x)["loss"].item()
-    metrics = train(cfg)
-    assert metrics["steps"] == 60  # one batch per epoch: the same batch, 60 times
+    first_batch = next(iter(dm.train_dataloader()))["image"]
+    initial = initial_model.loss_terms(first_batch)["loss"].item()
+    recorder = BatchRecorder()
+    metrics = train(cfg, extra_callbacks=[recorder])
+    assert metrics["steps"] == 60
+    assert sorted(recorder.batches) == list(range(60)) and all(len(b) == 1 for b in recorder.batches.values())
+    assert len({b[0] for b in recorder.batches.values()}) == 1  # the same batch every epoch
     assert metrics["train/loss"] < 0.6 * initial
+
+
+def test_limit_train_batches_is_lightnings(make_cfg):
+    recorder = BatchRecorder()
+    train(
+        make_cfg("trainer.max_epochs=2", "+trainer.limit_train_batches=2", "logger=none", "callbacks=none"),
+        extra_callbacks=[recorder],
+    )
+    assert [len(recorder.batches[e]) for e in (0, 1)] == [2, 2]
+    assert recorder.batches[0] != recorder.batches[1]  # still shuffled every epoch

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from heatmap_latent.data.batches import TensorBatches
+from heatmap_latent.data.batches import heatmap_loader
 from heatmap_latent.data.datamodule import HeatmapDataModule
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_df, student_t_heatmaps
 
@@ -98,7 +98,7 @@ def raw_epochs(model, dm: HeatmapDataModule, epochs: int, bf16: bool, channels_l
     """A minimal PyTorch loop over the same model, in-memory batches and optimizer."""
     optimizer = model.configure_optimizers()
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
-    batches = TensorBatches(dm.images, {}, torch.from_numpy(dm.train_idx), dm.batch_size, shuffle=True)
+    batches = heatmap_loader(dm.images, {}, torch.from_numpy(dm.train_idx), dm.batch_size, shuffle=True)
     model.train()
     times = []
     for _ in range(epochs):

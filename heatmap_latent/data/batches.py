@@ -1,67 +1,84 @@
-"""Batches sliced straight from in-memory tensors: no per-sample collate."""
+"""Batches for Lightning's own ``DataLoader``, sliced straight from in-memory tensors.
+
+The dataset answers a whole batch of indices at once (``__getitems__``, which PyTorch's fetcher
+calls instead of one ``__getitem__`` per sample), so there is no per-sample collate. Because the
+loaders are plain ``DataLoader``s with a ``RandomSampler`` (training) or a ``SequentialSampler``,
+Lightning recognises them: ``overfit_batches`` turns shuffling off, ``limit_*_batches`` counts
+batches, and DDP swaps in its ``DistributedSampler``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 Batch = dict[str, torch.Tensor | dict[str, torch.Tensor]]
 
 
-class TensorBatches:
-    """Iterates ``{"image": (B, 1, H, W), "factors": {name: (B,)}}`` over ``indices``.
+class InMemoryHeatmaps(Dataset):
+    """``images[indices]`` with their factors; a list of positions gives a whole batch at once."""
 
-    Shuffling draws a fresh permutation each epoch from ``seed + epoch``, where the epoch comes
-    from ``epoch_source`` (the trainer's epoch, so a resumed run sees the same orders) or, without
-    one, from a count of the iterations so far. With ``world_size > 1``
-    each rank takes an equal share of every epoch's permutation (ranks see the same number of
-    batches, so distributed steps stay in lockstep).
-    """
-
-    def __init__(
-        self,
-        images: torch.Tensor,
-        factors: dict[str, torch.Tensor],
-        indices: torch.Tensor,
-        batch_size: int,
-        shuffle: bool = False,
-        seed: int = 0,
-        rank: int = 0,
-        world_size: int = 1,
-        epoch_source: Callable[[], int] | None = None,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.images = images
-        self.factors = factors
-        self.indices = indices
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = seed
-        self.rank = rank
-        self.world_size = world_size
-        self.epoch_source = epoch_source
-        self._iterations = 0
-
-    def _epoch_indices(self) -> torch.Tensor:
-        indices = self.indices
-        if self.shuffle:
-            epoch = self.epoch_source() if self.epoch_source is not None else self._iterations
-            generator = torch.Generator().manual_seed(self.seed + epoch)
-            indices = indices[torch.randperm(len(indices), generator=generator)]
-        if self.world_size > 1:
-            per_rank = len(indices) // self.world_size
-            indices = indices[self.rank * per_rank : (self.rank + 1) * per_rank]
-        return indices
+    def __init__(self, images: torch.Tensor, factors: dict[str, torch.Tensor], indices: torch.Tensor) -> None:
+        self.images, self.factors, self.indices = images, factors, indices
 
     def __len__(self) -> int:
-        per_rank = len(self.indices) // self.world_size
-        return -(-per_rank // self.batch_size)
+        return len(self.indices)
 
-    def __iter__(self) -> Iterator[Batch]:
-        indices = self._epoch_indices()
-        self._iterations += 1
-        for start in range(0, len(indices), self.batch_size):
-            idx = indices[start : start + self.batch_size]
-            yield {"image": self.images[idx], "factors": {k: v[idx] for k, v in self.factors.items()}}
+    def __getitem__(self, position: int) -> Batch:
+        i = self.indices[position]
+        return {"image": self.images[i], "factors": {k: v[i] for k, v in self.factors.items()}}
+
+    def __getitems__(self, positions: Sequence[int]) -> Batch:
+        idx = self.indices[torch.as_tensor(positions)]
+        return {"image": self.images[idx], "factors": {k: v[idx] for k, v in self.factors.items()}}  # (B, 1, S, S)
+
+
+def already_batched(batch: Batch) -> Batch:
+    """``collate_fn`` for :class:`InMemoryHeatmaps`: ``__getitems__`` has already built the batch."""
+    return batch
+
+
+class EpochShuffle(RandomSampler):
+    """A ``RandomSampler`` whose order is a function of ``seed + epoch`` alone.
+
+    Lightning calls :meth:`set_epoch` before every training epoch (with the restored epoch after a
+    resume), so a resumed run sees the same orders as an uninterrupted one. Used outside a trainer,
+    each iteration moves on to the next epoch's order.
+    """
+
+    def __init__(self, data_source: Dataset, seed: int = 0) -> None:
+        super().__init__(data_source)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        self.epoch += 1
+        yield from torch.randperm(len(self.data_source), generator=generator).tolist()
+
+
+def heatmap_loader(
+    images: torch.Tensor,
+    factors: dict[str, torch.Tensor],
+    indices: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    pin_memory: bool = False,
+) -> DataLoader:
+    """A ``DataLoader`` of ``{"image": (B, 1, S, S), "factors": {name: (B,)}}`` over ``indices``."""
+    dataset = InMemoryHeatmaps(images, factors, indices)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=EpochShuffle(dataset, seed) if shuffle else None,
+        collate_fn=already_batched,
+        pin_memory=pin_memory,
+        # its own generator: creating an iterator draws a base seed, which must not move the global
+        # RNG (the VAE's sampling noise, reseeded every epoch by EpochSeed) differently after a resume
+        generator=torch.Generator().manual_seed(seed),
+    )

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
 from heatmap_latent import checks
-from heatmap_latent.data.batches import TensorBatches
+from heatmap_latent.data.batches import heatmap_loader
 from heatmap_latent.data.heatmaps import (
     Range,
     factor_grid,
@@ -106,29 +107,25 @@ class HeatmapDataModule(pl.LightningDataModule):
             self.train_idx, self.val_idx = train_idx, self.test_idx
         self._factor_tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in factors.items()}
 
-    def _batches(self, indices: np.ndarray, batch_size: int, shuffle: bool) -> TensorBatches:
-        trainer = self.trainer
-        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-        return TensorBatches(
+    def _loader(self, indices: np.ndarray, batch_size: int, shuffle: bool) -> DataLoader:
+        return heatmap_loader(
             self.images,
             self._factor_tensors,
             torch.from_numpy(indices),
             batch_size,
             shuffle=shuffle,
             seed=self.seed,
-            rank=rank,
-            world_size=world,
-            epoch_source=(lambda: trainer.current_epoch) if trainer is not None else None,
+            pin_memory=torch.cuda.is_available(),
         )
 
-    def train_dataloader(self) -> TensorBatches:
-        return self._batches(self.train_idx, self.batch_size, shuffle=True)
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_idx, self.batch_size, shuffle=True)
 
-    def val_dataloader(self) -> TensorBatches:
-        return self._batches(self.val_idx, self.eval_batch_size, shuffle=False)
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_idx, self.eval_batch_size, shuffle=False)
 
-    def test_dataloader(self) -> TensorBatches:
-        return self._batches(self.test_idx, self.eval_batch_size, shuffle=False)
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_idx, self.eval_batch_size, shuffle=False)
 
 
 class GaussianHeatmapDataModule(HeatmapDataModule):
