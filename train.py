@@ -5,13 +5,14 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from heatmap_latent.cli import check_overrides, report_user_errors
+from heatmap_latent.cli import check_overrides
+from heatmap_latent.jobs import run_job
 from heatmap_latent.training import train
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    metrics = report_user_errors("train.py", lambda: train(cfg))
+    metrics = run_job("train.py", cfg, train)
     return metrics.get(cfg.get("optimized_metric")) if cfg.get("optimized_metric") else None
 
 

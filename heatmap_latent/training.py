@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
+from heatmap_latent import jobs
 from heatmap_latent.errors import TrainingInterrupted, UserError
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ def _as_float(value: Any) -> float:
 def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
     ckpt_path = cfg.get("ckpt_path")
     if ckpt_path is None:
+        last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+        if cfg.get("resume") and last.is_file():
+            log.info("resume=true: continuing from %s", last)
+            return str(last)
         return None
     if ckpt_path == "last":
         dirs = [Path(c.dirpath) for c in callbacks if isinstance(c, ModelCheckpoint) and c.dirpath]
@@ -79,8 +84,13 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     ``extra_callbacks`` are added to the configured ones (for tests and benchmarks).
 
     Returns every logged metric as a float, plus ``best_val_loss``, ``fit_seconds``, ``epochs`` and
-    ``steps`` (optimizer steps).
+    ``steps`` (optimizer steps). With ``resume=true``, a job that already completed this config
+    returns its recorded metrics, and one that left a ``last.ckpt`` continues from it. The last act
+    is writing the job record (``job.json``).
     """
+    if cfg.get("resume") and (done := jobs.finished_metrics(cfg)) is not None:
+        log.info("resume=true: %s already completed this config; not training again", cfg.paths.output_dir)
+        return done
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule: pl.LightningDataModule = build(cfg.data)
     model: pl.LightningModule = build(cfg.model)
@@ -119,4 +129,6 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     metrics["epochs"] = float(trainer.current_epoch)
     metrics["steps"] = float(trainer.global_step)
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
+    if trainer.is_global_zero and not trainer.fast_dev_run:
+        jobs.write_record(cfg, "completed", metrics)
     return metrics

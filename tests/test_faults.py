@@ -12,9 +12,9 @@ from omegaconf import open_dict
 
 from heatmap_latent.analysis import RunLoadError, load_run
 from heatmap_latent.errors import NonFiniteLossError, UserError
-from heatmap_latent.models import AE
 from heatmap_latent.training import train
 from tests.conftest import ROOT, TINY_DATA
+from tests.faulty_models import NaNAfterAE
 
 
 def digest(path):
@@ -92,16 +92,6 @@ def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_
     )
 
 
-class NaNAfterAE(AE):
-    """An AE whose loss turns NaN at global step 7."""
-
-    def loss_terms(self, x):
-        terms = super().loss_terms(x)
-        if self.trainer is not None and self.trainer.global_step >= 7:
-            terms["loss"] = terms["loss"] * float("nan")
-        return terms
-
-
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_cfg, tmp_path):
     cfg = make_cfg("model=ae", "trainer.max_epochs=1", "logger=none")
     train(cfg)  # a clean first run writes the best checkpoint
@@ -109,7 +99,7 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_c
     before = digest(best)
     cfg = make_cfg("model=ae", "trainer.max_epochs=5", "logger=none", "callbacks.finite_loss.check_every_n_steps=2")
     with open_dict(cfg):
-        cfg.model._target_ = f"{__name__}.NaNAfterAE"
+        cfg.model._target_ = "tests.faulty_models.NaNAfterAE"
         cfg.callbacks.model_checkpoint.filename = "nan_run_{epoch:03d}"
     with pytest.raises(NonFiniteLossError, match=r"NaN or inf at epoch 1, step 7"):
         train(cfg)

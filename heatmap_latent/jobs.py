@@ -1,0 +1,229 @@
+"""Sweeps that survive: a record of every job's outcome, resume from it, and a sweep summary.
+
+Every job writes ``job.json`` in its output directory, atomically, as the very last thing it does:
+its status (``completed`` or ``failed``), its overrides, a hash of its config, and its returned
+metrics or its one-line error. With ``resume=true`` a job whose record says it completed the same
+config returns the recorded metrics without training (see :func:`finished_metrics`).
+
+Hydra's basic sweeper stops a sweep at the first failed job it sees, and never reaches
+``on_multirun_end``; so in a multirun :func:`run_job` records a failure and lets the sweep go on,
+and :class:`SweepSummary` (a Hydra callback) writes ``summary.csv`` and ``summary.md`` over the job
+records and exits non-zero if any job failed. Sweepers that handle failures themselves (Optuna,
+which marks the trial failed) get the exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from heatmap_latent.errors import TrainingInterrupted, UserError
+
+log = logging.getLogger(__name__)
+
+RECORD = "job.json"
+# keys that do not change what a job computes
+UNHASHED_KEYS = ("resume", "ckpt_path", "paths")
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def sqlite_in(directory: str, filename: str) -> str:
+    """``${sqlite_in:DIR,FILE}``: an SQLite URL for ``DIR/FILE``, making ``DIR`` (SQLite will not)."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(directory).resolve() / filename}"
+
+
+def seed_after_trials(seed: int, database: str) -> int:
+    """``${seed_after_trials:SEED,DB}``: ``SEED`` plus the number of trials already stored in the
+    SQLite file ``DB``, so a continued search does not replay its first random proposals."""
+    if not Path(database).is_file():
+        return int(seed)
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        try:
+            (count,) = db.execute("SELECT COUNT(*) FROM trials").fetchone()
+        except sqlite3.Error:
+            count = 0
+    return int(seed) + int(count)
+
+
+def digest(text: str) -> str:
+    """``${digest:TEXT}``: 10 hex digits of SHA-256, a short directory name for a set of overrides."""
+    return hashlib.sha256(str(text).encode()).hexdigest()[:10]
+
+
+OmegaConf.register_new_resolver("digest", digest, replace=True)
+OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True)
+OmegaConf.register_new_resolver("seed_after_trials", seed_after_trials, replace=True)
+
+
+class JobFailed(Exception):
+    """A sweep job failed; raised for sweepers that record failed trials themselves."""
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """SHA-256 of the config as written (interpolations unresolved, so a job's own output paths,
+    which the callbacks interpolate, do not enter it) without the keys that do not change the result."""
+    container = OmegaConf.to_container(cfg, resolve=False)
+    for key in UNHASHED_KEYS:
+        container.pop(key, None)
+    return hashlib.sha256(json.dumps(container, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
+
+
+def _overrides() -> list[str]:
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def write_record(cfg: DictConfig, status: str, metrics: dict[str, float] | None = None, error: str = "") -> Path:
+    record = {
+        "status": status,
+        "overrides": _overrides(),
+        "config_hash": config_hash(cfg),
+        "metrics": _finite(metrics or {}),
+        "error": error,
+    }
+    path = Path(cfg.paths.output_dir) / RECORD
+    write_atomic(path, json.dumps(record, indent=2))
+    return path
+
+
+def read_record(job_dir: Path) -> dict[str, Any] | None:
+    """The job record in ``job_dir``, or ``None`` if there is none or it cannot be read."""
+    try:
+        record = json.loads((Path(job_dir) / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "status" in record else None
+
+
+def finished_metrics(cfg: DictConfig) -> dict[str, float] | None:
+    """The recorded metrics if this job already completed with this very config, else ``None``."""
+    record = read_record(Path(cfg.paths.output_dir))
+    if record and record["status"] == "completed" and record.get("config_hash") == config_hash(cfg):
+        return {k: (math.nan if v is None else float(v)) for k, v in record["metrics"].items()}
+    return None
+
+
+def _is_multirun() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def one_line_error(err: BaseException) -> str:
+    from heatmap_latent.cli import one_line
+
+    text = one_line(err) if isinstance(err, UserError) else f"{type(err).__name__}: {one_line(err)}"
+    return text or type(err).__name__
+
+
+def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, float]]) -> dict[str, float]:
+    """Run one job of ``prog``: ``fn(cfg)``.
+
+    A single run reports a user error as ``prog: error: ...`` and exits non-zero. In a multirun a
+    failing job is recorded in its directory and the sweep goes on (see the module docstring); an
+    interruption (SIGTERM, Ctrl-C) stops the whole sweep, which ``resume=true`` then finishes.
+    """
+    if not _is_multirun():
+        try:
+            return fn(cfg)
+        except UserError as err:
+            sys.exit(f"{prog}: error: {one_line_error(err)}")
+    try:
+        return fn(cfg)
+    except TrainingInterrupted as err:
+        sys.exit(f"{prog}: error: {one_line_error(err)}; re-run the sweep with resume=true to finish it")
+    except Exception as err:
+        line = one_line_error(err)
+        log.error("job failed: %s", line, exc_info=not isinstance(err, UserError))
+        write_record(cfg, "failed", error=line)
+        if HydraConfig.get().sweeper.get("_target_") == BASIC_SWEEPER:
+            return {}
+        raise JobFailed(line) from err
+
+
+def sweep_rows(sweep_dir: Path, metric: str | None) -> list[dict[str, str]]:
+    """One row per job directory of a sweep: job, overrides, status, metric, error."""
+    rows = []
+    jobs = [p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()]
+    for job in sorted(jobs, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)):
+        record = read_record(job)
+        if record is None:
+            overrides = (
+                OmegaConf.load(job / ".hydra" / "overrides.yaml") if (job / ".hydra/overrides.yaml").is_file() else []
+            )
+            record = {"status": "unfinished", "overrides": list(overrides), "metrics": {}, "error": ""}
+        value = record["metrics"].get(metric) if metric else None
+        rows.append(
+            {
+                "job": job.name,
+                "overrides": " ".join(record["overrides"]),
+                "status": record["status"],
+                metric or "metric": "" if value is None else f"{value:.6g}",
+                "error": record["error"],
+            }
+        )
+    return rows
+
+
+def write_summary(sweep_dir: Path, metric: str | None) -> list[dict[str, str]]:
+    """``summary.csv`` and ``summary.md`` in ``sweep_dir``; returns the rows."""
+    rows = sweep_rows(sweep_dir, metric)
+    if not rows:
+        return rows
+    header = list(rows[0])
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(Path(sweep_dir) / "summary.csv", buf.getvalue())
+    cell = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(r[h]) for h in header) + " |" for r in rows]
+    write_atomic(Path(sweep_dir) / "summary.md", "\n".join(lines) + "\n")
+    return rows
+
+
+class SweepSummary(Callback):
+    """Hydra callback: after a multirun, write the sweep summary; exit non-zero if a job failed."""
+
+    def __init__(self, prog: str = "train.py") -> None:
+        self.prog = prog
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if not sweep_dir.is_dir():
+            return
+        rows = write_summary(sweep_dir, config.get("optimized_metric"))
+        failed = [r for r in rows if r["status"] == "failed"]
+        log.info("sweep summary: %s", sweep_dir / "summary.md")
+        if failed:
+            first = failed[0]
+            sys.exit(
+                f"{self.prog}: error: {len(failed)} of {len(rows)} jobs failed (job {first['job']}: {first['error']}); "
+                f"see {sweep_dir / 'summary.md'}"
+            )
