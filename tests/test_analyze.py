@@ -13,6 +13,7 @@ import torch
 
 from heatmap_latent.analysis import load_run
 from heatmap_latent.models.losses import frobenius_error
+from heatmap_latent.training import train
 from tests.conftest import ROOT
 
 FIGURES = [
@@ -136,3 +137,21 @@ def test_report_renders_in_headless_chromium(single_report, tmp_path):
 
     pixels = imread(shot)[..., :3]
     assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
+
+
+def test_best_checkpoint_comes_from_the_callbacks_state_not_file_times(make_cfg, tmp_path):
+    from heatmap_latent.analysis.loading import find_checkpoint
+
+    cfg = make_cfg("model=ae", "trainer.max_epochs=4", "logger=none", "callbacks.model_checkpoint.save_top_k=3")
+    train(cfg)
+    ckpts = sorted(p for p in (tmp_path / "checkpoints").glob("epoch_*.ckpt"))
+    assert len(ckpts) == 3
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    recorded = next(v for k, v in state["callbacks"].items() if k.startswith("ModelCheckpoint"))
+    best = find_checkpoint(tmp_path, "best")
+    assert best.name == os.path.basename(recorded["best_model_path"])
+    for i, p in enumerate(sorted(ckpts, key=lambda p: p != best)):  # make the best the OLDEST file
+        os.utime(p, (1000 + i, 1000 + i))
+    assert find_checkpoint(tmp_path, "best") == best
+    scores = {os.path.basename(k): float(v) for k, v in recorded["best_k_models"].items()}
+    assert scores[best.name] == min(scores.values())

@@ -31,15 +31,37 @@ class LoadedRun:
     datamodule: HeatmapDataModule
 
 
+def best_from_state(last: Path) -> Path | None:
+    """The best checkpoint that ``ModelCheckpoint`` recorded in its state inside ``last.ckpt``.
+
+    Read from the callback's own ``best_model_path`` (right for any ``save_top_k``), looked up by
+    file name in the same directory, so a moved run directory still resolves. ``None`` if there is
+    no such record.
+    """
+    try:
+        state = torch.load(last, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError):
+        return None  # a damaged last.ckpt: load_model reports it when it is loaded
+    for key, value in (state.get("callbacks") or {}).items():
+        if str(key).startswith("ModelCheckpoint") and isinstance(value, dict) and value.get("best_model_path"):
+            best = last.parent / Path(value["best_model_path"]).name
+            if best.is_file():
+                return best
+    return None
+
+
 def find_checkpoint(run_dir: Path, which: str = "best") -> Path:
-    """``best``: the checkpoint ModelCheckpoint kept for the lowest val/loss; ``last``: last.ckpt."""
+    """``best``: the checkpoint ModelCheckpoint recorded as best (lowest val/loss); ``last``: last.ckpt."""
     ckpt_dir = run_dir / "checkpoints"
     if which not in ("best", "last"):
         raise RunLoadError(f"checkpoint must be 'best' or 'last', got {which!r}")
     last = ckpt_dir / "last.ckpt"
-    best = sorted((p for p in ckpt_dir.glob("*.ckpt") if p.name != "last.ckpt"), key=lambda p: p.stat().st_mtime)
-    if which == "best" and best:
-        return best[-1]
+    if which == "best" and last.is_file() and (best := best_from_state(last)) is not None:
+        return best
+    if which == "best" and not last.is_file():
+        others = sorted(p for p in ckpt_dir.glob("*.ckpt"))
+        if len(others) == 1:
+            return others[0]
     if last.is_file():
         return last
     raise RunLoadError(f"no checkpoint in {ckpt_dir}")
