@@ -5,7 +5,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from heatmap_latent.cli import check_overrides
+from heatmap_latent.cli import preflight
 from heatmap_latent.jobs import run_job
 from heatmap_latent.training import train
 
@@ -17,5 +17,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
-    check_overrides("train", sys.argv[1:], "train.py")
+    # every job of the run or sweep is composed and checked before the first one starts
+    sys.argv[1:] = preflight("train", sys.argv[1:], "train.py")
     main()

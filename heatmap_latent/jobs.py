@@ -33,6 +33,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from heatmap_latent.cli import BASIC_SWEEPER, one_line
 from heatmap_latent.errors import TrainingInterrupted, UserError
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 RECORD = "job.json"
 # keys that do not change what a job computes
 UNHASHED_KEYS = ("resume", "ckpt_path", "paths")
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 
 def sqlite_in(directory: str, filename: str) -> str:
@@ -135,8 +135,6 @@ def _is_multirun() -> bool:
 
 
 def one_line_error(err: BaseException) -> str:
-    from heatmap_latent.cli import one_line
-
     text = one_line(err) if isinstance(err, UserError) else f"{type(err).__name__}: {one_line(err)}"
     return text or type(err).__name__
 

@@ -262,3 +262,73 @@ def test_same_seed_same_split_and_metrics_in_deterministic_mode(make_cfg, tmp_pa
     assert first["val/loss"] == second["val/loss"] and first["test/frobenius"] == second["test/frobenius"]
     third = train(make_cfg(*args[:-1], "seed=4"))
     assert third["val/loss"] != first["val/loss"]
+
+
+# --- every job checked before the first one runs ---------------------------------------------------
+PREFLIGHT_ERRORS = [
+    (["-m", "data=gaussain,student_t"], "In 'train': Could not find 'data/gaussain'; options: gaussian, student_t"),
+    (["trainer.max_epochs=[1]"], "trainer.max_epochs must be int or null, got [1]"),
+    (["-m", "trainer.max_epochs=2,[1]"], "trainer.max_epochs must be int or null, got [1]"),
+    (["trainer.max_epochs=-5"], "trainer.max_epochs must be >= -1, got -5"),
+    (["trainer.devices=two"], "trainer: "),
+    (["trainer.precision=17"], "trainer.precision must be one of 64, 32, 16"),
+    (["+trainer.bogus=1"], "trainer.bogus is not an argument of lightning's Trainer"),
+    (["model.optimizer._target_=torch.optim.Nope"], "model.optimizer._target_=torch.optim.Nope cannot be imported"),
+    (["-m", "model.optimizer.lr=1e-3,-1"], "model.optimizer.lr must be > 0.0, got -1"),
+    (["-m", "experiment=study", "model.latent_dim=0"], "model.latent_dim must be >= 1, got 0"),
+    (["hydra.run.dir=/etc/hostname/run"], "cannot write the output directory /etc/hostname/run: /etc/hostname is not"),
+]
+
+
+@pytest.mark.parametrize("argv, message", PREFLIGHT_ERRORS, ids=[" ".join(a) for a, _ in PREFLIGHT_ERRORS])
+def test_preflight_reports_every_bad_value_in_one_line(argv, message):
+    from heatmap_latent.cli import preflight
+
+    with pytest.raises(SystemExit) as exit_info:
+        preflight("train", [*TINY_DATA, *argv], "train.py")
+    line = str(exit_info.value.code)
+    assert line.startswith("train.py: error: ") and message in line and "\n" not in line
+
+
+def test_preflight_passes_good_sweeps_through_unchanged():
+    from heatmap_latent.cli import preflight
+
+    argv = ["-m", *TINY_DATA, "model=vae,ae", "experiment=study"]
+    assert preflight("train", argv, "train.py") == argv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["-m", "data=gaussain,student_t"], "Could not find 'data/gaussain'"), (["trainer.max_epochs=[1]"], "[1]")],
+)
+def test_train_py_sweep_typo_and_trainer_argument_are_one_line_before_any_job(tmp_path, argv, message):
+    sweep = tmp_path / "sweep"
+    lead = [a for a in argv if a == "-m"]
+    cmd = [sys.executable, "train.py", *lead, *TINY_DATA, *[a for a in argv if a != "-m"]]
+    cmd += [f"hydra.sweep.dir={sweep}", f"hydra.run.dir={sweep}"]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [done.stderr.strip().splitlines()[-1]]  # one line, nothing else
+    assert done.stderr.startswith("train.py: error: ") and message in done.stderr
+    assert not sweep.exists()  # no job ran
+
+
+@pytest.mark.slow
+def test_resuming_a_checkpoint_uses_that_runs_own_config(tmp_path):
+    run = tmp_path / "run"
+    base = [sys.executable, "train.py", *TINY_DATA]
+    first = [*base, "model=ae", "model.latent_dim=5", "trainer.max_epochs=1", "logger=none", f"hydra.run.dir={run}"]
+    assert subprocess.run(first, cwd=ROOT, capture_output=True, timeout=300).returncode == 0
+    last = run / "checkpoints" / "last.ckpt"
+    done = subprocess.run(
+        [*base, f"ckpt_path={last}", "trainer.max_epochs=2"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = torch.load(last, map_location="cpu", weights_only=True)
+    assert state["epoch"] == 1 and state["hyper_parameters"]["latent_dim"] == 5  # the 2nd epoch (0-based) ran
+    assert "heatmap_latent.models.AE" in (run / ".hydra" / "config.yaml").read_text()
+    bad = subprocess.run([*base, f"ckpt_path={last}", "model.latent_dim=4"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0
+    line = bad.stderr.strip().splitlines()[-1]
+    assert line.startswith("train.py: error: model.latent_dim=4 contradicts the checkpoint") and "latent_dim=5" in line
