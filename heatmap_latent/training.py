@@ -13,6 +13,7 @@ import lightning.pytorch as pl
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
@@ -50,6 +51,45 @@ def instantiate_named(nodes: DictConfig | None) -> list[Any]:
     if not nodes:
         return []
     return [build(node) for node in nodes.values() if node is not None]
+
+
+# what tells runs apart in TensorBoard's HParams tab (plus every key a sweep varies); the whole
+# config stays in the run's .hydra/config.yaml
+HPARAM_KEYS = (
+    "seed",
+    "model.latent_dim",
+    "model.beta",
+    "model.optimizer.lr",
+    "data.batch_size",
+    "model.channels",
+    "model.hidden_dims",
+    "model.activation",
+    "trainer.precision",
+)
+
+
+def _swept_keys() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    keys = [o.split("=", 1)[0].lstrip("+~") for o in HydraConfig.get().overrides.task]
+    return [k for k in keys if not k.startswith(("hydra", "paths", "logger", "callbacks"))]
+
+
+def run_hparams(cfg: DictConfig) -> dict[str, Any]:
+    """The hyperparameters that tell runs apart: model and data by name, the keys above, the overrides."""
+    out: dict[str, Any] = {
+        "model": str(cfg.model._target_).rsplit(".", 1)[-1],
+        "data": str(cfg.data._target_).rsplit(".", 1)[-1].replace("HeatmapDataModule", ""),
+    }
+    for key in dict.fromkeys([*HPARAM_KEYS, *_swept_keys()]):
+        value = OmegaConf.select(cfg, key, default=None)
+        if value is None or key in ("model", "data"):
+            continue
+        value = OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+        out[key] = str(value) if isinstance(value, list | dict) else value
+    return out
 
 
 def _as_float(value: Any) -> float:
@@ -102,7 +142,10 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     resume_from = _checkpoint_to_resume(cfg, callbacks)
 
     for logger in loggers:
-        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True), {BEST_VAL_METRIC: math.nan})
+        if isinstance(logger, TensorBoardLogger):  # the HParams tab's metric column
+            logger.log_hyperparams(run_hparams(cfg), {BEST_VAL_METRIC: math.nan})
+        else:
+            logger.log_hyperparams(run_hparams(cfg))
 
     start = time.perf_counter()
     try:

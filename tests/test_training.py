@@ -92,8 +92,10 @@ def test_hparams_tab_holds_the_run_config_and_best_val_loss(trained_run):
     summaries = hparams_summaries(run_dir)
     start = plugin_data_pb2.HParamsPluginData.FromString(summaries["_hparams_/session_start_info"])
     hparams = start.session_start_info.hparams
-    assert hparams["model/latent_dim"].number_value == 3
-    assert hparams["data/_target_"].string_value.endswith("StudentTHeatmapDataModule")
+    assert hparams["model.latent_dim"].number_value == 3 and hparams["seed"].number_value == 42
+    assert hparams["data"].string_value == "StudentT" and hparams["model"].string_value == "VAE"
+    assert hparams["model.channels"].string_value == "[16, 32]"
+    assert len(hparams) <= 12 and not any("_target_" in k or "callbacks" in k for k in hparams)  # no clutter
     experiment = plugin_data_pb2.HParamsPluginData.FromString(summaries["_hparams_/experiment"]).experiment
     assert [m.name.tag for m in experiment.metric_infos] == ["hp/best_val_loss"]
     best = [e.value for e in _scalars(run_dir, "hp/best_val_loss")]
@@ -163,3 +165,34 @@ def test_limit_train_batches_is_lightnings(make_cfg):
     )
     assert [len(recorder.batches[e]) for e in (0, 1)] == [2, 2]
     assert recorder.batches[0] != recorder.batches[1]  # still shuffled every epoch
+
+
+@pytest.mark.parametrize("logger", ["csv", "many"])
+def test_csv_logger_writes_every_epoch(make_cfg, tmp_path, logger):
+    import csv
+
+    metrics = train(make_cfg(f"logger={logger}", "trainer.max_epochs=2", "~callbacks.embedding_projector"))
+    with open(tmp_path / "csv" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    val = [float(r["val/loss"]) for r in rows if r.get("val/loss")]
+    assert len(val) == 2 and val[-1] == pytest.approx(metrics["val/loss"], rel=1e-5)
+    with open(tmp_path / "csv" / "hparams.yaml") as f:
+        assert "model.latent_dim: 3" in f.read()
+    assert (tmp_path / "tensorboard").is_dir() == (logger == "many")
+
+
+def test_hparams_name_the_swept_keys():
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+
+    from heatmap_latent.training import run_hparams
+    from tests.conftest import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["model.kernel_size=5", "model=ae"], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    try:
+        hp = run_hparams(cfg)
+    finally:
+        HydraConfig.instance().cfg = None
+    assert hp["model.kernel_size"] == 5 and hp["model"] == "AE" and "model.beta" not in hp
