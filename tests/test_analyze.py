@@ -88,6 +88,7 @@ def test_metrics_match_an_independent_recomputation(tiny_runs, single_report):
     assert len(path["points"]) == len(path["realism"]) == len(path["nearest_factors"]) == 10
 
 
+@pytest.mark.slow
 def test_compare_writes_one_report_over_a_folder_of_runs(tiny_runs, tmp_path):
     done = run_analyze(f"compare=[{tiny_runs}]", f"output_dir={tmp_path}")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -109,6 +110,7 @@ def test_missing_run_fails_cleanly_without_output(tmp_path):
 CHROMIUM = shutil.which("chromium")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed")
 def test_report_renders_in_headless_chromium(single_report, tmp_path):
     out, _ = single_report

@@ -45,6 +45,7 @@ def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_path, sig):
     run = tmp_path / "run"

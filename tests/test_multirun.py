@@ -1,10 +1,12 @@
 """A real Hydra multirun of train.py in a subprocess: 4 jobs, 4 output directories."""
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tests.conftest import run_train
 
 
+@pytest.mark.slow
 def test_multirun_model_by_data_keeps_each_job_apart(tmp_path):
     sweep_dir = tmp_path / "sweep"
     run_train(

@@ -1,5 +1,7 @@
 """Scale-out configs run as a user runs them: DDP on CPU, parallel launchers, Optuna, the fast path."""
 
+import json
+
 import pytest
 import yaml
 from hydra.utils import get_class
@@ -8,6 +10,7 @@ from heatmap_latent.training import train
 from tests.conftest import ROOT, run_train
 
 
+@pytest.mark.slow
 def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
     run = tmp_path / "ddp"
     done = run_train(
@@ -21,6 +24,7 @@ def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
     assert not list(tmp_path.glob("**/version_*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
     extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=10"]
@@ -37,6 +41,7 @@ def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
         assert (tmp_path / job / "checkpoints" / "last.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_optuna_search_minimises_the_returned_validation_loss(tmp_path):
     run_train(
         "-m",
@@ -48,10 +53,8 @@ def test_optuna_search_minimises_the_returned_validation_loss(tmp_path):
     )
     result = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
     assert result["name"] == "optuna" and set(result["best_params"]) >= {"model.optimizer.lr", "model.hidden_dims"}
-    losses = []
-    for job in sorted(p for p in tmp_path.iterdir() if p.is_dir() and p.name.isdigit()):
-        log = (job / "train.log").read_text()
-        losses.append(float(log.split("'best_val_loss': ")[1].split(",")[0]))
+    jobs = [p for p in tmp_path.iterdir() if p.name.startswith("trial_")]
+    losses = [json.loads((job / "job.json").read_text())["metrics"]["best_val_loss"] for job in jobs]
     assert len(losses) == 3 and result["best_value"] == pytest.approx(min(losses), rel=1e-4)
 
 
