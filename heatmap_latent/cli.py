@@ -52,7 +52,7 @@ def one_line(err: BaseException | str) -> str:
         options = [opt for opt in lines[k + 1 :] if not opt.startswith("_")]
         lines = [*lines[:k], f"options: {', '.join(options)}"]
     cause = getattr(err, "__cause__", None)
-    if lines and lines[0].startswith("Could not override") and cause is not None:
+    if lines and lines[0].startswith(("Could not override", "Error merging override")) and cause is not None:
         lines = [lines[0].rstrip("."), str(cause).splitlines()[0]]
     return "; ".join(lines)
 

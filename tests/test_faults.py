@@ -109,13 +109,15 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_c
 
 # --- bad input ------------------------------------------------------------------------------------
 BAD_OVERRIDES = [
-    ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' is not in struct"),
+    ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' not in 'VAESchema'"),
     ("data=imagenet", "Could not find 'data/imagenet'; options: gaussian, student_t"),
     ("model=transformer", "Could not find 'model/transformer'; options: ae, vae"),
     ("model.beta==2", "model.beta"),
+    # the typed schemas (heatmap_latent/config_schema.py) refuse a wrong type when composing
+    ("model.latent_dim=three", "model.latent_dim=three; Value 'three' of type 'str' could not be converted to Integer"),
+    ("model=ae model.beta=2", "Key 'beta' not in 'ModelSchema'"),
 ]
 BAD_VALUES = [
-    ("model.latent_dim=three", "model.latent_dim must be an integer, got 'three'"),
     ("model.optimizer.lr=-0.1", "model.optimizer.lr must be > 0.0, got -0.1"),
     ("model.latent_dim=0", "model.latent_dim must be >= 1, got 0"),
     ("data.grid.size=14", "cannot rebuild a 14x14 image (data.grid.size)"),
@@ -129,7 +131,7 @@ def test_unknown_keys_and_options_fail_in_one_line_at_startup(capsys, override, 
     from heatmap_latent.cli import check_overrides
 
     with pytest.raises(SystemExit) as exit_info:
-        check_overrides("train", [*TINY_DATA, override], "train.py")
+        check_overrides("train", [*TINY_DATA, *override.split()], "train.py")
     assert str(exit_info.value.code).startswith("train.py: error: ") and message in str(exit_info.value.code)
     assert "\n" not in str(exit_info.value.code)
 
