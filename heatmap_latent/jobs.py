@@ -33,7 +33,7 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from heatmap_latent.cli import BASIC_SWEEPER, one_line
+from heatmap_latent.cli import BASIC_SWEEPER, one_line, report_user_errors
 from heatmap_latent.errors import TrainingInterrupted, UserError
 
 log = logging.getLogger(__name__)
@@ -147,10 +147,7 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
     interruption (SIGTERM, Ctrl-C) stops the whole sweep, which ``resume=true`` then finishes.
     """
     if not _is_multirun():
-        try:
-            return fn(cfg)
-        except UserError as err:
-            sys.exit(f"{prog}: error: {one_line_error(err)}")
+        return report_user_errors(prog, lambda: fn(cfg))
     try:
         return fn(cfg)
     except TrainingInterrupted as err:
