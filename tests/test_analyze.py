@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -34,6 +33,13 @@ FIGURES = [
 ]
 
 
+def only_run(out):
+    """The metrics of the one run of a ``run=`` analysis."""
+    runs = json.loads((out / "metrics.json").read_text())["runs"]
+    assert len(runs) == 1
+    return next(iter(runs.values()))
+
+
 def run_analyze(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "analyze.py", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
@@ -48,8 +54,8 @@ def single_report(tiny_runs, tmp_path_factory):
 
 def test_analyze_writes_report_figures_and_metrics(single_report):
     out, done = single_report
-    assert "[9/9] k-NN classifier of df" in done.stderr + done.stdout  # progress is shown
-    metrics = json.loads((out / "metrics.json").read_text())
+    assert "[8/8] k-NN classifier of df" in done.stderr + done.stdout  # progress is shown
+    metrics = only_run(out)
     for key in (
         "reconstruction",
         "recoverability",
@@ -69,14 +75,17 @@ def test_analyze_writes_report_figures_and_metrics(single_report):
     assert "vae-student_t_0_projection_df" in pngs
     html = (out / "report.html").read_text()
     assert not re.search(r"<script[^>]*src=[\"']?https?:", html)  # plotly.js is embedded, not fetched
-    assert '<script type="text/javascript">/**' in html or "plotly.js v" in html
-    assert html.count("data:image/png;base64,") >= len(FIGURES)
+    assert html.count("plotly.js v") == 1  # once per page
+    run_page = (out / "runs" / "vae-student_t_0.html").read_text()
+    assert "<script src='../plotly.min.js'>" in run_page and (out / "plotly.min.js").is_file()
+    for name in FIGURES:  # every figure of the run on its own page
+        assert f"vae-student_t_0_{name}.png" in run_page
     assert not list(out.glob(".staging-*"))
 
 
 def test_metrics_match_an_independent_recomputation(tiny_runs, single_report):
     out, _ = single_report
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = only_run(out)
     run = load_run(tiny_runs / "0")
     images = run.datamodule.images[torch.from_numpy(run.datamodule.test_idx)]
     with torch.no_grad():
@@ -94,7 +103,7 @@ def test_compare_writes_one_report_over_a_folder_of_runs(tiny_runs, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert sorted(metrics["runs"]) == ["ae-gaussian (1)", "vae-student_t (0)"]
-    assert (tmp_path / "figures" / "compare_error_hist.png").is_file()
+    assert (tmp_path / "figures" / "overview_gaussian_error_hist.png").is_file()
     html = (tmp_path / "report.html").read_text()
     assert "ae-gaussian (1)" in html and "vae-student_t (0)" in html
 
@@ -105,40 +114,6 @@ def test_missing_run_fails_cleanly_without_output(tmp_path):
     assert done.returncode != 0
     assert "analyze.py: error:" in done.stderr and "does not exist" in done.stderr
     assert not out.exists() or not any(out.iterdir())
-
-
-CHROMIUM = shutil.which("chromium")
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed")
-def test_report_renders_in_headless_chromium(single_report, tmp_path):
-    out, _ = single_report
-    flags = [
-        CHROMIUM or "chromium",
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    page = (out / "report.html").as_uri()
-    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=180)
-    assert "Uncaught" not in dom.stderr, [line for line in dom.stderr.splitlines() if "CONSOLE" in line]
-    assert dom.stdout.count("js-plotly-plot") >= 1 and "main-svg" in dom.stdout  # plotly drew its figure
-    shot = tmp_path / "report.png"
-    subprocess.run([*flags, "--window-size=1400,3000", f"--screenshot={shot}", page], capture_output=True, timeout=180)
-    from matplotlib.image import imread
-
-    pixels = imread(shot)[..., :3]
-    assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
 
 
 def test_best_checkpoint_comes_from_the_callbacks_state_not_file_times(make_cfg, tmp_path):

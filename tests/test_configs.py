@@ -107,5 +107,7 @@ def test_study_experiment_declares_its_sweep_in_yaml():
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=["experiment=study"], return_hydra_config=True)
-    assert dict(cfg.hydra.sweeper.params) == {"model": "vae,ae", "data": "gaussian,student_t"}
+    params = cfg.hydra.sweeper.params
+    assert list(params) == ["seed", "model", "data"]  # the seed varies slowest: whole seeds first
+    assert (params.seed, params.model, params.data) == (str(cfg.seed), "vae,ae", "gaussian,student_t")
     assert list(cfg.model.channels) == [32, 64]

@@ -244,16 +244,24 @@ def test_unsafe_pickles_in_a_checkpoint_are_refused(run_copy):
 
 
 def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
+    from dataclasses import replace
+
+    from heatmap_latent.analysis.groups import group_runs
     from heatmap_latent.analysis.report import write_report
-    from heatmap_latent.analysis.study import analyze_run
+    from heatmap_latent.analysis.run import analyze_run
 
     analysis = analyze_run(load_run(tiny_runs / "1"))
+    groups = group_runs([analysis.identity], {analysis.name: analysis.metrics})
     out = tmp_path / "out"
-    write_report([analysis], out, "first")
+    write_report([analysis], groups, [], {"first": 1}, out, "first")
     before = {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")}
-    analysis.figures["examples"] = object()  # rendering this figure fails midway through the report
-    with pytest.raises(AttributeError):
-        write_report([analysis], out, "second")
+
+    def broken():
+        raise RuntimeError("rendering this figure fails midway through the report")
+
+    analysis.figures = [replace(f, build=broken) if f.name == "path_circle" else f for f in analysis.figures]
+    with pytest.raises(RuntimeError, match="midway"):
+        write_report([analysis], groups, [], {"second": 2}, out, "second")
     assert {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")} == before
     assert not list(out.glob(".staging-*"))
 

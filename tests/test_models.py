@@ -102,3 +102,24 @@ def test_loss_pieces_on_known_values():
 def test_bad_hyperparameters_fail_with_the_key_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         VAE(image_size=12, channels=kwargs.pop("channels", [4, 8]), **kwargs)
+
+
+def test_decode_batched_is_eval_mode_decode_in_chunks_and_keeps_the_mode():
+    model = VAE(image_size=12, latent_dim=3, channels=[4], hidden_dims=[8])
+    model.train()
+    z = torch.randn(37, 3)
+    out = model.decode_batched(z.numpy(), batch_size=8)  # numpy in, five chunks
+    assert model.training  # the caller's mode is restored
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(out, model.decode(z), rtol=0, atol=1e-6)  # chunking changes rounding only
+    assert out.shape == (37, 1, 12, 12) and out.dtype == torch.float32 and not out.requires_grad
+    assert model.decode_batched(torch.zeros(0, 3)).shape == (0, 1, 12, 12)
+
+
+def test_evenly_spaced_keeps_both_ends():
+    from heatmap_latent.subsample import evenly_spaced
+
+    assert evenly_spaced(10, 4).tolist() == [0, 3, 6, 9]
+    assert evenly_spaced(3, 10).tolist() == [0, 1, 2]  # never more than there are
+    assert evenly_spaced(0, 5).tolist() == []

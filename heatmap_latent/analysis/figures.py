@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from heatmap_latent.analysis.geometry import Path
 from heatmap_latent.plotting import colour_factors, plt
+from heatmap_latent.subsample import evenly_spaced
 
 
 def error_histogram(errors: dict[str, np.ndarray], summaries: dict[str, dict[str, float]]) -> plt.Figure:
@@ -72,13 +73,13 @@ def trajectory_figure(
     ax.set_xlabel(f"z{i}")
     ax.set_ylabel(f"z{j}")
     ax.set_title(f"{path.name} (colour: {colour_name})", fontsize=9)
-    steps = np.linspace(0, len(path.points) - 1, n).round().astype(int) if len(path.points) != n else range(n)
+    steps = evenly_spaced(len(path.points), n)
     for c, (img, f, d) in enumerate(zip(decoded, nearest_factors, realism)):
         a = fig.add_subplot(grid[0, 3 + c])
         a.imshow(img, cmap="gray", vmin=0, vmax=1)
         a.set_xticks([])
         a.set_yticks([])
-        a.set_title(f"#{list(steps)[c]}\nreal. {d:.2f}", fontsize=7)
+        a.set_title(f"#{steps[c]}\nreal. {d:.2f}", fontsize=7)
         t = fig.add_subplot(grid[1, 3 + c])
         t.axis("off")
         t.text(0, 1, "\n".join(f"{k} {v:.2f}" for k, v in f.items()), fontsize=7, va="top", family="monospace")

@@ -29,6 +29,26 @@ class LoadedRun:
     cfg: DictConfig
     model: LatentAutoencoder
     datamodule: HeatmapDataModule
+    choices: dict[str, str]  # the config groups chosen (model, data, ...) from .hydra/hydra.yaml
+    overrides: tuple[str, ...]  # the command-line overrides of the run (.hydra/overrides.yaml)
+
+
+def run_choices(run_dir: Path, cfg: DictConfig, model: LatentAutoencoder, data_name: str) -> dict[str, str]:
+    """The run's config-group choices; without Hydra's record, the model class and data name."""
+    fallback = {"model": type(model).__name__.lower(), "data": data_name}
+    try:
+        saved = OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.runtime.choices
+        chosen = {str(k): str(v) for k, v in saved.items() if v is not None}
+    except (OmegaConfBaseException, OSError, AttributeError):
+        return fallback
+    return {**fallback, **{k: v for k, v in chosen.items() if not k.startswith("hydra/")}}
+
+
+def run_overrides(run_dir: Path) -> tuple[str, ...]:
+    try:
+        return tuple(str(o) for o in OmegaConf.load(run_dir / ".hydra" / "overrides.yaml"))
+    except (OmegaConfBaseException, OSError, TypeError):
+        return ()
 
 
 def best_from_state(last: Path) -> Path | None:
@@ -115,5 +135,6 @@ def load_run(path: str | Path, which: str = "best", map_location: str = "cpu") -
             f"{checkpoint} expects {model.hparams.image_size}px images, the run's data has "
             f"{tuple(datamodule.images.shape[-2:])}"
         )
-    name = f"{type(model).__name__.lower()}-{datamodule.name} ({run_dir.name})"
-    return LoadedRun(name, run_dir, checkpoint, cfg, model, datamodule)
+    choices = run_choices(run_dir, cfg, model, datamodule.name)
+    name = f"{choices['model']}-{choices['data']} ({run_dir.name})"
+    return LoadedRun(name, run_dir, checkpoint, cfg, model, datamodule, choices, run_overrides(run_dir))

@@ -19,7 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from heatmap_latent.analysis.loading import LoadedRun
-from heatmap_latent.analysis.study import analyze_run
+from heatmap_latent.analysis.run import analyze_run
 from heatmap_latent.bench import measures as M
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         )
     )
 
-    loaded = LoadedRun("bench (untrained default VAE)", Path("."), Path("none"), cfg, model, dm)
+    loaded = LoadedRun(
+        "bench (untrained default VAE)", Path("."), Path("none"), cfg, model, dm, {"model": "vae", "data": dm.name}, ()
+    )
     fig["analysis_s"] = M.median_time(lambda: analyze_run(loaded), 1)
     rows.append(("analysis of one run (without writing the report)", f"{fig['analysis_s']:.1f} s"))
 

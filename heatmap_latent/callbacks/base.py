@@ -11,6 +11,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
+from heatmap_latent.subsample import evenly_spaced
+
 
 @dataclass
 class ValSnapshot:
@@ -32,16 +34,12 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
         raise RuntimeError("latent callbacks need a HeatmapDataModule that has been set up")
     idx = np.asarray(dm.val_idx)
     if len(idx) > max_points:
-        idx = idx[np.linspace(0, len(idx) - 1, max_points).round().astype(int)]
+        idx = idx[evenly_spaced(len(idx), max_points)]
     images = dm.images[torch.from_numpy(idx)]
     latents = pl_module.embed(images)
-    with torch.no_grad():
-        was_training = pl_module.training
-        pl_module.eval()
-        recons = torch.cat([pl_module.decode(z.to(pl_module.device)).cpu() for z in latents.split(256)])
-        pl_module.train(was_training)
+    recons = pl_module.decode_batched(latents)
     factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
-    return ValSnapshot(images, factors, latents, recons.float())
+    return ValSnapshot(images, factors, latents, recons)
 
 
 class TensorBoardLatentCallback(pl.Callback):

@@ -9,6 +9,7 @@ from torch.utils.tensorboard import SummaryWriter
 from heatmap_latent.callbacks.base import TensorBoardLatentCallback, ValSnapshot
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.plotting import colour_factors, projection_figure
+from heatmap_latent.subsample import evenly_spaced
 
 
 class LatentProjections(TensorBoardLatentCallback):
@@ -38,8 +39,7 @@ class ReconstructionGrid(TensorBoardLatentCallback):
         self.n_images = n_images
 
     def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
-        n = min(self.n_images, len(snapshot.images))
-        pick = torch.linspace(0, len(snapshot.images) - 1, n).round().long()
+        pick = torch.from_numpy(evenly_spaced(len(snapshot.images), self.n_images))
         rows = [torch.cat(list(t[pick, 0]), dim=1) for t in (snapshot.images, snapshot.recons)]  # (S, n*S)
         writer.add_image("val/reconstructions", torch.cat(rows, dim=0).clamp(0, 1), step, dataformats="HW")
 

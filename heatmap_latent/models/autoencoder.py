@@ -8,6 +8,7 @@ from typing import Any
 
 import hydra
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
@@ -111,6 +112,21 @@ class LatentAutoencoder(pl.LightningModule):
         finally:
             self.train(was_training)
         return torch.cat(codes)
+
+    @torch.no_grad()
+    def decode_batched(self, z: torch.Tensor | np.ndarray, batch_size: int = 256) -> torch.Tensor:
+        """Decode a whole ``(N, D)`` array of codes in eval mode; returns ``(N, 1, S, S)`` float32 on the CPU.
+
+        The one decode that callbacks, the analysis and the explorer share.
+        """
+        was_training = self.training
+        self.eval()
+        try:
+            codes = torch.as_tensor(z, dtype=torch.float32)
+            out = [self.decode(chunk.to(self.device)).float().cpu() for chunk in codes.split(batch_size)]
+        finally:
+            self.train(was_training)
+        return torch.cat(out) if out else torch.empty(0, 1, self.hparams.image_size, self.hparams.image_size)
 
     def _batch_images(self, batch: dict) -> torch.Tensor:
         x = batch["image"]

@@ -1,0 +1,337 @@
+"""The study's findings as measured comparisons, each with a verdict computed over seeds.
+
+Rule (also stated in the report): a comparison **holds** when it goes the claimed way in every
+seed, **does not hold** when it goes the other way in every seed, is **mixed** otherwise, and is
+**not measured** when a side is missing (no run of that model and dataset, or the metric does not
+apply). Seeds are paired: a comparison between two groups uses the seeds both have. A claim's
+verdict is the same rule over its measured comparisons. No verdict is written by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from heatmap_latent.analysis.groups import Group
+from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
+
+HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measured"
+RULE = (
+    "A comparison holds when it goes the claimed way in every seed, does not hold when it goes the "
+    "other way in every seed, and is mixed otherwise; it is not measured when a side is missing. "
+    "A claim's verdict is the same rule over its measured comparisons."
+)
+RELATIONS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+FACTORS = ("var_x", "var_y", "rho")
+
+Seeded = dict[str, dict[str, Any]]  # role -> the run metrics of one seed
+
+
+@dataclass(frozen=True)
+class Term:
+    """One side of a comparison: a number computed from the runs of one seed."""
+
+    label: str
+    roles: tuple[str, ...]
+    value: Callable[[Seeded], float | None]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, NotApplicable) or value is None or isinstance(value, (dict, list, str, bool)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def metric(role: str, key: str, label: str | None = None) -> Term:
+    return Term(label or f"{role} {key}", (role,), lambda runs: _number(lookup(runs[role], key)))
+
+
+def constant(value: float, label: str) -> Term:
+    return Term(label, (), lambda runs: value)
+
+
+def combine(label: str, fn: Callable[..., float], *terms: Term) -> Term:
+    """A term from other terms (``None`` if any is missing)."""
+
+    def value(runs: Seeded) -> float | None:
+        parts = [t.value(runs) for t in terms]
+        return None if any(p is None for p in parts) else float(fn(*parts))
+
+    return Term(label, tuple(dict.fromkeys(r for t in terms for r in t.roles)), value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    left: Term
+    relation: str
+    right: Term
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    statement: str
+    measured: str  # one sentence on what was measured
+    comparisons: tuple[Comparison, ...]
+
+
+def verdict(goes_claimed_way: list[bool]) -> str:
+    if not goes_claimed_way:
+        return UNMEASURED
+    if all(goes_claimed_way):
+        return HOLDS
+    if not any(goes_claimed_way):
+        return FAILS
+    return MIXED
+
+
+def _side(term: Term, values: list[float]) -> dict[str, Any]:
+    arr = np.asarray(values, dtype=np.float64)
+    return {
+        "label": term.label,
+        "mean": float(arr.mean()) if len(arr) else None,
+        "std": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+        "values": arr.tolist(),
+    }
+
+
+def evaluate_comparison(c: Comparison, runs: dict[str, dict[int, dict[str, Any]]], why_missing: dict[str, str]) -> dict:
+    """``runs``: role -> seed -> that run's metrics."""
+    roles = tuple(dict.fromkeys(c.left.roles + c.right.roles))
+    out: dict[str, Any] = {"label": c.label, "relation": c.relation, "roles": list(roles)}
+    missing = [r for r in roles if r not in runs]
+    seeds = sorted(set.intersection(*(set(runs[r]) for r in roles))) if roles and not missing else []
+    paired: list[tuple[int, float, float]] = []
+    for seed in seeds:
+        seeded = {r: runs[r][seed] for r in roles}
+        try:
+            left, right = c.left.value(seeded), c.right.value(seeded)
+        except MissingMetric:
+            left = right = None
+        if left is not None and right is not None:
+            paired.append((seed, left, right))
+    ok = [RELATIONS[c.relation](left, right) for _, left, right in paired]
+    out.update(
+        seeds=[s for s, _, _ in paired],
+        left=_side(c.left, [v for _, v, _ in paired]),
+        right=_side(c.right, [v for _, _, v in paired]),
+        per_seed=ok,
+        verdict=verdict(ok),
+    )
+    if missing:
+        out["reason"] = "; ".join(why_missing.get(r, f"no run of {r}") for r in missing)
+    elif not paired:
+        out["reason"] = "no seed where both sides are measured" if seeds else "no seed common to both sides"
+    return out
+
+
+def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every claim with its comparisons' numbers and verdicts; ``metrics``: run name -> metrics."""
+    runs: dict[str, dict[int, dict[str, Any]]] = {}
+    why_missing: dict[str, str] = {}
+    by_role: dict[str, list[Group]] = {}
+    for g in groups:
+        by_role.setdefault(g.role, []).append(g)
+    for role, gs in by_role.items():
+        if len(gs) > 1:  # e.g. a beta sweep: which VAE the claim is about is not defined
+            why_missing[role] = f"{len(gs)} groups are {role} ({', '.join(g.label for g in gs)}): analyse one at a time"
+            continue
+        runs[role] = {}
+        for name, seed in zip(gs[0].runs, gs[0].seeds):
+            runs[role].setdefault(seed, metrics[name])  # a repeated seed: its first run
+    out = []
+    for claim in claims:
+        results = [evaluate_comparison(c, runs, why_missing) for c in claim.comparisons]
+        measured = [r["verdict"] for r in results if r["verdict"] != UNMEASURED]
+        overall = (
+            UNMEASURED
+            if not measured
+            else HOLDS
+            if all(v == HOLDS for v in measured)
+            else FAILS
+            if all(v == FAILS for v in measured)
+            else MIXED
+        )
+        out.append(
+            {
+                "id": claim.id,
+                "statement": claim.statement,
+                "measured": claim.measured,
+                "verdict": overall,
+                "comparisons": results,
+            }
+        )
+    return out
+
+
+def study_claims(cfg: Any) -> list[Claim]:
+    """The study's seven claims; thresholds from ``analyze.yaml``'s ``claims`` section (``cfg``)."""
+    datasets = ("gaussian", "student_t")
+    models = ("vae", "ae")
+    mono, rho_std = float(cfg.monotone_min_spearman), float(cfg.constant_rho_max_std)
+    tol, margin = float(cfg.df_tolerance), float(cfg.df_above_baseline)
+
+    def ae_vs_vae(data: str, key: str, relation: str, what: str) -> Comparison:
+        return Comparison(
+            f"{data}: {what}, AE {relation} VAE",
+            metric(f"ae@{data}", key, f"AE {what}"),
+            relation,
+            metric(f"vae@{data}", key, f"VAE {what}"),
+        )
+
+    def ae_above_vae(*measures: tuple[str, str]) -> tuple[Comparison, ...]:
+        """AE > VAE in each ``(metric key, what)`` on both datasets."""
+        return tuple(ae_vs_vae(d, key, ">", what) for d in datasets for key, what in measures)
+
+    def best_other(role: str, pattern: str, what: str) -> Term:
+        others = [metric(role, pattern.format(f)) for f in FACTORS if f != "rho"]
+        return combine(f"best of var_x, var_y: {what}", max, *others)
+
+    claims = [
+        Claim(
+            1,
+            "On gaussian, the AE reconstructs the test split better on average than the VAE.",
+            "Mean Frobenius norm of image − reconstruction over the test split, best checkpoint.",
+            (ae_vs_vae("gaussian", "reconstruction.mean", "<", "mean test error"),),
+        ),
+        Claim(
+            2,
+            "The AE's error distribution is heavier-tailed than the VAE's.",
+            "p99 / median of the per-image test errors, and the share of test errors above 3x the median.",
+            ae_above_vae(
+                ("reconstruction.tail_ratio", "p99 / median"), ("reconstruction.tail_share", "share > 3x median")
+            ),
+        ),
+        Claim(
+            3,
+            "rho is the factor most easily read from the latent space, for both models.",
+            "Held-out linear R^2 of each factor from the code, and the best single latent axis's "
+            "|Spearman| with each factor (test split): rho's against the best of var_x and var_y.",
+            tuple(
+                Comparison(
+                    f"{m} on {d}: {what} of rho > best other factor",
+                    metric(f"{m}@{d}", pattern.format("rho"), f"rho {what}"),
+                    ">",
+                    best_other(f"{m}@{d}", pattern, what),
+                )
+                for m in models
+                for d in datasets
+                for pattern, what in (
+                    ("recoverability.{}.linear_r2", "linear R^2"),
+                    ("recoverability.{}.best_axis_spearman", "best axis |Spearman|"),
+                )
+            ),
+        ),
+        Claim(
+            4,
+            "The AE's latent space is sparser, with more gaps, than the VAE's.",
+            "Median nearest-neighbour distance of the standardised codes, and the share of their "
+            "bounding box farther than 3x that distance from every code.",
+            ae_above_vae(("density.nn_median", "NN distance"), ("density.empty_share", "empty share")),
+        ),
+        Claim(
+            5,
+            "Decoding where there is no data gives less realistic images for the AE than for the VAE.",
+            "Realism distance (to the exact heatmap of the factors fitted to the decoded image) of "
+            "decoded empty-region points, of prior samples (the AE: a Gaussian fitted to its codes), "
+            "and along the straight path between the var_x − var_y tails; larger is less realistic.",
+            ae_above_vae(
+                ("realism.empty_regions.mean", "realism of empty regions"),
+                ("realism.prior_samples.mean", "realism of prior samples"),
+                ("trajectories.empty_between_tails.realism_mean", "realism between the tails"),
+            ),
+        ),
+        Claim(
+            6,
+            "The study's trajectories are monotone in a factor.",
+            f"|Spearman| of path step vs the factor fitted to each decoded image: rho along the "
+            f"isovariance spline, the more monotone variance along each hull-plane path (>= {mono}); "
+            f"and the std of fitted rho along each hull-plane path (<= {rho_std}).",
+            tuple(
+                comp
+                for m in models
+                for d in datasets
+                for comp in (
+                    Comparison(
+                        f"{m} on {d}: isovariance spline, rho monotone",
+                        metric(f"{m}@{d}", "trajectories.isovariance_spline.monotone.rho", "|Spearman| step vs rho"),
+                        ">=",
+                        constant(mono, "threshold"),
+                    ),
+                    *(
+                        c
+                        for k in (0, 1)
+                        for c in (
+                            Comparison(
+                                f"{m} on {d}: hull plane {k}, one variance monotone",
+                                metric(
+                                    f"{m}@{d}",
+                                    f"trajectories.bounding_plane_{k}.monotone_variance",
+                                    "|Spearman| step vs variance",
+                                ),
+                                ">=",
+                                constant(mono, "threshold"),
+                            ),
+                            Comparison(
+                                f"{m} on {d}: hull plane {k}, rho nearly constant",
+                                metric(
+                                    f"{m}@{d}", f"trajectories.bounding_plane_{k}.fitted_rho_std", "std of fitted rho"
+                                ),
+                                "<=",
+                                constant(rho_std, "threshold"),
+                            ),
+                        )
+                    ),
+                )
+            ),
+        ),
+        Claim(
+            7,
+            "On student_t, a k-NN classifier of df from the code reaches similar accuracy and F1 for both "
+            "models, both well above the majority baseline.",
+            f"Test accuracy and macro F1 of a k-NN classifier (k by 5-fold CV) of df from the code: "
+            f"|VAE − AE| <= {tol}, and each model's accuracy >= majority baseline + {margin}.",
+            (
+                *(
+                    Comparison(
+                        f"student_t: |VAE − AE| {what}",
+                        combine(
+                            f"|VAE − AE| {what}",
+                            lambda a, b: abs(a - b),
+                            metric("vae@student_t", f"df_classifier.{key}"),
+                            metric("ae@student_t", f"df_classifier.{key}"),
+                        ),
+                        "<=",
+                        constant(tol, "tolerance"),
+                    )
+                    for key, what in (("accuracy", "accuracy"), ("f1_macro", "F1 (macro)"))
+                ),
+                *(
+                    Comparison(
+                        f"student_t: {m.upper()} accuracy above the majority baseline",
+                        metric(f"{m}@student_t", "df_classifier.accuracy", f"{m.upper()} accuracy"),
+                        ">=",
+                        combine(
+                            f"majority baseline + {margin}",
+                            lambda b: b + margin,
+                            metric(f"{m}@student_t", "df_classifier.majority_baseline"),
+                        ),
+                    )
+                    for m in models
+                ),
+            ),
+        ),
+    ]
+    return claims

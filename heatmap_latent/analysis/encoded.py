@@ -1,0 +1,77 @@
+"""A loaded run encoded once: codes, factors, splits, and the decodes several steps share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.spatial import cKDTree
+
+from heatmap_latent.analysis.density import latent_density
+from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.analysis.realism import realism_distance
+from heatmap_latent.models.losses import frobenius_error
+
+
+@dataclass
+class EncodedRun:
+    """Every image's code (posterior mean) with its factors; shared work is computed on first use."""
+
+    run: LoadedRun
+    latents: np.ndarray  # (N, D)
+    factors: dict[str, np.ndarray]
+    n_path: int = 40
+    n_strip: int = 10
+    seed: int = 0
+
+    @classmethod
+    def encode(cls, run: LoadedRun, **kwargs: Any) -> EncodedRun:
+        dm = run.datamodule
+        latents = run.model.embed(dm.images).numpy()
+        factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
+        return cls(run, latents, factors, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def train_idx(self) -> np.ndarray:
+        return np.asarray(self.run.datamodule.train_idx)
+
+    @property
+    def test_idx(self) -> np.ndarray:
+        return np.asarray(self.run.datamodule.test_idx)
+
+    @property
+    def student_t(self) -> bool:
+        return "df" in self.factors
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """``(N, S, S)`` images decoded from ``(N, D)`` codes (the model's one batched decode)."""
+        return self.run.model.decode_batched(z)[:, 0].numpy()
+
+    def realism(self, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Realism distance of each image and the factors fitted to it (see ``realism.py``)."""
+        grid = self.run.cfg.data.grid
+        return realism_distance(images, grid.low, grid.high, (2.0, 200.0) if self.student_t else None)
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        return cKDTree(self.latents)
+
+    @cached_property
+    def test_reconstruction(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Test images, their reconstructions (both ``(N, S, S)``) and per-image Frobenius errors."""
+        images = self.run.datamodule.images[torch.from_numpy(self.test_idx)]
+        recons = torch.from_numpy(self.decode(self.latents[self.test_idx]))[:, None]
+        errors = frobenius_error(recons, images).numpy()
+        return images[:, 0].numpy(), recons[:, 0].numpy(), errors
+
+    @cached_property
+    def density(self) -> tuple[dict[str, float], np.ndarray]:
+        """Density figures of the standardised codes and the empty probe points."""
+        return latent_density(self.latents, seed=self.seed)

@@ -1,0 +1,73 @@
+"""The study's decoded trajectories through a latent space, every choice derived from the data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from heatmap_latent.analysis import geometry as geo
+
+
+def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> tuple[list[geo.Path], dict]:
+    """The study's decoded trajectories, every choice derived from the data."""
+    dim = latents.shape[1]
+    rho_axis = geo.tracking_axis(latents, factors["rho"])
+    others = [d for d in range(dim) if d != rho_axis]
+    info: dict[str, Any] = {"rho_axis": rho_axis}
+    paths = []
+    for plane in ((0, 2), (0, 1)):
+        if max(plane) < dim:
+            paths.append(
+                geo.Path(
+                    f"line_{plane[0]}_{plane[1]}",
+                    geo.principal_line(latents, plane, n),
+                    plane,
+                    f"straight line on the z{plane[0]}-z{plane[1]} plane along the data's main direction",
+                )
+            )
+    if len(others) >= 2:
+        plane = (others[0], others[1])
+        paths.append(
+            geo.Path(
+                "circle",
+                geo.circle(latents, plane, n),
+                plane,
+                f"circle in the z{plane[0]}-z{plane[1]} plane (the axes that do not track rho)",
+            )
+        )
+    spline, knots = geo.isovariance_spline(latents, factors["var_x"], factors["var_y"], factors["rho"], n)
+    info["isovariance_knots"] = knots.tolist()
+    plane = (rho_axis, others[0]) if others else (0, 0)
+    paths.append(
+        geo.Path(
+            "isovariance_spline",
+            spline,
+            plane,
+            f"spline through the var_x ~ var_y strip, binned along z{rho_axis} (tracks rho)",
+        )
+    )
+    if dim == 3:
+        for k, (normal, on_plane) in enumerate(geo.bounding_planes(latents, 2)):
+            seg = geo.path_on_plane(normal, on_plane, n)
+            drawn = tuple(int(a) for a in np.argsort(np.abs(normal))[:2])  # the plane it is most face-on in
+            paths.append(
+                geo.Path(
+                    f"bounding_plane_{k}",
+                    seg,
+                    tuple(sorted(drawn)),
+                    f"path on hull plane {k} (normal {np.round(normal, 2).tolist()})",
+                )
+            )
+    lo_tail, hi_tail = geo.tails(latents, factors["var_x"] - factors["var_y"])
+    tail_path = geo.line(lo_tail, hi_tail, n)
+    best_plane = tuple(sorted(int(a) for a in np.argsort(-np.abs(hi_tail - lo_tail))[:2]))
+    paths.append(
+        geo.Path(
+            "empty_between_tails",
+            tail_path,
+            best_plane,
+            "straight path between the tails (5% lowest and highest var_x - var_y)",
+        )
+    )
+    return paths, info

@@ -1,0 +1,263 @@
+"""The study: runs grouped over seeds, the claims' verdicts, analysis steps, the report in Chromium."""
+
+from __future__ import annotations
+
+import json
+from html import escape as html_escape
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from heatmap_latent.analysis import analyze
+from heatmap_latent.analysis.claims import FAILS, HOLDS, MIXED, UNMEASURED, evaluate, study_claims, verdict
+from heatmap_latent.analysis.groups import RunIdentity, group_runs
+from heatmap_latent.analysis.report import write_report
+from heatmap_latent.analysis.step import MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
+from heatmap_latent.analysis.steps import STEPS
+from tests.browser import needs_chromium, open_page
+from tests.conftest import CONF_DIR, run_train
+
+CLAIMS_CFG = OmegaConf.load(CONF_DIR / "analyze.yaml").claims
+ROLES = [("vae", "gaussian"), ("ae", "gaussian"), ("vae", "student_t"), ("ae", "student_t")]
+
+
+def identity(name: str, seed: int, model: str = "vae", data: str = "gaussian", **config) -> RunIdentity:
+    cfg = {"model": {"name": model, **config}, "data": {"name": data}, "seed": seed, "paths": {"out": name}}
+    overrides = tuple(f"model.{k}={v}" for k, v in config.items()) + (f"seed={seed}",)
+    return RunIdentity(name, seed, model, data, overrides, cfg)
+
+
+def synthetic(model: str, data: str, good: bool) -> dict:
+    """Metrics of one run where every claim goes the claimed way (``good``) or the other way."""
+    ae = model == "ae"
+
+    def pick(ae_value: float, vae_value: float) -> float:  # the AE's side of an AE-vs-VAE claim
+        return (ae_value if ae else vae_value) if good else (vae_value if ae else ae_value)
+
+    hi, lo = (0.99, 0.5) if good else (0.5, 0.99)
+    plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_rho_std": 0.05 if good else 0.5}
+    metrics = {
+        "reconstruction": {"mean": pick(1.0, 2.0), "tail_ratio": pick(3.0, 1.5), "tail_share": pick(0.05, 0.01)},
+        "recoverability": {
+            "rho": {"linear_r2": hi, "best_axis_spearman": hi},
+            "var_x": {"linear_r2": lo, "best_axis_spearman": lo},
+            "var_y": {"linear_r2": 0.2, "best_axis_spearman": 0.2},
+        },
+        "density": {"nn_median": pick(0.2, 0.1), "empty_share": pick(0.3, 0.1)},
+        "realism": {"empty_regions": {"mean": pick(2.0, 1.0)}, "prior_samples": {"mean": pick(2.0, 1.0)}},
+        "trajectories": {
+            "empty_between_tails": {"realism_mean": pick(2.0, 1.0)},
+            "isovariance_spline": {"monotone": {"rho": hi}},
+            "bounding_plane_0": dict(plane),
+            "bounding_plane_1": dict(plane),
+        },
+        "df_classifier": not_applicable("gaussian has no df factor"),
+    }
+    if data == "student_t":
+        accuracy = 0.9 if good else (0.5 if ae else 0.62)  # bad: far apart and below baseline + margin
+        metrics["df_classifier"] = {"accuracy": accuracy, "f1_macro": accuracy, "majority_baseline": 0.6}
+    return metrics
+
+
+def synthetic_study(good_by_seed: dict[int, bool], roles=ROLES) -> list[dict]:
+    runs, metrics = [], {}
+    for model, data in roles:
+        for seed, good in good_by_seed.items():
+            name = f"{model}-{data}-{seed}"
+            runs.append(identity(name, seed, model, data))
+            metrics[name] = synthetic(model, data, good)
+    return evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
+
+
+def test_aggregates_match_a_hand_computation():
+    values = {("vae", 1): 2.0, ("vae", 2): 3.0, ("ae", 1): 1.0, ("ae", 2): 1.5}
+    runs = [identity(f"{m}{s}", s, m) for m, s in values]
+    metrics = {f"{m}{s}": {"reconstruction": {"mean": v, "n": 10}, "note": "text"} for (m, s), v in values.items()}
+    groups = {g.model: g for g in group_runs(runs, metrics)}
+    assert set(groups) == {"vae", "ae"}
+    stats = groups["vae"].metrics["reconstruction.mean"]
+    assert stats["mean"] == pytest.approx(2.5) and stats["std"] == pytest.approx(np.std([2.0, 3.0], ddof=1))
+    assert (stats["min"], stats["max"], stats["n"]) == (2.0, 3.0, 2)
+    assert stats["seeds"] == [1, 2] and stats["values"] == [2.0, 3.0]
+    assert groups["ae"].metrics["reconstruction.mean"]["mean"] == pytest.approx(1.25)
+    assert "note" not in groups["ae"].metrics  # only numbers are aggregated
+    assert groups["vae"].keys == {"model": "(default)"} or groups["vae"].label.startswith("vae")
+
+
+def test_grouping_keeps_different_configs_apart_and_pools_seeds():
+    runs = [
+        identity("a", 1, beta=1),
+        identity("b", 2, beta=1),
+        identity("c", 1, beta=4),
+        identity("d", 2, beta=4),
+    ]
+    metrics = {r.name: {"x": float(i)} for i, r in enumerate(runs)}
+    groups = group_runs(runs, metrics)
+    assert [g.runs for g in groups] == [["a", "b"], ["c", "d"]]  # seeds and paths pooled, beta not
+    assert [g.keys for g in groups] == [{"model.beta": "1"}, {"model.beta": "4"}]
+    assert [g.label for g in groups] == ["vae · gaussian · model.beta=1", "vae · gaussian · model.beta=4"]
+    # equal overrides but a different config (an edited YAML) are still two groups
+    edited = identity("e", 1, beta=1)
+    edited.config["model"]["width"] = 3
+    assert len(group_runs([runs[0], edited], {"a": {}, "e": {}})) == 2
+
+
+def test_verdict_rule():
+    assert verdict([True, True]) == HOLDS
+    assert verdict([False, False]) == FAILS
+    assert verdict([True, False]) == MIXED
+    assert verdict([]) == UNMEASURED
+
+
+def test_every_claim_flips_with_its_inputs():
+    good = synthetic_study({1: True, 2: True})
+    assert [c["id"] for c in good] == [1, 2, 3, 4, 5, 6, 7]
+    assert {c["id"]: c["verdict"] for c in good} == {i: HOLDS for i in range(1, 8)}
+    bad = synthetic_study({1: False, 2: False})
+    assert {c["id"]: c["verdict"] for c in bad} == {i: FAILS for i in range(1, 8)}
+    mixed = synthetic_study({1: True, 2: False})
+    assert {c["id"]: c["verdict"] for c in mixed} == {i: MIXED for i in range(1, 8)}
+    # each side's per-seed numbers are in the claim
+    first = good[0]["comparisons"][0]
+    assert first["seeds"] == [1, 2] and first["left"]["values"] == [1.0, 1.0] and first["right"]["mean"] == 2.0
+    assert first["per_seed"] == [True, True]
+
+
+def test_a_missing_side_is_not_measured():
+    claims = {c["id"]: c for c in synthetic_study({1: True, 2: True}, roles=ROLES[:1] + ROLES[2:])}  # no AE on gaussian
+    assert claims[1]["verdict"] == UNMEASURED
+    assert "no run of ae@gaussian" in claims[1]["comparisons"][0]["reason"]
+    assert claims[2]["verdict"] == HOLDS  # its student_t comparisons are measured
+    assert [c["verdict"] for c in claims[2]["comparisons"]] == [UNMEASURED, UNMEASURED, HOLDS, HOLDS]
+
+
+def test_two_groups_of_one_model_make_its_claims_not_measured():
+    runs, metrics = [], {}
+    for beta in (1, 4):
+        for model, data in ROLES:
+            name = f"{model}-{data}-{beta}"
+            runs.append(identity(name, 1, model, data, beta=beta))
+            metrics[name] = synthetic(model, data, True)
+    claims = evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
+    assert claims[0]["verdict"] == UNMEASURED and "2 groups are" in claims[0]["comparisons"][0]["reason"]
+
+
+def test_lookup_tells_not_applicable_from_a_typo():
+    metrics = {"df_classifier": not_applicable("gaussian has no df factor"), "a": {"b": 1.0}}
+    assert lookup(metrics, "a.b") == 1.0
+    assert lookup(metrics, "df_classifier.accuracy") == NotApplicable("gaussian has no df factor")
+    with pytest.raises(MissingMetric):
+        lookup(metrics, "a.c")
+
+
+def analyze_in_process(tmp_path, *overrides):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("analyze", overrides=[f"output_dir={tmp_path}", *overrides])
+    return analyze(cfg)
+
+
+@pytest.fixture(scope="module")
+def tiny_metrics_only(tiny_runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("metrics_only")
+    return out, analyze_in_process(out, f"study={tiny_runs}", "figures=false")
+
+
+def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
+    out, result = tiny_metrics_only
+    saved = json.loads((out / "metrics.json").read_text())
+    assert set(saved) == {"runs", "groups", "claims_rule", "claims"}
+    html = (out / "report.html").read_text()
+    assert len(saved["runs"]) == 2 and len(saved["groups"]) == 2
+    for metrics in saved["runs"].values():
+        student_t = metrics["run"]["data"] == "student_t"
+        for step in STEPS:
+            assert step.name in metrics, step.name
+            assert f"id='{step.name}'" in html
+            for row in step.summary:
+                value = lookup(metrics, f"{step.name}.{row.key}")  # raises on a key that names no metric
+                assert html_escape(row.label) in html
+                if step.name == "df_classifier" and not student_t:
+                    assert value == NotApplicable("gaussian has no df factor")
+                elif not isinstance(value, NotApplicable):
+                    assert isinstance(value, (int, float)), (step.name, row.key, value)
+            assert f"{step.name}_s" in metrics["timing"] or isinstance(lookup(metrics, step.name), NotApplicable)
+    assert "n/a (gaussian has no df factor)" in html
+    # figures=false: the metrics alone, no figure rendered
+    assert not (out / "figures").exists() and not (out / "plotly.min.js").exists()
+    assert "<img" not in html and "plotly" not in html
+
+
+def test_a_summary_key_that_names_no_metric_fails(tiny_metrics_only, tiny_runs, tmp_path):
+    from heatmap_latent.analysis.loading import load_run
+    from heatmap_latent.analysis.run import analyze_run
+
+    broken = Step(STEPS[0].name, STEPS[0].title, STEPS[0].compute, (SummaryRow("meen", "typo"),))
+    analysis = analyze_run(load_run(tiny_runs / "1"), steps=[broken])
+    groups = group_runs([analysis.identity], {analysis.name: analysis.metrics})
+    with pytest.raises(MissingMetric, match="meen"):
+        write_report([analysis], groups, [], {}, tmp_path / "r", "t", figures=False, steps=[broken])
+    assert not (tmp_path / "r" / "report.html").exists()  # nothing half-written
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    """``train.py -m experiment=study seed=1,2`` on the tiny grid (8 runs), analysed with figures."""
+    root = tmp_path_factory.mktemp("study")
+    run_train(
+        "-m",
+        "experiment=study",
+        "seed=1,2",
+        "data.var.step=0.5",
+        "data.rho.step=0.25",
+        "trainer.max_epochs=2",
+        "logger=none",
+        f"hydra.sweep.dir={root / 'sweep'}",
+    )
+    out = root / "analysis"
+    return root / "sweep", out, analyze_in_process(out, f"study={root / 'sweep'}")
+
+
+@pytest.mark.slow
+def test_the_study_groups_its_runs_and_tests_every_claim(tiny_study):
+    _, out, result = tiny_study
+    saved = json.loads((out / "metrics.json").read_text())
+    assert len(saved["runs"]) == 8
+    groups = {g["role"]: g for g in saved["groups"]}
+    assert set(groups) == {"vae@gaussian", "ae@gaussian", "vae@student_t", "ae@student_t"}
+    for g in groups.values():
+        assert g["seeds"] == [1, 2]
+        per_run = [saved["runs"][name]["reconstruction"]["mean"] for name in g["runs"]]
+        stats = g["metrics"]["reconstruction.mean"]
+        assert stats["mean"] == pytest.approx(np.mean(per_run)) and stats["values"] == pytest.approx(per_run)
+    assert [c["id"] for c in saved["claims"]] == list(range(1, 8))
+    for claim in saved["claims"]:
+        assert claim["verdict"] in {HOLDS, FAILS, MIXED}, claim  # every claim measured
+        for comp in claim["comparisons"]:
+            if comp["verdict"] != UNMEASURED:
+                assert comp["seeds"] == [1, 2] and len(comp["left"]["values"]) == 2
+    html = (out / "report.html").read_text()
+    assert html.count("plotly.js v") == 1 and html.count("class='verdict") >= 7
+    for name in saved["runs"]:
+        assert (out / "runs" / f"{name.replace(' (', '_').rstrip(')')}.html").is_file()
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
+    _, out, _ = tiny_study
+    with open_page(out / "report.html") as (page, errors):
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # plotly drew its figures
+        assert page.locator("#claims-table").is_visible()
+        assert page.locator("#claims-table tr").count() == 8  # header + seven claims
+        badges = page.locator("#claims-table .verdict").all_inner_texts()
+        assert len(badges) == 7 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+        page.goto((out / "runs" / "vae-gaussian_0.html").as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # its plotly.js is the shared file
+        assert errors == []
+    from matplotlib.image import imread
+
+    pixels = imread(tmp_path / "report.png")[..., :3]
+    assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
