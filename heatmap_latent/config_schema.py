@@ -65,11 +65,46 @@ class VAESchema(ModelSchema):
     beta: float = 1.0
 
 
+@dataclass
+class TCVAESchema(VAESchema):
+    beta: float = 6.0
+    alpha: float = 1.0
+    gamma: float = 1.0
+    estimator: str = "mss"
+    dataset_size: Optional[int] = None  # noqa: UP045
+
+
+@dataclass
+class MMDVAESchema(VAESchema):
+    beta: float = 0.0
+    mmd_weight: float = 100.0
+    kernel: str = "imq"
+    kernel_scale: float = 1.0
+
+
+@dataclass
+class CapacityVAESchema(VAESchema):
+    gamma: float = 100.0
+    capacity_max: float = 15.0
+    capacity_steps: int = 5000
+
+
+@dataclass
+class FactorVAESchema(VAESchema):
+    gamma: float = 10.0
+    disc_hidden: list[int] = field(default_factory=lambda: [256, 256])
+    disc_lr: float = 1e-4
+
+
 def register() -> None:
     store = ConfigStore.instance()
     store.store(group="data", name="_schema", node=DataSchema)
     store.store(group="model", name="_schema_ae", node=ModelSchema)
     store.store(group="model", name="_schema_vae", node=VAESchema)
+    store.store(group="model", name="_schema_tcvae", node=TCVAESchema)
+    store.store(group="model", name="_schema_mmd_vae", node=MMDVAESchema)
+    store.store(group="model", name="_schema_capacity_vae", node=CapacityVAESchema)
+    store.store(group="model", name="_schema_factor_vae", node=FactorVAESchema)
 
 
 register()

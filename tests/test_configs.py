@@ -17,7 +17,7 @@ def options(group: str) -> list[str]:
 
 
 def test_groups_hold_the_documented_options():
-    assert options("model") == ["ae", "vae"]
+    assert options("model") == ["ae", "beta_vae", "capacity_vae", "factor_vae", "mmd_vae", "tcvae", "vae"]
     assert options("data") == ["gaussian", "student_t"]
     assert {"default", "cpu", "gpu"} <= set(options("trainer"))
     assert {"tensorboard", "none"} <= set(options("logger"))
@@ -111,3 +111,16 @@ def test_study_experiment_declares_its_sweep_in_yaml():
     assert list(params) == ["seed", "model", "data"]  # the seed varies slowest: whole seeds first
     assert (params.seed, params.model, params.data) == (str(cfg.seed), "vae,ae", "gaussian,student_t")
     assert list(cfg.model.channels) == [32, 64]
+
+
+def test_family_experiment_sweeps_every_model_on_gaussian():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=family"], return_hydra_config=True)
+        models = cfg.hydra.sweeper.params.model.split(",")
+        assert sorted(models) == sorted(p.stem for p in (CONF_DIR / "model").glob("[!_]*.yaml"))
+        assert cfg.hydra.sweeper.params.data == "gaussian" and list(cfg.model.channels) == [32, 64]
+        for model in models:  # every job composes with the study's architecture
+            job = compose("train", overrides=["experiment=family", f"model={model}"])
+            assert list(job.model.hidden_dims) == [256, 64] and job.trainer.max_epochs == 200

@@ -26,12 +26,14 @@ def weights(path):
 
 
 # --- resume and interruption -------------------------------------------------------------------
-def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path):
-    common = ["trainer.deterministic=true", "logger=none", "~callbacks.early_stopping"]
+@pytest.mark.parametrize("model", ["vae", "capacity_vae", "factor_vae"])
+def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path, model):
+    common = ["trainer.deterministic=true", "logger=none", "~callbacks.early_stopping", f"model={model}"]
+    common += ["model.capacity_steps=20"] if model == "capacity_vae" else []
     straight = make_cfg(*common, "trainer.max_epochs=2")
     with open_dict(straight):
         straight.paths.output_dir = str(tmp_path / "straight")
-    train(straight)
+    straight_metrics = train(straight)
     first = make_cfg(*common, "trainer.max_epochs=1")
     with open_dict(first):
         first.paths.output_dir = str(tmp_path / "resumed")
@@ -43,6 +45,11 @@ def test_resume_gives_the_same_weights_as_training_straight(make_cfg, tmp_path):
     assert metrics["epochs"] == 2
     a, b = weights(tmp_path / "straight/checkpoints/last.ckpt"), weights(tmp_path / "resumed/checkpoints/last.ckpt")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    if model == "capacity_vae":  # the schedule continued where it stopped: C at the straight run's step
+        assert metrics["steps"] == straight_metrics["steps"] == 10  # 2 epochs x 5 batches of 16
+        # train/capacity: the epoch's mean of C = 15 * step / 20 over steps 5..9
+        assert metrics["train/capacity"] == straight_metrics["train/capacity"] == pytest.approx(15 * 7 / 20)
+        assert metrics["val/capacity"] == 15.0  # validation scores the objective at full capacity
 
 
 @pytest.mark.slow
@@ -111,7 +118,10 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_c
 BAD_OVERRIDES = [
     ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' not in 'VAESchema'"),
     ("data=imagenet", "Could not find 'data/imagenet'; options: gaussian, student_t"),
-    ("model=transformer", "Could not find 'model/transformer'; options: ae, vae"),
+    (
+        "model=transformer",
+        "Could not find 'model/transformer'; options: ae, beta_vae, capacity_vae, factor_vae, mmd_vae, tcvae, vae",
+    ),
     ("model.beta==2", "model.beta"),
     # the typed schemas (heatmap_latent/config_schema.py) refuse a wrong type when composing
     ("model.latent_dim=three", "model.latent_dim=three; Value 'three' of type 'str' could not be converted to Integer"),

@@ -11,16 +11,22 @@ from tests.conftest import ROOT, run_train
 
 
 @pytest.mark.slow
-def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path):
+@pytest.mark.parametrize("model", ["vae", "factor_vae"])  # factor_vae: two optimizers stepped by hand
+def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path, model):
     run = tmp_path / "ddp"
     done = run_train(
-        "trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2", "trainer.max_epochs=2", f"hydra.run.dir={run}"
+        f"model={model}",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "trainer.max_epochs=2",
+        f"hydra.run.dir={run}",
     )
     assert "distributed_backend=gloo" in done.stderr + done.stdout
     assert "MEMBER: 2/2" in done.stderr + done.stdout
     events = list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert events and len({e.name.split(".")[-2] for e in events}) == 1  # one writer process: rank zero
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["epoch_001.ckpt", "last.ckpt"]
+    assert {"last.ckpt"} < {p.name for p in (run / "checkpoints").iterdir()}
     assert not list(tmp_path.glob("**/version_*"))
 
 

@@ -10,14 +10,25 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from heatmap_latent.models import VAE
 from heatmap_latent.training import train
+from tests.conftest import ROOT
+
+MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("[!_]*.yaml"))
+TERMS = {"tcvae": ("mi", "tc", "dim_kl"), "mmd_vae": ("mmd",), "capacity_vae": ("capacity",)}
+TERMS["factor_vae"] = ("tc", "disc_loss", "disc_accuracy")
 
 
-@pytest.mark.parametrize("model", ["vae", "ae"])
+def test_every_documented_model_has_a_config():
+    assert MODELS == ["ae", "beta_vae", "capacity_vae", "factor_vae", "mmd_vae", "tcvae", "vae"]
+
+
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("data", ["gaussian", "student_t"])
 def test_fast_dev_run_every_model_and_data(make_cfg, model, data):
     metrics = train(make_cfg(f"model={model}", f"data={data}", "debug=fast_dev_run"))
     assert metrics["train/loss"] > 0 and "test/frobenius" in metrics
-    assert ("test/kl" in metrics) == (model == "vae")
+    assert ("test/kl" in metrics) == (model != "ae")
+    for term in TERMS.get(model, ()):  # each model logs its own loss terms
+        assert f"train/{term}" in metrics and f"test/{term}" in metrics
 
 
 def event_tags(run_dir: Path) -> dict[str, list[str]]:

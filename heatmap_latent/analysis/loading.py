@@ -63,7 +63,8 @@ def best_from_state(last: Path) -> Path | None:
     except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError):
         return None  # a damaged last.ckpt: load_model reports it when it is loaded
     for key, value in (state.get("callbacks") or {}).items():
-        if str(key).startswith("ModelCheckpoint") and isinstance(value, dict) and value.get("best_model_path"):
+        monitored = isinstance(value, dict) and value.get("monitor") is not None  # not the latest-checkpoint one
+        if str(key).startswith("ModelCheckpoint") and monitored and value.get("best_model_path"):
             best = last.parent / Path(value["best_model_path"]).name
             if best.is_file():
                 return best

@@ -132,26 +132,36 @@ class LatentAutoencoder(pl.LightningModule):
         x = batch["image"]
         return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
 
-    @staticmethod
-    def _named_terms(terms: dict[str, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
+    # scalar loss terms a model logs as ``<stage>/<name>`` besides loss, recon and the KL
+    extra_terms: tuple[str, ...] = ()
+
+    def _named_terms(self, terms: dict[str, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
         named = {f"{stage}/loss": terms["loss"], f"{stage}/recon": terms["recon"]}
         if "kl" in terms:
             named[f"{stage}/kl"] = terms["kl"]
             named.update({f"{stage}/kl_dim{i}": v for i, v in enumerate(terms["kl_per_dim"])})
+        named.update({f"{stage}/{name}": terms[name] for name in self.extra_terms})
         return named
+
+    def optimized_parameters(self) -> Any:
+        """The parameters the main optimizer trains (FactorVAE keeps its discriminator apart)."""
+        return self.parameters()
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         x = self._batch_images(batch)
         terms = self.loss_terms(x)
+        self._accumulate_train(terms, x.shape[0])
+        return terms["loss"]
+
+    def _accumulate_train(self, terms: dict[str, torch.Tensor], batch_size: int) -> None:
         # accumulate on the device and log once per epoch: no per-step host sync or logging cost
         named = self._named_terms(terms, "train")
-        weighted = torch.stack([v.detach().float() for v in named.values()]) * x.shape[0]
+        weighted = torch.stack([v.detach().float() for v in named.values()]) * batch_size
         if self._train_sums is None:
             self._train_sums, self._train_names, self._train_count = weighted, list(named), 0
         else:
             self._train_sums = self._train_sums + weighted
-        self._train_count += x.shape[0]
-        return terms["loss"]
+        self._train_count += batch_size
 
     def on_train_epoch_end(self) -> None:
         if self._train_sums is not None:
@@ -189,7 +199,7 @@ class LatentAutoencoder(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         opt_cfg = self.hparams.optimizer or {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
-        optimizer = hydra.utils.instantiate(opt_cfg)(params=self.parameters())
+        optimizer = hydra.utils.instantiate(opt_cfg)(params=self.optimized_parameters())
         if not self.hparams.scheduler:
             return optimizer
         sched_cfg = dict(self.hparams.scheduler)
@@ -238,11 +248,19 @@ class VAE(LatentAutoencoder):
         logits = self.decoder(z)
         recon = reconstruction_loss(logits, x, self.hparams.recon_loss).mean()
         kl_per_dim = gaussian_kl(mu, logvar).mean(dim=0)  # (D,)
-        kl = kl_per_dim.sum()
-        return {
-            "loss": recon + self.hparams.beta * kl,
+        terms = {
             "recon": recon,
-            "kl": kl,
+            "kl": kl_per_dim.sum(),
             "kl_per_dim": kl_per_dim,
             "logits": logits,
+            "mu": mu,
+            "logvar": logvar,
+            "z": z,
         }
+        terms["loss"] = recon + self.regulariser(terms)
+        return terms
+
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """What the ELBO adds to the reconstruction: ``beta * KL``. The VAE family overrides this alone
+        (it may add its own logged terms to ``terms``)."""
+        return self.hparams.beta * terms["kl"]
