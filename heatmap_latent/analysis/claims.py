@@ -3,8 +3,9 @@
 Rule (also stated in the report): a comparison **holds** when it goes the claimed way in every
 seed, **does not hold** when it goes the other way in every seed, is **mixed** otherwise, and is
 **not measured** when a side is missing (no run of that model and dataset, or the metric does not
-apply). Seeds are paired: a comparison between two groups uses the seeds both have. A claim's
-verdict is the same rule over its measured comparisons. No verdict is written by hand.
+apply). Seeds are paired: a comparison between two groups uses the seeds both have. A claim holds
+when all its comparisons hold, does not hold when none does, is not measured when any comparison
+is not, and is mixed otherwise. No verdict is written by hand.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measur
 RULE = (
     "A comparison holds when it goes the claimed way in every seed, does not hold when it goes the "
     "other way in every seed, and is mixed otherwise; it is not measured when a side is missing. "
-    "A claim's verdict is the same rule over its measured comparisons."
+    "A claim holds when all its comparisons hold, does not hold when none does, is not measured when any "
+    "comparison is not, and is mixed otherwise."
 )
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -154,14 +156,14 @@ def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[s
     out = []
     for claim in claims:
         results = [evaluate_comparison(c, runs, why_missing) for c in claim.comparisons]
-        measured = [r["verdict"] for r in results if r["verdict"] != UNMEASURED]
+        verdicts = [r["verdict"] for r in results]
         overall = (
             UNMEASURED
-            if not measured
+            if UNMEASURED in verdicts
             else HOLDS
-            if all(v == HOLDS for v in measured)
+            if all(v == HOLDS for v in verdicts)
             else FAILS
-            if all(v == FAILS for v in measured)
+            if all(v == FAILS for v in verdicts)
             else MIXED
         )
         out.append(

@@ -252,7 +252,18 @@ def _by_dataset(groups: list[Group]) -> dict[str, list[Group]]:
     return out
 
 
-def _run_page(writer: ReportWriter, a: RunAnalysis, slug: str, steps: Sequence[Step]) -> bool:
+def _explorer_name(run_name: str, pages: dict[str, str]) -> str | None:
+    for name in ("explorer.html", f"explorer_{_slug(run_name)}.html"):
+        if name in pages and (name != "explorer.html" or len(pages) == 1):
+            return name
+    return None
+
+
+def _explorer_link(name: str | None, prefix: str) -> str:
+    return f"<a href='{prefix}{name}'>decode any point</a>" if name else "—"
+
+
+def _run_page(writer: ReportWriter, a: RunAnalysis, slug: str, steps: Sequence[Step], explorer: str | None) -> bool:
     """``runs/<slug>.html``: every metric and figure of one run; returns whether it has plotly figures."""
     nav = "<a href='../report.html'>← study report</a>" + "".join(
         f"<a href='#{s.name}'>{html.escape(s.title)}</a>" for s in steps
@@ -260,7 +271,8 @@ def _run_page(writer: ReportWriter, a: RunAnalysis, slug: str, steps: Sequence[S
     m = a.metrics
     parts = [
         f"<p class='lead'>checkpoint <code>{html.escape(m['run']['checkpoint'])}</code> · seed {m['run']['seed']}"
-        f" · overrides <code>{html.escape(' '.join(m['run']['overrides']) or '(none)')}</code></p>"
+        f" · overrides <code>{html.escape(' '.join(m['run']['overrides']) or '(none)')}</code>"
+        f" · explorer: {_explorer_link(explorer, '../')}</p>"
     ]
     any_plotly = False
     for step in steps:
@@ -294,14 +306,20 @@ def write_report(
     title: str,
     figures: bool = True,
     steps: Sequence[Step] = STEPS,
+    pages: dict[str, str] | None = None,
 ) -> Path:
-    """The study page, one page per run and metrics.json; returns the path of ``report.html``."""
+    """The study page, one page per run, ``pages`` (name -> HTML, e.g. explorers) and metrics.json;
+    returns the path of ``report.html``."""
     writer = ReportWriter(out_dir, figures)
+    pages = pages or {}
     try:
+        for name, text in pages.items():
+            (writer.staging / name).write_text(text)
         metrics = {a.name: a.metrics for a in analyses}
         by_name = {a.name: a for a in analyses}
         slugs = {a.name: _slug(a.name) for a in analyses}
         run_links = {n: f"<a href='runs/{s}.html'>{html.escape(n)}</a>" for n, s in slugs.items()}
+        explorers = {n: _explorer_name(n, pages) for n in slugs}
         datasets = _by_dataset(groups)
         nav = ["<a href='#claims'>Claims</a>", "<a href='#groups'>Groups</a>"]
         body = [
@@ -356,10 +374,11 @@ def write_report(
                     body.append("<div class='grid'>" + "".join(shown) + "</div>")
         nav.append("<a href='#runs'>Runs</a>")
         body.append(
-            "<h2 id='runs'>Runs</h2><table><tr><th class='text'>run</th><th class='text'>group</th><th>seed</th>"
-            "<th class='text'>checkpoint</th></tr>"
+            "<h2 id='runs'>Runs</h2><table><tr><th class='text'>run</th><th class='text'>explorer</th>"
+            "<th class='text'>group</th><th>seed</th><th class='text'>checkpoint</th></tr>"
             + "".join(
-                f"<tr><td class='text'>{run_links[n]}</td><td class='text'>{html.escape(g.label)}</td><td>{s}</td>"
+                f"<tr><td class='text'>{run_links[n]}</td><td class='text'>{_explorer_link(explorers[n], '')}</td>"
+                f"<td class='text'>{html.escape(g.label)}</td><td>{s}</td>"
                 f"<td class='text'><code>{html.escape(metrics[n]['run']['checkpoint'])}</code></td></tr>"
                 for g in groups
                 for n, s in zip(g.runs, g.seeds)
@@ -368,7 +387,7 @@ def write_report(
         )
         run_plotly = False
         for a in analyses:
-            run_plotly |= _run_page(writer, a, slugs[a.name], steps)
+            run_plotly |= _run_page(writer, a, slugs[a.name], steps, explorers[a.name])
         if run_plotly:
             (writer.staging / "plotly.min.js").write_text(get_plotlyjs())
         writer.page("report.html", title, "".join(nav), "".join(body), "embed" if main_plotly else None)

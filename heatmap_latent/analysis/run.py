@@ -16,7 +16,7 @@ from heatmap_latent.analysis.claims import RULE, evaluate, study_claims
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.groups import Group, RunIdentity, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, load_run
-from heatmap_latent.analysis.report import write_report
+from heatmap_latent.analysis.report import _slug, write_report
 from heatmap_latent.analysis.step import Figure, Step, run_steps
 from heatmap_latent.analysis.steps import STEPS
 
@@ -30,6 +30,7 @@ class RunAnalysis:
     metrics: dict[str, Any]
     test_errors: np.ndarray
     figures: list[Figure] = field(default_factory=list)
+    latents: np.ndarray | None = None  # every image's code, for the explorer page
 
 
 def expand_runs(entries: Sequence[str]) -> list[Path]:
@@ -76,7 +77,7 @@ def analyze_run(run: LoadedRun, steps: Sequence[Step] = STEPS, n_path: int = 40,
         run.overrides,
         OmegaConf.to_container(run.cfg, resolve=False),
     )
-    return RunAnalysis(run.name, identity, metrics, encoded.test_reconstruction[2], done.figures)
+    return RunAnalysis(run.name, identity, metrics, encoded.test_reconstruction[2], done.figures, encoded.latents)
 
 
 def _entries(cfg: DictConfig) -> list[str]:
@@ -113,8 +114,23 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         "claims": claims,
     }
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
+    pages = {}
+    if cfg.explorer:  # each run's offline latent explorer, next to the report
+        # imported here: the explorer builds on this package (loading, realism, study paths)
+        from heatmap_latent.explorer.page import explorer_data, explorer_html
+
+        for run, a in zip(loaded, analyses):
+            name = "explorer.html" if len(loaded) == 1 else f"explorer_{_slug(a.name)}.html"
+            pages[name] = explorer_html(explorer_data(run, a.latents, cfg.n_path))
     report = write_report(
-        analyses, groups, claims, result, Path(cfg.output_dir), f"heatmap-latent: {title}", figures=cfg.figures
+        analyses,
+        groups,
+        claims,
+        result,
+        Path(cfg.output_dir),
+        f"heatmap-latent: {title}",
+        figures=cfg.figures,
+        pages=pages,
     )
     log.info("report: %s", report)
     for claim in claims:

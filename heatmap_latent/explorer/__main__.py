@@ -1,0 +1,31 @@
+"""``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE] [--checkpoint best|last]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from heatmap_latent.analysis.loading import load_run
+from heatmap_latent.errors import UserError
+from heatmap_latent.explorer import write_explorer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="explorer", description="Write a run's offline latent explorer page.")
+    parser.add_argument("run", help="a train.py run directory or a checkpoint inside one")
+    parser.add_argument("-o", "--output", help="the page to write (default: <run dir>/explorer.html)")
+    parser.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    args = parser.parse_args(argv)
+    try:
+        run = load_run(args.run, args.checkpoint)
+        out = Path(args.output) if args.output else run.run_dir / "explorer.html"
+        path = write_explorer(run, out)
+    except UserError as err:
+        parser.exit(2, f"explorer: error: {err}\n")
+    print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Decode times of the explorer page in headless Chromium: ``python -m heatmap_latent.explorer.bench``.
+
+Builds the default model on the default data (11,875 codes), writes its page, and times in the
+browser one ``decode(z)`` and a 20-image path (decode and factor fit of each image), as the page
+does them. Decode time does not depend on the weights, so the model is not trained. Needs
+playwright and Debian's ``chromium`` (``--chromium PATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+
+from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.explorer import write_explorer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TIMING = """([reps, pathReps]) => {
+  const api = window.heatmapLatent, D = api.latentDim;
+  const z = Array.from({length: D}, (_, k) => api.codes[k]);
+  for (let i = 0; i < 5; i++) api.decode(z);  // warm up the JIT
+  const one = [];
+  for (let i = 0; i < reps; i++) { const t = performance.now(); api.decode(z); one.push(performance.now() - t); }
+  const path = [];
+  for (let r = 0; r < pathReps; r++) {
+    const t = performance.now();
+    for (let i = 0; i < 20; i++) api.fitFactors(api.decode(z.map((v) => v + 0.05 * i)));
+    path.push(performance.now() - t);
+  }
+  const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  return {decode_ms: med(one), decode_ms_max: Math.max(...one), path20_ms: med(path), path20_ms_max: Math.max(...path)};
+}"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="explorer.bench")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--chromium", default=shutil.which("chromium"))
+    parser.add_argument("overrides", nargs="*", help="train.yaml overrides, e.g. experiment=study")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=args.overrides)
+    model, dm = instantiate(cfg.model).eval(), instantiate(cfg.data)
+    dm.setup()
+    run = LoadedRun("bench (untrained default model)", ROOT, Path("untrained"), cfg, model, dm, {}, ())
+    with tempfile.TemporaryDirectory() as tmp:
+        page_path = write_explorer(run, Path(tmp) / "explorer.html")
+        size_mb = page_path.stat().st_size / 1e6
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.goto(page_path.as_uri())
+            figures = page.evaluate(TIMING, [200, 20])
+            browser.close()
+    figures.update(page_mb=round(size_mb, 2), codes=len(dm.images), latent_dim=int(model.hparams.latent_dim))
+    print(f"  page size ({figures['codes']} codes)      {size_mb:.2f} MB")
+    print(
+        f"  decode one point           {figures['decode_ms']:.2f} ms "
+        f"(median of 200; max {figures['decode_ms_max']:.2f})"
+    )
+    print(
+        f"  20-image path (decode+fit) {figures['path20_ms']:.1f} ms (median of 20; max {figures['path20_ms_max']:.1f})"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+// heatmap-latent explorer: the run's decoder, written out in JavaScript, decodes any latent point
+// in the page. No network and no server: the page carries the codes, factors and decoder weights.
+"use strict";
+(function () {
+  const DATA = JSON.parse(document.getElementById("explorer-data").textContent);
+
+  function f32(b64) {
+    const raw = atob(b64);
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+
+  // ---------------------------------------------------------------- the decoder (Decoder.forward)
+  function erf(x) {
+    // Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far inside the decoder's 1e-4 tolerance
+    const t = 1 / (1 + 0.3275911 * Math.abs(x));
+    const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    const r = 1 - poly * Math.exp(-x * x);
+    return x < 0 ? -r : r;
+  }
+
+  const ACTS = {
+    relu: () => (v) => (v > 0 ? v : 0),
+    leaky_relu: (a) => (v) => (v >= 0 ? v : v * a.negative_slope),
+    elu: (a) => (v) => (v > 0 ? v : a.alpha * Math.expm1(v)),
+    gelu: (a) => a.approximate === "tanh"
+      ? (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)))
+      : (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
+    silu: () => (v) => v / (1 + Math.exp(-v)),
+  };
+
+  const LAYERS = DATA.decoder.layers.map((l) => {
+    const out = Object.assign({}, l);
+    if (l.weight) out.w = f32(l.weight);
+    if (l.bias) out.b = f32(l.bias);
+    if (l.type === "activation") out.fn = ACTS[l.name](l);
+    return out;
+  });
+
+  function linear(l, x) {
+    const [nOut, nIn] = l.shape;
+    const y = new Float64Array(nOut);
+    for (let o = 0; o < nOut; o++) {
+      let s = l.b[o];
+      const row = o * nIn;
+      for (let i = 0; i < nIn; i++) s += l.w[row + i] * x[i];
+      y[o] = s;
+    }
+    return y;
+  }
+
+  function convTranspose(l, x, c, h) {
+    // weight (C_in, C_out, k, k); out side (h - 1) * stride - 2 * padding + k
+    const [cIn, cOut, k] = l.shape;
+    const s = l.stride, p = l.padding;
+    const H = (h - 1) * s - 2 * p + k;
+    const y = new Float64Array(cOut * H * H);
+    for (let o = 0; o < cOut; o++) y.fill(l.b[o], o * H * H, (o + 1) * H * H);
+    for (let ci = 0; ci < cIn; ci++) {
+      for (let iy = 0; iy < h; iy++) {
+        for (let ix = 0; ix < h; ix++) {
+          const v = x[(ci * h + iy) * h + ix];
+          if (v === 0) continue;
+          for (let o = 0; o < cOut; o++) {
+            const wBase = ((ci * cOut + o) * k) * k;
+            const yBase = o * H * H;
+            for (let ky = 0; ky < k; ky++) {
+              const oy = iy * s - p + ky;
+              if (oy < 0 || oy >= H) continue;
+              for (let kx = 0; kx < k; kx++) {
+                const ox = ix * s - p + kx;
+                if (ox < 0 || ox >= H) continue;
+                y[yBase + oy * H + ox] += v * l.w[wBase + ky * k + kx];
+              }
+            }
+          }
+        }
+      }
+    }
+    return [y, cOut, H];
+  }
+
+  function decode(z) {
+    let x = Float64Array.from(z);
+    let c = 0, h = 0;
+    for (const l of LAYERS) {
+      if (l.type === "linear") x = linear(l, x);
+      else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
+      else if (l.type === "reshape") { [c, h] = [l.shape[0], l.shape[1]]; }
+      else if (l.type === "conv_transpose") [x, c, h] = convTranspose(l, x, c, h);
+    }
+    const out = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+    return out;
+  }
+
+  // ------------------------------------------------- exact heatmaps and the factor fit (realism.py)
+  const S = DATA.image_size, LOW = DATA.grid.low, HIGH = DATA.grid.high;
+  const G = Array.from({ length: S }, (_, i) => LOW + ((HIGH - LOW) * i) / (S - 1));
+  const MAX_VARIANCE = 100.0;
+
+  function render(vx, vy, rho, df) {
+    const cov = rho * Math.sqrt(vx * vy), det = vx * vy - cov * cov;
+    const a = vy / det, b = (-2 * cov) / det, c = vx / det;
+    const img = new Float64Array(S * S);
+    let best = df == null ? -Infinity : Infinity;
+    for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
+      const x = G[j], y = G[i], q = a * x * x + b * x * y + c * y * y;
+      const v = df == null ? -0.5 * q : df + q;
+      img[i * S + j] = v;
+      best = df == null ? Math.max(best, v) : Math.min(best, v);
+    }
+    for (let p = 0; p < img.length; p++) {
+      img[p] = df == null ? Math.exp(img[p] - best) : Math.exp(-0.5 * (df + 2) * Math.log(img[p] / best));
+      img[p] = Math.fround(img[p]);
+    }
+    return img;
+  }
+
+  function solve4(A, bvec) {
+    const M = A.map((row, i) => [...row, bvec[i]]);
+    for (let col = 0; col < 4; col++) {
+      let piv = col;
+      for (let r = col + 1; r < 4; r++) if (Math.abs(M[r][col]) > Math.abs(M[piv][col])) piv = r;
+      [M[col], M[piv]] = [M[piv], M[col]];
+      for (let r = col + 1; r < 4; r++) {
+        const f = M[r][col] / M[col][col];
+        for (let k = col; k < 5; k++) M[r][k] -= f * M[col][k];
+      }
+    }
+    const x = [0, 0, 0, 0];
+    for (let r = 3; r >= 0; r--) {
+      let s = M[r][4];
+      for (let k = r + 1; k < 4; k++) s -= M[r][k] * x[k];
+      x[r] = s / M[r][r];
+    }
+    return x;
+  }
+
+  function fitOne(image, df, floor = 1e-3) {
+    let mx = 0;
+    for (const v of image) mx = Math.max(mx, v);
+    mx = Math.max(mx, 1e-12);
+    const A = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], r = [0, 0, 0, 0];
+    for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
+      const sc = image[i * S + j] / mx;
+      const w = sc > floor ? sc : 0;
+      if (w === 0) continue;
+      const cl = Math.max(sc, floor);
+      const t = df == null ? Math.log(cl) : Math.pow(cl, -2 / (df + 2));
+      const x = G[j], y = G[i], f = [x * x, x * y, y * y, 1];
+      for (let a = 0; a < 4; a++) { r[a] += w * f[a] * t; for (let b = 0; b < 4; b++) A[a][b] += w * f[a] * f[b]; }
+    }
+    for (let a = 0; a < 4; a++) A[a][a] += 1e-9;
+    const c = solve4(A, r);
+    let p00, p01, p11;
+    if (df == null) { p00 = -2 * c[0]; p01 = -c[1]; p11 = -2 * c[2]; }
+    else {
+      const sc = df / (Math.abs(c[3]) > 1e-12 ? c[3] : 1e-12);
+      p00 = c[0] * sc; p01 = 0.5 * c[1] * sc; p11 = c[2] * sc;
+    }
+    // eigen-decomposition of the 2x2 precision; eigenvalues clipped at 1 / MAX_VARIANCE
+    const tr = (p00 + p11) / 2, dd = Math.sqrt(((p00 - p11) / 2) ** 2 + p01 * p01);
+    const evals = [tr - dd, tr + dd];
+    let vecs;
+    if (p01 === 0) vecs = p00 <= p11 ? [[1, 0], [0, 1]] : [[0, 1], [1, 0]];
+    else vecs = evals.map((e) => { const v = [p01, e - p00], n = Math.hypot(v[0], v[1]); return [v[0] / n, v[1] / n]; });
+    let cxx = 0, cxy = 0, cyy = 0;
+    for (let k = 0; k < 2; k++) {
+      const inv = 1 / Math.max(evals[k], 1 / MAX_VARIANCE), [u, v] = vecs[k];
+      cxx += inv * u * u; cxy += inv * u * v; cyy += inv * v * v;
+    }
+    const rho = Math.min(0.999, Math.max(-0.999, cxy / Math.sqrt(cxx * cyy)));
+    return { var_x: cxx, var_y: cyy, rho: rho };
+  }
+
+  function fitFactors(image) {
+    let best = null;
+    for (const df of DATA.dfs || [null]) {
+      const f = fitOne(image, df);
+      const r = render(f.var_x, f.var_y, f.rho, df);
+      let d = 0;
+      for (let p = 0; p < r.length; p++) d += (image[p] - r[p]) ** 2;
+      d = Math.sqrt(d);
+      if (best === null || d < best.realism) best = Object.assign(f, df == null ? {} : { df: df }, { realism: d });
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------- the codes and their factors
+  const D = DATA.latent_dim, N = DATA.n;
+  const CODES = f32(DATA.codes);
+  const FACTORS = Object.fromEntries(Object.entries(DATA.factors).map(([k, v]) => [k, f32(v)]));
+  const SPLIT = Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0));
+
+  function nearest(z) {
+    let bi = -1, bd = Infinity;
+    for (let i = 0; i < N; i++) {
+      let d = 0;
+      for (let k = 0; k < D; k++) { const t = CODES[i * D + k] - z[k]; d += t * t; }
+      if (d < bd) { bd = d; bi = i; }
+    }
+    const factors = {};
+    for (const k of Object.keys(FACTORS)) factors[k] = FACTORS[k][bi];
+    return { index: bi, distance: Math.sqrt(bd), factors: factors, split: SPLIT[bi] ? "test" : "train" };
+  }
+
+  window.heatmapLatent = {
+    decode: decode, nearest: nearest, fitFactors: fitFactors, render: render,
+    latentDim: D, imageSize: S, n: N, codes: CODES, factors: FACTORS, state: {},
+  };
+  if (window.heatmapLatentUI) window.heatmapLatentUI(window.heatmapLatent, DATA);
+})();

@@ -1,0 +1,149 @@
+"""``explorer.html``: one offline page that carries a run's codes, factors and decoder weights.
+
+The decoder is exported layer by layer (``decoder_layers``) and run by ``explorer.js``, this
+project's own JavaScript implementation of ``Decoder.forward``. The page needs no network, no
+server and no model runtime.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.analysis.realism import realism_distance
+from heatmap_latent.analysis.study_paths import study_paths
+from heatmap_latent.errors import UserError
+from heatmap_latent.subsample import evenly_spaced
+
+
+class ExportError(UserError):
+    """A decoder the exporter cannot write out in JavaScript; the message names the layer."""
+
+
+def _b64(array: np.ndarray | torch.Tensor) -> str:
+    data = torch.as_tensor(array).detach().float().contiguous().cpu().numpy().astype("<f4")
+    return base64.b64encode(data.tobytes()).decode()
+
+
+def _layer(name: str, module: nn.Module) -> dict[str, Any]:
+    if isinstance(module, nn.Linear):
+        return {
+            "type": "linear",
+            "shape": list(module.weight.shape),
+            "weight": _b64(module.weight),
+            "bias": _b64(module.bias),
+        }
+    if isinstance(module, nn.ConvTranspose2d):
+        k, s, p = module.kernel_size, module.stride, module.padding
+        plain = module.groups == 1 and module.dilation == (1, 1) and module.output_padding == (0, 0)
+        if not (plain and k[0] == k[1] and s[0] == s[1] and p[0] == p[1] and module.bias is not None):
+            raise ExportError(f"cannot export decoder layer {name} ({module}): only square, undilated, ungrouped")
+        return {
+            "type": "conv_transpose",
+            "shape": [module.in_channels, module.out_channels, k[0]],
+            "stride": s[0],
+            "padding": p[0],
+            "weight": _b64(module.weight),
+            "bias": _b64(module.bias),
+        }
+    if isinstance(module, nn.LeakyReLU):
+        return {"type": "activation", "name": "leaky_relu", "negative_slope": module.negative_slope}
+    if isinstance(module, nn.ELU):
+        return {"type": "activation", "name": "elu", "alpha": module.alpha}
+    if isinstance(module, nn.GELU):
+        return {"type": "activation", "name": "gelu", "approximate": module.approximate}
+    for cls, act in ((nn.ReLU, "relu"), (nn.SiLU, "silu")):
+        if type(module) is cls:
+            return {"type": "activation", "name": act}
+    raise ExportError(f"cannot export decoder layer {name} ({type(module).__name__}): no JavaScript implementation")
+
+
+def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
+    """``Decoder.forward`` as a list of layers: ``fc``, reshape to ``start_shape``, ``deconv``."""
+    if not all(hasattr(decoder, a) for a in ("fc", "deconv", "start_shape")):
+        raise ExportError(f"cannot export decoder {type(decoder).__name__}: not the project's Decoder")
+    layers = [_layer(f"decoder.fc.{i}", m) for i, m in enumerate(decoder.fc)]
+    layers.append({"type": "reshape", "shape": [int(v) for v in decoder.start_shape]})
+    layers += [_layer(f"decoder.deconv.{i}", m) for i, m in enumerate(decoder.deconv)]
+    return layers
+
+
+def explorer_data(run: LoadedRun, latents: np.ndarray | None = None, n_path: int = 40) -> dict[str, Any]:
+    """Everything the page carries: decoder, codes with factors and split, study paths, grid."""
+    model, dm = run.model, run.datamodule
+    layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
+    if latents is None:
+        latents = model.embed(dm.images).numpy()
+    factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
+    grid = run.cfg.data.grid
+    dfs = (2.0, 200.0) if "df" in factors else None
+    split = np.zeros(len(latents), dtype=np.uint8)
+    split[np.asarray(dm.test_idx)] = 1
+    sample = latents[evenly_spaced(len(latents), 300)]
+    realism = realism_distance(model.decode_batched(sample)[:, 0].numpy(), grid.low, grid.high, dfs)[0]
+    paths = {}
+    if latents.shape[1] >= 2:
+        paths = {p.name: p.points.tolist() for p in study_paths(latents, factors, n_path)[0] if p.connected}
+    return {
+        "name": run.name,
+        "checkpoint": str(run.checkpoint),
+        "model": type(model).__name__,
+        "latent_dim": int(latents.shape[1]),
+        "image_size": int(model.hparams.image_size),
+        "grid": {"low": float(grid.low), "high": float(grid.high)},
+        "dfs": list(dfs) if dfs else None,
+        "n": int(len(latents)),
+        "codes": _b64(latents),
+        "factors": {k: _b64(v) for k, v in factors.items()},
+        "split": base64.b64encode(split.tobytes()).decode(),
+        "paths": paths,
+        # the realism shading saturates at twice the p90 realism of decoded codes
+        "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
+        "decoder": {"layers": layers},
+    }
+
+
+def _asset(name: str) -> str:
+    return files("heatmap_latent.explorer").joinpath(name).read_text()
+
+
+def explorer_html(data: dict[str, Any]) -> str:
+    payload = json.dumps(data).replace("</", "<\\/")
+    title = f"heatmap-latent explorer: {data['name']}"
+    body = _asset("page.html").replace("{{TITLE}}", html.escape(title))
+    body = body.replace(
+        "{{META}}",
+        html.escape(
+            f"{data['model']}, latent_dim {data['latent_dim']}, {data['n']} codes, checkpoint {data['checkpoint']}"
+        ),
+    )
+    return (
+        body.replace("{{STYLE}}", _asset("explorer.css"))
+        .replace("{{DATA}}", payload)
+        .replace("{{SCRIPT}}", _asset("ui.js") + "\n" + _asset("explorer.js"))
+    )
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

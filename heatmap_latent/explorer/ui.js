@@ -1,0 +1,247 @@
+// The explorer's page: a rotatable scatter of the codes, a 2-D slice to click anywhere, the decoded
+// heatmap beside its nearest real image, realism shading and decoded paths. Uses window.heatmapLatent.
+"use strict";
+window.heatmapLatentUI = function (api, DATA) {
+  const D = api.latentDim, S = api.imageSize, N = api.n, CODES = api.codes;
+  const $ = (id) => document.getElementById(id);
+  for (const id of ["decoded", "nearest"]) { $(id).width = S; $(id).height = S; }
+  const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const ramp = (t, stops) => {
+    t = Math.min(1, Math.max(0, t)) * (stops.length - 1);
+    const i = Math.min(stops.length - 2, Math.floor(t)), f = t - i;
+    return stops[i].map((c, k) => Math.round(c + f * (stops[i + 1][k] - c)));
+  };
+  const REALISM = [[26, 152, 80], [166, 217, 106], [254, 224, 139], [244, 109, 67], [165, 0, 38]];
+
+  // per-axis extent of the codes, with a margin
+  const lo = new Float64Array(D).fill(Infinity), hi = new Float64Array(D).fill(-Infinity);
+  for (let i = 0; i < N; i++) for (let k = 0; k < D; k++) {
+    const v = CODES[i * D + k];
+    lo[k] = Math.min(lo[k], v); hi[k] = Math.max(hi[k], v);
+  }
+  for (let k = 0; k < D; k++) { const m = 0.08 * (hi[k] - lo[k] || 1); lo[k] -= m; hi[k] += m; }
+  const mean = new Float64Array(D);
+  for (let i = 0; i < N; i++) for (let k = 0; k < D; k++) mean[k] += CODES[i * D + k] / N;
+
+  // ------------------------------------------------------------------ colouring factor
+  const colourNames = Object.keys(api.factors).concat(["var_x - var_y"]);
+  const colourValues = (name) => name === "var_x - var_y"
+    ? api.factors.var_x.map((v, i) => v - api.factors.var_y[i]) : api.factors[name];
+  const sel = $("colour");
+  for (const n of colourNames) sel.add(new Option(n, n, n === "rho", n === "rho"));
+  let colours = null;
+  function recolour() {
+    const v = colourValues(sel.value);
+    let mn = Infinity, mx = -Infinity;
+    for (const x of v) { mn = Math.min(mn, x); mx = Math.max(mx, x); }
+    colours = Array.from(v, (x) => "rgb(" + ramp((x - mn) / (mx - mn || 1), VIRIDIS).join(",") + ")");
+    $("colour-range").textContent = sel.value + ": " + mn.toFixed(2) + " (purple) to " + mx.toFixed(2) + " (yellow)";
+    drawScatter(); drawSlice();
+  }
+
+  // ------------------------------------------------------------------ axis pickers and sliders
+  function axisSelect(id, value) {
+    const s = $(id);
+    for (let k = 0; k < D; k++) s.add(new Option("z" + k, k, k === value, k === value));
+    return s;
+  }
+  const view = [axisSelect("ax0", 0), axisSelect("ax1", Math.min(1, D - 1)), axisSelect("ax2", Math.min(2, D - 1))];
+  const plane = [axisSelect("plane-a", 0), axisSelect("plane-b", Math.min(1, D - 1))];
+  const fixed = Float64Array.from(mean); // the coordinates of the slice off its plane
+  function buildSliders() {
+    const box = $("others");
+    box.innerHTML = "";
+    const a = +plane[0].value, b = +plane[1].value;
+    for (let k = 0; k < D; k++) {
+      if (k === a || k === b) continue;
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      Object.assign(input, { type: "range", min: lo[k], max: hi[k], step: (hi[k] - lo[k]) / 200, value: fixed[k], id: "slider-z" + k });
+      const out = document.createElement("output");
+      out.textContent = fixed[k].toFixed(2);
+      input.addEventListener("input", () => { fixed[k] = +input.value; out.textContent = fixed[k].toFixed(2); shade = null; drawSlice(); });
+      label.append("z" + k + " ", input, out);
+      box.append(label);
+    }
+  }
+  if (D <= 3) $("view-axes").style.display = "none";
+  if (D === 2) $("scatter-panel").style.display = "none";
+
+  // ------------------------------------------------------------------ 3-D scatter (drag to rotate)
+  const sc = $("scatter"), sctx = sc.getContext("2d");
+  let yaw = 0.7, pitch = 0.45, projected = new Float32Array(2 * N);
+  function project(z, out, o) {
+    const ax = view.map((s) => +s.value);
+    const p = ax.map((k) => (z[k] - mean[k]) / ((hi[k] - lo[k]) || 1));
+    const x1 = p[0] * Math.cos(yaw) - p[1] * Math.sin(yaw), y1 = p[0] * Math.sin(yaw) + p[1] * Math.cos(yaw);
+    const y2 = y1 * Math.sin(pitch) + p[2] * Math.cos(pitch);
+    out[o] = sc.width / 2 + 0.8 * sc.width * x1 / 1.2;
+    out[o + 1] = sc.height / 2 - 0.8 * sc.height * y2 / 1.2;
+  }
+  function drawScatter() {
+    if (D === 2 || !colours) return;
+    sctx.fillStyle = "#fff"; sctx.fillRect(0, 0, sc.width, sc.height);
+    const z = new Float64Array(D);
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < D; k++) z[k] = CODES[i * D + k];
+      project(z, projected, 2 * i);
+      sctx.fillStyle = colours[i];
+      sctx.fillRect(projected[2 * i] - 1, projected[2 * i + 1] - 1, 2, 2);
+    }
+    if (api.state.lastZ) {
+      const p = [0, 0]; project(api.state.lastZ, p, 0);
+      sctx.strokeStyle = "#d62728"; sctx.lineWidth = 2; sctx.beginPath(); sctx.arc(p[0], p[1], 6, 0, 7); sctx.stroke();
+    }
+  }
+  let drag = null;
+  sc.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, y: e.offsetY, moved: false }; });
+  sc.addEventListener("mousemove", (e) => {
+    if (!drag) return;
+    const dx = e.offsetX - drag.x, dy = e.offsetY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
+    yaw += dx * 0.01; pitch = Math.max(-1.5, Math.min(1.5, pitch + dy * 0.01));
+    drag.x = e.offsetX; drag.y = e.offsetY;
+    drawScatter();
+  });
+  sc.addEventListener("mouseup", (e) => {
+    const click = drag && !drag.moved;
+    drag = null;
+    if (!click) return;
+    let best = -1, bd = 64; // within 8 px
+    for (let i = 0; i < N; i++) {
+      const d = (projected[2 * i] - e.offsetX) ** 2 + (projected[2 * i + 1] - e.offsetY) ** 2;
+      if (d < bd) { bd = d; best = i; }
+    }
+    if (best >= 0) select(Float64Array.from(CODES.subarray(best * D, best * D + D)));
+  });
+
+  // ------------------------------------------------------------------ the 2-D slice
+  const slc = $("slice"), lctx = slc.getContext("2d");
+  let shade = null, pathStart = null, shownPath = null;
+  const toLatent = (px, py) => {
+    const a = +plane[0].value, b = +plane[1].value, z = Float64Array.from(fixed);
+    z[a] = lo[a] + (px / slc.width) * (hi[a] - lo[a]);
+    z[b] = hi[b] - (py / slc.height) * (hi[b] - lo[b]);
+    return z;
+  };
+  const toPixel = (z) => {
+    const a = +plane[0].value, b = +plane[1].value;
+    return [((z[a] - lo[a]) / (hi[a] - lo[a])) * slc.width, ((hi[b] - z[b]) / (hi[b] - lo[b])) * slc.height];
+  };
+  function drawSlice() {
+    if (!colours) return;
+    const a = +plane[0].value, b = +plane[1].value;
+    lctx.fillStyle = "#fff"; lctx.fillRect(0, 0, slc.width, slc.height);
+    if (shade) {
+      const n = shade.n, cw = slc.width / n, ch = slc.height / n;
+      for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
+        lctx.fillStyle = "rgb(" + ramp(shade.values[r * n + c] / shade.scale, REALISM).join(",") + ")";
+        lctx.fillRect(c * cw, r * ch, cw + 1, ch + 1);
+      }
+    }
+    // codes near the slice (within 5% of each off-plane axis) in colour, the rest faint
+    for (let pass = 0; pass < 2; pass++) for (let i = 0; i < N; i++) {
+      let near = true;
+      for (let k = 0; k < D; k++) if (k !== a && k !== b && Math.abs(CODES[i * D + k] - fixed[k]) > 0.05 * (hi[k] - lo[k])) near = false;
+      if (near !== (pass === 1)) continue;
+      const z = CODES.subarray(i * D, i * D + D), [x, y] = toPixel(z);
+      lctx.fillStyle = near ? colours[i] : "rgba(120,120,120,0.12)";
+      lctx.fillRect(x - 1, y - 1, near ? 3 : 2, near ? 3 : 2);
+    }
+    if (shownPath) {
+      lctx.strokeStyle = "#111"; lctx.lineWidth = 2; lctx.beginPath();
+      shownPath.forEach((z, i) => { const [x, y] = toPixel(z); i ? lctx.lineTo(x, y) : lctx.moveTo(x, y); });
+      lctx.stroke();
+    }
+    for (const [z, colour] of [[pathStart, "#1f77b4"], [api.state.lastZ, "#d62728"]]) {
+      if (!z) continue;
+      const [x, y] = toPixel(z);
+      lctx.strokeStyle = colour; lctx.lineWidth = 2; lctx.beginPath(); lctx.arc(x, y, 6, 0, 7); lctx.stroke();
+    }
+  }
+  slc.addEventListener("click", (e) => {
+    const z = toLatent(e.offsetX * slc.width / slc.clientWidth, e.offsetY * slc.height / slc.clientHeight);
+    if ($("path-mode").checked) {
+      if (!pathStart) { pathStart = z; select(z); return; }
+      const a = pathStart, n = Math.max(2, +$("path-n").value);
+      pathStart = null;
+      showPath(Array.from({ length: n }, (_, i) => a.map((v, k) => v + (i / (n - 1)) * (z[k] - v))), "straight path");
+      return;
+    }
+    select(z);
+  });
+  slc.addEventListener("mousemove", (e) => {
+    const z = toLatent(e.offsetX * slc.width / slc.clientWidth, e.offsetY * slc.height / slc.clientHeight);
+    $("cursor").textContent = "(" + Array.from(z, (v) => v.toFixed(2)).join(", ") + ")";
+  });
+  $("shade").addEventListener("click", () => {
+    const n = Math.max(4, Math.min(60, +$("grid-n").value)), values = new Float64Array(n * n);
+    const t0 = performance.now();
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
+      const z = toLatent(((c + 0.5) / n) * slc.width, ((r + 0.5) / n) * slc.height);
+      values[r * n + c] = api.fitFactors(api.decode(z)).realism;
+    }
+    shade = { n: n, values: values, scale: DATA.realism_scale };
+    api.state.shadeMs = performance.now() - t0;
+    $("shade-info").textContent = n + "x" + n + " decodes in " + Math.round(api.state.shadeMs) + " ms; green: realism 0, red: >= " + DATA.realism_scale.toFixed(2);
+    drawSlice();
+  });
+
+  // ------------------------------------------------------------------ decoded image, nearest, paths
+  function paint(canvas, image) {
+    const ctx = canvas.getContext("2d"), img = ctx.createImageData(S, S);
+    for (let p = 0; p < S * S; p++) {
+      const g = Math.round(255 * Math.min(1, Math.max(0, image[p])));
+      img.data.set([g, g, g, 255], 4 * p);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+  const fmt = (o) => Object.entries(o).map(([k, v]) => k + " " + (+v).toFixed(3)).join(" · ");
+  function select(z) {
+    const decoded = api.decode(z), fit = api.fitFactors(decoded), near = api.nearest(z);
+    api.state.lastZ = Float64Array.from(z);
+    api.state.lastDecoded = decoded;
+    api.state.lastFit = fit;
+    paint($("decoded"), decoded);
+    const f = near.factors;
+    paint($("nearest"), api.render(f.var_x, f.var_y, f.rho, f.df));
+    const { realism, ...factors } = fit;
+    $("decoded-info").textContent = "z = (" + Array.from(z, (v) => v.toFixed(3)).join(", ") + ")  fitted: " + fmt(factors) + "  realism " + realism.toFixed(4);
+    $("nearest-info").textContent = "code #" + near.index + " (" + near.split + "), distance " + near.distance.toFixed(3) + ": " + fmt(f);
+    drawScatter(); drawSlice();
+  }
+  function showPath(points, label) {
+    const strip = $("strip");
+    strip.innerHTML = "";
+    const t0 = performance.now();
+    api.state.lastPath = points.map((z) => {
+      const img = api.decode(z), fit = api.fitFactors(img);
+      const fig = document.createElement("figure"), c = document.createElement("canvas");
+      c.width = c.height = S; c.className = "tile";
+      paint(c, img);
+      const cap = document.createElement("figcaption");
+      cap.textContent = "realism " + fit.realism.toFixed(3);
+      fig.append(c, cap); strip.append(fig);
+      return { z: Array.from(z), realism: fit.realism };
+    });
+    api.state.pathMs = performance.now() - t0;
+    $("strip-info").textContent = label + ": " + points.length + " decodes in " + Math.round(api.state.pathMs) + " ms";
+    shownPath = points;
+    drawSlice();
+  }
+  const studyPaths = DATA.paths || {};
+  for (const name of Object.keys(studyPaths)) $("study-path").add(new Option(name, name));
+  $("study-path").addEventListener("change", (e) => {
+    const pts = studyPaths[e.target.value];
+    if (!pts) return;
+    const n = Math.max(2, +$("path-n").value);
+    showPath(Array.from({ length: n }, (_, i) => Float64Array.from(pts[Math.round((i * (pts.length - 1)) / (n - 1))])), e.target.value);
+  });
+
+  sel.addEventListener("change", recolour);
+  view.forEach((s) => s.addEventListener("change", drawScatter));
+  plane.forEach((s) => s.addEventListener("change", () => { shade = null; buildSliders(); drawSlice(); }));
+  buildSliders();
+  recolour();
+  select(Float64Array.from(mean));
+};
