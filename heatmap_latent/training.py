@@ -13,7 +13,7 @@ import lightning.pytorch as pl
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
@@ -158,7 +158,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     fit_seconds = time.perf_counter() - start
     metrics = {k: _as_float(v) for k, v in trainer.callback_metrics.items()}
 
-    checkpoint = trainer.checkpoint_callback
+    # the monitored checkpoint callback (the other one keeps last.ckpt)
+    checkpoint = next((c for c in trainer.checkpoint_callbacks if getattr(c, "monitor", None)), None)
     best_path = checkpoint.best_model_path if isinstance(checkpoint, ModelCheckpoint) else ""
     if cfg.get("test"):
         results = trainer.test(model, datamodule=datamodule, ckpt_path=best_path or None, verbose=False)
@@ -171,6 +172,9 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     metrics["fit_seconds"] = fit_seconds
     metrics["epochs"] = float(trainer.current_epoch)
     metrics["steps"] = float(trainer.global_step)
+    for logger in loggers:
+        if isinstance(logger, WandbLogger) and trainer.is_global_zero:
+            logger.experiment.finish()  # flush it; the next job of a sweep in this process starts its own run
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
     if trainer.is_global_zero and not trainer.fast_dev_run:
         jobs.write_record(cfg, "completed", metrics)

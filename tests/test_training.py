@@ -139,7 +139,37 @@ def test_callbacks_without_tensorboard_warn_once(make_cfg):
     with pytest.warns(UserWarning, match="needs a TensorBoard logger") as record:
         metrics = train(cfg)
     assert metrics["val/loss"] > 0
-    assert sum("LatentProjections needs" in str(w.message) for w in record) == 1
+    messages = [str(w.message) for w in record]
+    assert sum("LatentProjections needs an image logger (tensorboard, mlflow, wandb)" in m for m in messages) == 1
+    assert sum("EmbeddingProjector needs a TensorBoard logger" in m for m in messages) == 1
+
+
+IMAGE_TAGS = {"latent/projection/rho", "latent/projection/var_x-var_y", "val/reconstructions"}
+
+
+def test_mlflow_logger_records_scalars_hparams_and_images(make_cfg, tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    train(make_cfg("logger=mlflow", "trainer.max_epochs=2", "log_latents_every_n_epochs=1"))
+    client = mlflow.tracking.MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    (run,) = client.search_runs([client.get_experiment_by_name("heatmap-latent").experiment_id])
+    assert len(client.get_metric_history(run.info.run_id, "val/loss")) == 2  # one value per epoch
+    assert run.data.params["model.latent_dim"] == "3" and "seed" in run.data.params
+    images = {p.name for p in (tmp_path / "mlartifacts").rglob("images/*.png")}
+    for tag in IMAGE_TAGS:  # the latent callbacks' images, at each logged step
+        assert any(name.startswith(tag.replace("/", ".") + "+step+") for name in images), tag
+
+
+def test_wandb_logger_offline_records_scalars_hparams_and_images(make_cfg, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    train(make_cfg("logger=wandb", "trainer.max_epochs=2", "log_latents_every_n_epochs=1"))
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    images = {str(p.relative_to(run_dir / "files" / "media" / "images")) for p in run_dir.rglob("*.png")}
+    for tag in IMAGE_TAGS:
+        assert any(name.startswith(tag + "_") for name in images), tag
+    (records,) = run_dir.glob("run-*.wandb")  # the offline run's record log: scalars and config
+    data = records.read_bytes()
+    assert b"val/loss" in data and b"train/loss" in data and b"latent_dim" in data
 
 
 class BatchRecorder(pl.Callback):

@@ -1,4 +1,4 @@
-"""The shared schedule and TensorBoard lookup of the callbacks that log the latent space."""
+"""The shared schedule and logger lookup of the callbacks that log the latent space."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
+from heatmap_latent.callbacks.image_sinks import ImageSink, image_sinks
 from heatmap_latent.subsample import evenly_spaced
 
 
@@ -42,11 +43,16 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     return ValSnapshot(images, factors, latents, recons)
 
 
-class TensorBoardLatentCallback(pl.Callback):
+class LatentCallback(pl.Callback):
     """Runs :meth:`log_to` every ``every_n_epochs`` validation epochs and once at the end of training.
 
-    Without a TensorBoard logger it warns once and does nothing. Rank zero only.
+    ``log_to`` gets a :class:`LatentLog`. A callback that draws images (``needs = "images"``) logs to
+    every image-capable logger (TensorBoard, MLflow, W&B); histograms and the projector need
+    TensorBoard (``needs = "tensorboard"``). Without such a logger it warns once and does nothing.
+    Rank zero only.
     """
+
+    needs = "images"
 
     def __init__(self, every_n_epochs: int = 5, max_points: int = 2000) -> None:
         if every_n_epochs < 1:
@@ -56,27 +62,34 @@ class TensorBoardLatentCallback(pl.Callback):
         self._warned = False
         self._last_step: int | None = None
 
-    def _writer(self, trainer: pl.Trainer) -> SummaryWriter | None:
-        for logger in trainer.loggers:
-            if isinstance(logger, TensorBoardLogger):
-                return logger.experiment
+    def _log(self, trainer: pl.Trainer) -> LatentLog | None:
+        writer = next((lg.experiment for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)), None)
+        sinks = image_sinks(trainer.loggers)
+        if writer if self.needs == "tensorboard" else sinks:
+            return LatentLog(writer, sinks)
         if not self._warned and not trainer.fast_dev_run:  # fast_dev_run drops loggers by design
-            rank_zero_warn(f"{type(self).__name__} needs a TensorBoard logger; it will log nothing.")
+            what = (
+                "a TensorBoard logger"
+                if self.needs == "tensorboard"
+                else "an image logger (tensorboard, mlflow, wandb)"
+            )
+            rank_zero_warn(f"{type(self).__name__} needs {what}; it will log nothing.")
             self._warned = True
         return None
 
-    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
         raise NotImplementedError
 
     @rank_zero_only
     def _maybe_log(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or trainer.global_step == self._last_step:
             return
-        writer = self._writer(trainer)
-        if writer is None:
+        log = self._log(trainer)
+        if log is None:
             return
-        self.log_to(writer, validation_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
-        writer.flush()
+        self.log_to(log, validation_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
+        if log.writer is not None:
+            log.writer.flush()
         self._last_step = trainer.global_step
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -85,3 +98,15 @@ class TensorBoardLatentCallback(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._maybe_log(trainer, pl_module)
+
+
+@dataclass
+class LatentLog:
+    """The run's TensorBoard writer (or None) and its image sinks."""
+
+    writer: SummaryWriter | None
+    sinks: list[ImageSink]
+
+    def image(self, tag: str, rgb: np.ndarray, step: int) -> None:
+        for sink in self.sinks:
+            sink(tag, rgb, step)

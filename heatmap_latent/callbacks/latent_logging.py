@@ -4,50 +4,56 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.tensorboard import SummaryWriter
 
-from heatmap_latent.callbacks.base import TensorBoardLatentCallback, ValSnapshot
+from heatmap_latent.callbacks.base import LatentCallback, LatentLog, ValSnapshot
+from heatmap_latent.callbacks.image_sinks import figure_rgb, gray_rgb
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.plotting import colour_factors, projection_figure
 from heatmap_latent.subsample import evenly_spaced
 
 
-class LatentProjections(TensorBoardLatentCallback):
+class LatentProjections(LatentCallback):
     """Images ``latent/projection/<factor>``: the code on the coordinate planes, one per factor."""
 
-    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
         latents = snapshot.latents.numpy()
         for name, values in colour_factors(snapshot.factors).items():
-            writer.add_figure(f"latent/projection/{name}", projection_figure(latents, values, name), step)
+            log.image(f"latent/projection/{name}", figure_rgb(projection_figure(latents, values, name)), step)
 
 
-class ReconstructionErrorHistogram(TensorBoardLatentCallback):
+class ReconstructionErrorHistogram(LatentCallback):
     """Histogram ``val/recon_error`` of per-image Frobenius errors, plus its p50/p99 as scalars."""
 
-    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+    needs = "tensorboard"
+
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+        writer = log.writer
         errors = frobenius_error(snapshot.recons, snapshot.images)
         writer.add_histogram("val/recon_error", errors, step)
         for q in (50, 99):
             writer.add_scalar(f"val/recon_error_p{q}", torch.quantile(errors, q / 100).item(), step)
 
 
-class ReconstructionGrid(TensorBoardLatentCallback):
+class ReconstructionGrid(LatentCallback):
     """Image ``val/reconstructions``: originals (top row) above their reconstructions (bottom row)."""
 
     def __init__(self, n_images: int = 12, **kwargs) -> None:
         super().__init__(**kwargs)
         self.n_images = n_images
 
-    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
         pick = torch.from_numpy(evenly_spaced(len(snapshot.images), self.n_images))
         rows = [torch.cat(list(t[pick, 0]), dim=1) for t in (snapshot.images, snapshot.recons)]  # (S, n*S)
-        writer.add_image("val/reconstructions", torch.cat(rows, dim=0).clamp(0, 1), step, dataformats="HW")
+        log.image("val/reconstructions", gray_rgb(torch.cat(rows, dim=0).numpy()), step)
 
 
-class EmbeddingProjector(TensorBoardLatentCallback):
+class EmbeddingProjector(LatentCallback):
     """The projector tab: latent codes with their factors as metadata and heatmaps as labels."""
 
-    def log_to(self, writer: SummaryWriter, snapshot: ValSnapshot, step: int) -> None:
+    needs = "tensorboard"
+
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+        writer = log.writer
         names = list(snapshot.factors)
         columns = np.stack([snapshot.factors[k] for k in names], axis=1)
         metadata = [[f"{v:.3g}" for v in row] for row in columns]
