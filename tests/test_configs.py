@@ -124,3 +124,23 @@ def test_family_experiment_sweeps_every_model_on_gaussian():
         for model in models:  # every job composes with the study's architecture
             job = compose("train", overrides=["experiment=family", f"model={model}"])
             assert list(job.model.hidden_dims) == [256, 64] and job.trainer.max_epochs == 200
+
+
+def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_cfg):
+    from heatmap_latent.models.schedules import warmup_cosine_factor
+
+    cfg = make_cfg("experiment=study", "recipe=fast", tiny=False)
+    assert cfg.trainer.precision == "bf16-mixed" and cfg.model.channels_last
+    assert cfg.data.batch_size == 256 and cfg.model.optimizer.lr == pytest.approx(2e-3)
+    assert cfg.trainer.max_epochs == 40 and list(cfg.model.channels) == [32, 64]  # the study's architecture
+    model = instantiate(cfg.model)
+    opt = model.configure_optimizers()
+    scheduler = opt["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(40):
+        lrs.append(opt["optimizer"].param_groups[0]["lr"])
+        opt["optimizer"].step()
+        scheduler.step()
+    assert lrs[0] == pytest.approx(2e-3 / 3) and lrs[2] == pytest.approx(2e-3)  # warm-up, then the peak
+    assert all(a >= b for a, b in zip(lrs[2:], lrs[3:])) and lrs[-1] < 0.05 * 2e-3  # cosine decay
+    assert warmup_cosine_factor(40, 2, 40, 0.02) == pytest.approx(0.02)

@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.run import analyze_run
 from heatmap_latent.bench import measures as M
+from heatmap_latent.bench import time_to_quality as TTQ
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,14 +41,11 @@ def build(cfg: DictConfig, channels_last: bool, dm=None):
     return model, dm
 
 
-def train_epoch_time(cfg: DictConfig, dm, path: str, epochs: int, channels_last: bool, bf16: bool) -> float:
-    """Median epoch time after one warm-up epoch."""
-    model, _ = build(cfg, channels_last, dm)
+def one_epoch(model, dm, path: str, channels_last: bool, bf16: bool) -> float:
+    """Seconds of one training epoch of ``model`` on the Lightning path or the raw loop."""
     if path == "lightning":
-        times = M.lightning_epochs(model, dm, epochs + 1, "bf16-mixed" if bf16 else "32-true")
-    else:
-        times = M.raw_epochs(model, dm, epochs + 1, bf16=bf16, channels_last=channels_last)
-    return statistics.median(times[1:])
+        return M.lightning_epochs(model, dm, 1, "bf16-mixed" if bf16 else "32-true")[0]
+    return M.raw_epochs(model, dm, 1, bf16=bf16, channels_last=channels_last)[0]
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
@@ -77,14 +75,26 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         "raw_bf16_cl": ("raw", True, True),
         "lightning_fast": ("lightning", True, True),
     }
-    for name, (path, cl, bf16) in variants.items():
-        t = train_epoch_time(cfg, dm, path, args.epochs, cl, bf16)
+    # interleaved: every round times one epoch of each variant in turn (A B C ... A B C ...), so a
+    # drift of the machine's speed hits every variant alike; ratios are taken within a round
+    models = {name: build(cfg, cl, dm)[0] for name, (_, cl, _) in variants.items()}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(args.epochs + 1):  # round 0 warms up
+        for name, (path, cl, bf16) in variants.items():
+            t = one_epoch(models[name], dm, path, cl, bf16)
+            if round_:
+                times[name].append(t)
+    for name in variants:
+        t = statistics.median(times[name])
         fig[f"epoch_{name}_s"] = t
-        print(f"epoch {name}: {t:.2f} s", flush=True)
+        print(f"epoch {name}: {t:.2f} s (median of {len(times[name])}, interleaved)", flush=True)
         rows.append((f"train epoch, {name.replace('_', ' ')}", f"{t:.2f} s = {n_train / t:,.0f} images/s"))
     default_cl = bool(cfg.model.channels_last)
     suffix = "cl" if default_cl else "nchw"
-    fig["train_ratio"] = fig[f"epoch_lightning_fp32_{suffix}_s"] / fig[f"epoch_raw_fp32_{suffix}_s"]
+    ratios = [a / b for a, b in zip(times[f"lightning_fp32_{suffix}"], times[f"raw_fp32_{suffix}"])]
+    fig["train_ratio"] = statistics.median(ratios)
+    fig["train_ratio_min"], fig["train_ratio_max"] = min(ratios), max(ratios)
+    rows.append(("Lightning / raw loop per round (min, max)", f"{min(ratios):.3f}, {max(ratios):.3f}"))
     fig["channels_last_speedup"] = fig["epoch_raw_fp32_nchw_s"] / fig["epoch_raw_fp32_cl_s"]
     fig["fast_speedup"] = fig["epoch_raw_fp32_nchw_s"] / fig["epoch_lightning_fast_s"]
     rows.append(("Lightning / raw loop (default precision and format)", f"{fig['train_ratio']:.3f}"))
@@ -127,10 +137,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="repeats for the medians (default 5)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per training variant (default 3)")
     parser.add_argument("--quick", action="store_true", help="one scipy loop repeat, no memory run")
+    parser.add_argument(
+        "--time-to-quality", action="store_true", help="time to a converged model, default vs fast recipe"
+    )
+    parser.add_argument("--study", action="store_true", help="with --time-to-quality: also time a one-seed study")
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
-    figures = run(args)
+    if args.time_to_quality:
+        figures = TTQ.time_to_quality()
+        if args.study:
+            figures["study_default_s"] = TTQ.time_study([])
+            figures["study_fast_s"] = TTQ.time_study(["recipe=fast"])
+        TTQ.report(figures)
+    else:
+        figures = run(args)
     if args.json:
         tmp = args.json.with_suffix(args.json.suffix + ".tmp")
         tmp.write_text(json.dumps(figures, indent=2))

@@ -1,0 +1,145 @@
+"""Time to a converged model: ``python -m heatmap_latent.bench --time-to-quality [--json F]``.
+
+For the default VAE and AE on gaussian: train with the default recipe to early stopping and record
+the test error it reaches (``E_ref``, mean Frobenius of the best checkpoint) and the wall time;
+then train with each faster recipe until its validation error reaches ``E_ref`` (the validation
+split is the test split unless ``data.val_fraction > 0``) and record that wall time, or its own
+final error if it never does. Where the time of an epoch goes (training steps, validation,
+callbacks, checkpoint writes) comes from Lightning's ``SimpleProfiler``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+from hydra import compose, initialize_config_dir
+
+from heatmap_latent.training import train
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = {"default": [], "fast": ["recipe=fast"]}
+MODELS = ("vae", "ae")
+
+
+class ReachTarget(pl.Callback):
+    """Records the wall time from fit start to the first validation with ``val/frobenius <= target``
+    and stops training there."""
+
+    def __init__(self, target: float | None) -> None:
+        self.target, self.reached_s, self.reached_epoch = target, None, None
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.start = time.perf_counter()
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        value = trainer.callback_metrics.get("val/frobenius")
+        if trainer.sanity_checking or self.target is None or value is None or self.reached_s is not None:
+            return
+        if float(value) <= self.target:
+            self.reached_s = time.perf_counter() - self.start
+            self.reached_epoch = trainer.current_epoch + 1
+            trainer.should_stop = True
+
+
+class WallSplit(pl.Callback):
+    """Per-epoch seconds of training steps, validation, callbacks and checkpoint writes, summed from
+    the ``SimpleProfiler``'s recorded durations at the end of fitting."""
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        durations: dict[str, list[float]] = getattr(trainer.profiler, "recorded_durations", {})
+        split = {"train_steps": 0.0, "validation": 0.0, "callbacks": 0.0, "checkpoint_writes": 0.0}
+        for action, times in durations.items():
+            total = sum(times)
+            if action == "run_training_batch":
+                split["train_steps"] += total
+            elif action.endswith(".validation_step") or action.endswith("val_next"):
+                split["validation"] += total
+            elif action == "save_checkpoint":
+                split["checkpoint_writes"] += total
+            elif action.startswith("[Callback]") and "ModelCheckpoint" not in action and "Progress" not in action:
+                split["callbacks"] += total
+        epochs = max(1, trainer.current_epoch)
+        self.per_epoch = {k: v / epochs for k, v in split.items()}
+
+
+def _config(model: str, recipe: list[str], out: Path, extra: list[str]):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose(
+            "train",
+            overrides=[f"model={model}", *recipe, f"paths.output_dir={out}", "+trainer.profiler=simple", *extra],
+        )
+
+
+def run_recipe(model: str, recipe: list[str], target: float | None, extra: list[str]) -> dict[str, Any]:
+    reach, split = ReachTarget(target), WallSplit()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        metrics = train(_config(model, recipe, Path(tmp), extra), extra_callbacks=[reach, split])
+        wall = time.perf_counter() - start
+    return {
+        "wall_s": wall,
+        "to_target_s": reach.reached_s,
+        "reached_epoch": reach.reached_epoch,
+        "epochs": metrics["epochs"],
+        "test_error": metrics["test/frobenius"],
+        "epoch_split_s": getattr(split, "per_epoch", {}),
+    }
+
+
+def time_to_quality(extra: list[str] = ()) -> dict[str, Any]:
+    """The bench's figures; ``extra`` overrides apply to every run (e.g. a tiny grid in tests)."""
+    out: dict[str, Any] = {"runs": {}}
+    for model in MODELS:
+        ref = run_recipe(model, RECIPES["default"], None, list(extra))
+        out["runs"][f"{model}/default"] = ref
+        for name, recipe in RECIPES.items():
+            if name != "default":
+                out["runs"][f"{model}/{name}"] = run_recipe(model, recipe, ref["test_error"], list(extra))
+    default = {m: out["runs"][f"{m}/default"]["wall_s"] for m in MODELS}
+    fast = {m: out["runs"][f"{m}/fast"]["to_target_s"] or out["runs"][f"{m}/fast"]["wall_s"] for m in MODELS}
+    out["ttq_default_s"], out["ttq_fast_s"] = default, fast
+    out["ttq_speedup"] = min(default[m] / fast[m] for m in MODELS)
+    out["ttq_error_ratio"] = max(
+        out["runs"][f"{m}/fast"]["test_error"] / out["runs"][f"{m}/default"]["test_error"] for m in MODELS
+    )
+    out["epochs"] = {k: v["epochs"] for k, v in out["runs"].items()}
+    out["epoch_split_s"] = {k: v["epoch_split_s"] for k, v in out["runs"].items()}
+    return out
+
+
+def time_study(recipe: list[str], seed: int = 1) -> float:
+    """Wall seconds of ``train.py -m experiment=study seed=<seed> <recipe>`` (4 runs, one at a time)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "train.py", "-m", "experiment=study", f"seed={seed}", *recipe, f"hydra.sweep.dir={tmp}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - start
+
+
+def report(figures: dict[str, Any]) -> None:
+    print("\ntime to quality (default recipe to early stopping; fast recipe to the default's test error)")
+    for key, run in figures["runs"].items():
+        reached = (
+            f", reached E_ref at epoch {run['reached_epoch']} in {run['to_target_s']:.1f} s"
+            if run["to_target_s"]
+            else ""
+        )
+        split = ", ".join(f"{k} {v:.2f}" for k, v in run["epoch_split_s"].items())
+        print(
+            f"  {key:<12} {run['wall_s']:7.1f} s, {run['epochs']:.0f} epochs, test error {run['test_error']:.4f}"
+            f"{reached}; per epoch: {split}"
+        )
+    print(f"  ttq_speedup {figures['ttq_speedup']:.2f}x, ttq_error_ratio {figures['ttq_error_ratio']:.3f}")
+    for key in ("study_default_s", "study_fast_s"):
+        if key in figures:
+            print(f"  {key} {figures[key]:.0f} s")
