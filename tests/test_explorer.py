@@ -143,6 +143,7 @@ def test_exporter_names_a_layer_it_cannot_translate(pages):
         decoder_layers(broken)
 
 
+@pytest.mark.slow  # two subprocesses
 def test_cli_writes_a_page_or_fails_in_one_line_writing_nothing(pages, tmp_path):
     run, _ = pages["ae-gaussian"]
     out = tmp_path / "page.html"
