@@ -96,8 +96,27 @@ class FactorVAESchema(VAESchema):
     disc_lr: float = 1e-4
 
 
+@dataclass
+class TrainSchema:
+    """The top-level keys of ``conf/train.yaml``; the groups' own schemas type their nodes."""
+
+    seed: int = 42
+    test: bool = True
+    ckpt_path: Optional[str] = None  # noqa: UP045
+    resume: bool = False
+    optimized_metric: str = "best_val_loss"
+    log_latents_every_n_epochs: int = 5
+    paths: dict[str, Any] = field(default_factory=dict)
+    data: Any = None
+    model: Any = None
+    trainer: Any = None
+    callbacks: Any = None
+    logger: Any = None
+
+
 def register() -> None:
     store = ConfigStore.instance()
+    store.store(name="_train_schema", node=TrainSchema)
     store.store(group="data", name="_schema", node=DataSchema)
     store.store(group="model", name="_schema_ae", node=ModelSchema)
     store.store(group="model", name="_schema_vae", node=VAESchema)

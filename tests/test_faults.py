@@ -126,6 +126,9 @@ BAD_OVERRIDES = [
     # the typed schemas (heatmap_latent/config_schema.py) refuse a wrong type when composing
     ("model.latent_dim=three", "model.latent_dim=three; Value 'three' of type 'str' could not be converted to Integer"),
     ("model=ae model.beta=2", "Key 'beta' not in 'ModelSchema'"),
+    ("seed=abc", "seed=abc; Value 'abc' of type 'str' could not be converted to Integer"),
+    ("test=maybe", "Value 'maybe' is not a valid bool"),
+    ("log_latents_every_n_epochs=often", "log_latents_every_n_epochs=often; Value 'often'"),
 ]
 BAD_VALUES = [
     ("model.optimizer.lr=-0.1", "model.optimizer.lr must be > 0.0, got -0.1"),
