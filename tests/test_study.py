@@ -262,3 +262,20 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
 
     pixels = imread(tmp_path / "report.png")[..., :3]
     assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
+
+
+def test_a_sweep_directory_expands_to_its_completed_jobs_only(tiny_runs, tmp_path, caplog):
+    import shutil
+
+    from heatmap_latent.analysis.run import expand_runs
+
+    sweep = tmp_path / "sweep"
+    for job in ("0", "1"):
+        shutil.copytree(tiny_runs / job, sweep / job)
+    record = json.loads((sweep / "1" / "job.json").read_text())
+    (sweep / "1" / "job.json").write_text(json.dumps({**record, "status": "failed"}))
+    shutil.copytree(tiny_runs / "0", sweep / "2")
+    (sweep / "2" / "job.json").unlink()  # still training: no record yet
+    assert expand_runs([str(sweep)]) == [sweep / "0"]
+    assert "leaving out jobs 1, 2" in caplog.text
+    assert expand_runs([str(sweep / "1")]) == [sweep / "1"]  # a run given by name is used as given

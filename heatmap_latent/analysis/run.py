@@ -19,6 +19,7 @@ from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, load_run
 from heatmap_latent.analysis.report import _slug, write_report
 from heatmap_latent.analysis.step import Figure, Step, run_steps
 from heatmap_latent.analysis.steps import STEPS
+from heatmap_latent.jobs import read_record
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +35,26 @@ class RunAnalysis:
 
 
 def expand_runs(entries: Sequence[str]) -> list[Path]:
-    """Run directories or checkpoints as given; a sweep directory expands to its job directories."""
+    """Run directories or checkpoints as given; a sweep directory expands to its completed jobs.
+
+    A job of a sweep whose ``job.json`` does not say ``completed`` (failed, interrupted, or still
+    training) is left out with a warning: its checkpoint is not a converged model.
+    """
     runs: list[Path] = []
     for entry in entries:
         path = Path(str(entry)).expanduser()
         if path.is_dir() and not (path / ".hydra").is_dir():
-            jobs = [p for p in path.iterdir() if (p / ".hydra").is_dir()]
+            jobs = sorted((p for p in path.iterdir() if (p / ".hydra").is_dir()), key=lambda p: (len(p.name), p.name))
+            done = [j for j in jobs if (read_record(j) or {}).get("status") == "completed"]
+            if len(done) < len(jobs):
+                left = ", ".join(j.name for j in jobs if j not in done)
+                log.warning("%s: leaving out jobs %s (not completed; finish them with resume=true)", path, left)
             if jobs:
-                runs.extend(sorted(jobs, key=lambda p: (len(p.name), p.name)))  # 2 before 10
+                runs.extend(done)
                 continue
         runs.append(path)
+    if not runs:
+        raise RunLoadError(f"no completed run in {', '.join(map(str, entries))}")
     return runs
 
 
