@@ -160,6 +160,33 @@ def test_optuna_marks_a_failed_trial_and_goes_on(tmp_path):
 
 
 @pytest.mark.slow
+def test_optuna_search_where_every_trial_fails_ends_with_its_summary(tmp_path):
+    import optuna
+
+    sweep = tmp_path / "search"
+    done = train_py(
+        "-m",
+        "hparams_search=optuna",
+        "hydra.sweeper.n_trials=2",
+        "model=ae",
+        "model._target_=tests.faulty_models.NaNAfterAE",
+        "callbacks.finite_loss.check_every_n_steps=1",
+        "trainer.max_epochs=3",
+        "logger=none",
+        f"hydra.sweep.dir={sweep}",
+        check=False,
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "2 of 2 jobs failed" in done.stderr.strip().splitlines()[-1]
+    assert (sweep / "summary.md").is_file() and (sweep / "summary.csv").read_text().count("failed") == 2
+    storage = f"sqlite:///{sweep.resolve() / 'optuna.db'}"
+    assert [t.state.name for t in optuna.load_study(study_name="heatmap_latent", storage=storage).trials] == [
+        "FAIL",
+        "FAIL",
+    ]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
 def test_resume_with_parallel_launchers(tmp_path, launcher):
     sweep = tmp_path / "sweep"
