@@ -136,23 +136,28 @@ def test_optuna_continues_the_study_stored_in_the_sweep_dir(tmp_path):
     assert json.loads((jobs[0] / "job.json").read_text())["status"] == "completed"
 
 
-@pytest.mark.slow
-def test_optuna_marks_a_failed_trial_and_goes_on(tmp_path):
-    import optuna
-
-    sweep = tmp_path / "search"
-    done = train_py(
+def faulty_optuna_search(sweep, model_class: str):
+    """A 2-trial Optuna search of a model from tests/faulty_models.py whose loss turns NaN."""
+    return train_py(
         "-m",
         "hparams_search=optuna",
         "hydra.sweeper.n_trials=2",
         "model=ae",
-        "model._target_=tests.faulty_models.FirstOneFailsAE",
+        f"model._target_=tests.faulty_models.{model_class}",
         "callbacks.finite_loss.check_every_n_steps=1",
         "trainer.max_epochs=3",
         "logger=none",
         f"hydra.sweep.dir={sweep}",
         check=False,
     )
+
+
+@pytest.mark.slow
+def test_optuna_marks_a_failed_trial_and_goes_on(tmp_path):
+    import optuna
+
+    sweep = tmp_path / "search"
+    done = faulty_optuna_search(sweep, "FirstOneFailsAE")
     assert done.returncode != 0 and "1 of 2 jobs failed" in done.stderr.strip().splitlines()[-1]
     storage = f"sqlite:///{sweep.resolve() / 'optuna.db'}"
     trials = optuna.load_study(study_name="heatmap_latent", storage=storage).trials
@@ -164,18 +169,7 @@ def test_optuna_search_where_every_trial_fails_ends_with_its_summary(tmp_path):
     import optuna
 
     sweep = tmp_path / "search"
-    done = train_py(
-        "-m",
-        "hparams_search=optuna",
-        "hydra.sweeper.n_trials=2",
-        "model=ae",
-        "model._target_=tests.faulty_models.NaNAfterAE",
-        "callbacks.finite_loss.check_every_n_steps=1",
-        "trainer.max_epochs=3",
-        "logger=none",
-        f"hydra.sweep.dir={sweep}",
-        check=False,
-    )
+    done = faulty_optuna_search(sweep, "NaNAfterAE")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "2 of 2 jobs failed" in done.stderr.strip().splitlines()[-1]
     assert (sweep / "summary.md").is_file() and (sweep / "summary.csv").read_text().count("failed") == 2
