@@ -83,7 +83,9 @@ def test_aggregates_match_a_hand_computation():
     assert stats["seeds"] == [1, 2] and stats["values"] == [2.0, 3.0]
     assert groups["ae"].metrics["reconstruction.mean"]["mean"] == pytest.approx(1.25)
     assert "note" not in groups["ae"].metrics  # only numbers are aggregated
-    assert groups["vae"].keys == {"model": "(default)"} or groups["vae"].label.startswith("vae")
+    # the runs differ only by their model choice and seed: no override defines the groups
+    assert groups["vae"].keys == {} and groups["vae"].label == "vae · gaussian"
+    assert groups["vae"].role == "vae@gaussian" and groups["vae"].runs == ["vae1", "vae2"]
 
 
 def test_grouping_keeps_different_configs_apart_and_pools_seeds():

@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.realism import realism_distance
+from heatmap_latent.data.heatmaps import DF_VALUES
 from heatmap_latent.models.losses import frobenius_error
 
 
@@ -57,7 +58,7 @@ class EncodedRun:
     def realism(self, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Realism distance of each image and the factors fitted to it (see ``realism.py``)."""
         grid = self.run.cfg.data.grid
-        return realism_distance(images, grid.low, grid.high, (2.0, 200.0) if self.student_t else None)
+        return realism_distance(images, grid.low, grid.high, tuple(map(float, DF_VALUES)) if self.student_t else None)
 
     @cached_property
     def tree(self) -> cKDTree:

@@ -63,7 +63,7 @@ details{margin:.3em 0 1em}summary{cursor:pointer;color:var(--accent)}
 VERDICT_CLASS = {"holds": "holds", "does not hold": "does-not-hold", "mixed": "mixed", "not measured": "not-measured"}
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
 
 
@@ -116,7 +116,7 @@ class ReportWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out_dir))
         self.with_figures = figures
-        self._rendered: dict[str, tuple[str, bool]] = {}  # file stem -> (html, is plotly)
+        self._rendered: dict[str, tuple[str | bytes, bool]] = {}  # stem -> (plotly div or PNG bytes, is plotly)
 
     def render(self, build: Any, stem: str, embed: bool) -> tuple[str, bool]:
         """The figure's HTML: plotly as a div; matplotlib as a PNG in figures/, inline when ``embed``.
@@ -252,13 +252,6 @@ def _by_dataset(groups: list[Group]) -> dict[str, list[Group]]:
     return out
 
 
-def _explorer_name(run_name: str, pages: dict[str, str]) -> str | None:
-    for name in ("explorer.html", f"explorer_{_slug(run_name)}.html"):
-        if name in pages and (name != "explorer.html" or len(pages) == 1):
-            return name
-    return None
-
-
 def _explorer_link(name: str | None, prefix: str) -> str:
     return f"<a href='{prefix}{name}'>decode any point</a>" if name else "—"
 
@@ -306,20 +299,20 @@ def write_report(
     title: str,
     figures: bool = True,
     steps: Sequence[Step] = STEPS,
-    pages: dict[str, str] | None = None,
+    explorers: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
-    """The study page, one page per run, ``pages`` (name -> HTML, e.g. explorers) and metrics.json;
-    returns the path of ``report.html``."""
+    """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
+    HTML)) and metrics.json; returns the path of ``report.html``."""
     writer = ReportWriter(out_dir, figures)
-    pages = pages or {}
+    explorers = explorers or {}
     try:
-        for name, text in pages.items():
-            (writer.staging / name).write_text(text)
+        for file_name, text in explorers.values():
+            (writer.staging / file_name).write_text(text)
+        explorer_files = {run: file_name for run, (file_name, _) in explorers.items()}
         metrics = {a.name: a.metrics for a in analyses}
         by_name = {a.name: a for a in analyses}
-        slugs = {a.name: _slug(a.name) for a in analyses}
+        slugs = {a.name: slug(a.name) for a in analyses}
         run_links = {n: f"<a href='runs/{s}.html'>{html.escape(n)}</a>" for n, s in slugs.items()}
-        explorers = {n: _explorer_name(n, pages) for n in slugs}
         datasets = _by_dataset(groups)
         nav = ["<a href='#claims'>Claims</a>", "<a href='#groups'>Groups</a>"]
         body = [
@@ -354,7 +347,7 @@ def write_report(
                             {k: a.test_errors for k, a in firsts.items()},
                             {k: a.metrics["reconstruction"] for k, a in firsts.items()},
                         ),
-                        f"overview_{_slug(data)}_error_hist",
+                        f"overview_{slug(data)}_error_hist",
                         embed=True,
                     )
                     shown.append(
@@ -377,7 +370,8 @@ def write_report(
             "<h2 id='runs'>Runs</h2><table><tr><th class='text'>run</th><th class='text'>explorer</th>"
             "<th class='text'>group</th><th>seed</th><th class='text'>checkpoint</th></tr>"
             + "".join(
-                f"<tr><td class='text'>{run_links[n]}</td><td class='text'>{_explorer_link(explorers[n], '')}</td>"
+                f"<tr><td class='text'>{run_links[n]}</td>"
+                f"<td class='text'>{_explorer_link(explorer_files.get(n), '')}</td>"
                 f"<td class='text'>{html.escape(g.label)}</td><td>{s}</td>"
                 f"<td class='text'><code>{html.escape(metrics[n]['run']['checkpoint'])}</code></td></tr>"
                 for g in groups
@@ -387,7 +381,7 @@ def write_report(
         )
         run_plotly = False
         for a in analyses:
-            run_plotly |= _run_page(writer, a, slugs[a.name], steps, explorers[a.name])
+            run_plotly |= _run_page(writer, a, slugs[a.name], steps, explorer_files.get(a.name))
         if run_plotly:
             (writer.staging / "plotly.min.js").write_text(get_plotlyjs())
         writer.page("report.html", title, "".join(nav), "".join(body), "embed" if main_plotly else None)

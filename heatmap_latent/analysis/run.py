@@ -16,7 +16,7 @@ from heatmap_latent.analysis.claims import RULE, evaluate, study_claims
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.groups import Group, RunIdentity, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, load_run
-from heatmap_latent.analysis.report import _slug, write_report
+from heatmap_latent.analysis.report import slug, write_report
 from heatmap_latent.analysis.step import Figure, Step, run_steps
 from heatmap_latent.analysis.steps import STEPS
 from heatmap_latent.jobs import read_record
@@ -125,14 +125,14 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         "claims": claims,
     }
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
-    pages = {}
+    explorers = {}
     if cfg.explorer:  # each run's offline latent explorer, next to the report
         # imported here: the explorer builds on this package (loading, realism, study paths)
         from heatmap_latent.explorer.page import explorer_data, explorer_html
 
         for run, a in zip(loaded, analyses):
-            name = "explorer.html" if len(loaded) == 1 else f"explorer_{_slug(a.name)}.html"
-            pages[name] = explorer_html(explorer_data(run, a.latents, cfg.n_path))
+            name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
+            explorers[a.name] = (name, explorer_html(explorer_data(run, a.latents, cfg.n_path)))
     report = write_report(
         analyses,
         groups,
@@ -141,7 +141,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         Path(cfg.output_dir),
         f"heatmap-latent: {title}",
         figures=cfg.figures,
-        pages=pages,
+        explorers=explorers,
     )
     log.info("report: %s", report)
     for claim in claims:

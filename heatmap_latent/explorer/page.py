@@ -23,6 +23,7 @@ from torch import nn
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.realism import realism_distance
 from heatmap_latent.analysis.study_paths import study_paths
+from heatmap_latent.data.heatmaps import DF_VALUES
 from heatmap_latent.errors import UserError
 from heatmap_latent.subsample import evenly_spaced
 
@@ -87,7 +88,7 @@ def explorer_data(run: LoadedRun, latents: np.ndarray | None = None, n_path: int
         latents = model.embed(dm.images).numpy()
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
     grid = run.cfg.data.grid
-    dfs = (2.0, 200.0) if "df" in factors else None
+    dfs = tuple(map(float, DF_VALUES)) if "df" in factors else None
     split = np.zeros(len(latents), dtype=np.uint8)
     split[np.asarray(dm.test_idx)] = 1
     sample = latents[evenly_spaced(len(latents), 300)]
