@@ -56,6 +56,8 @@ def test_trainer_options(make_cfg, name):
     cfg = make_cfg(f"trainer={name}")
     if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
         pytest.skip("no GPU on this machine")
+    if cfg.trainer.accelerator == "auto" and 0 < torch.cuda.device_count() < cfg.trainer.devices:
+        pytest.skip(f"accelerator=auto picks the GPU here, and there are fewer than {cfg.trainer.devices}")
     assert isinstance(instantiate(cfg.trainer), pl.Trainer)
 
 
@@ -131,7 +133,7 @@ def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_
 
     cfg = make_cfg("experiment=study", "recipe=fast", tiny=False)
     assert cfg.trainer.precision == "bf16-mixed" and cfg.model.channels_last
-    assert cfg.data.batch_size == 256 and cfg.model.optimizer.lr == pytest.approx(2e-3)
+    assert cfg.data.batch_size == 64 and cfg.model.optimizer.lr == pytest.approx(2e-3)
     assert cfg.trainer.max_epochs == 40 and list(cfg.model.channels) == [32, 64]  # the study's architecture
     model = instantiate(cfg.model)
     opt = model.configure_optimizers()
@@ -141,6 +143,13 @@ def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_
         lrs.append(opt["optimizer"].param_groups[0]["lr"])
         opt["optimizer"].step()
         scheduler.step()
-    assert lrs[0] == pytest.approx(2e-3 / 3) and lrs[2] == pytest.approx(2e-3)  # warm-up, then the peak
-    assert all(a >= b for a, b in zip(lrs[2:], lrs[3:])) and lrs[-1] < 0.05 * 2e-3  # cosine decay
+    assert lrs[0] == pytest.approx(2e-3 / 2) and lrs[1] == pytest.approx(2e-3)  # warm-up, then the peak
+    assert all(a >= b for a, b in zip(lrs[1:], lrs[2:])) and lrs[-1] < 0.05 * 2e-3  # cosine decay
     assert warmup_cosine_factor(40, 2, 40, 0.02) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("trainer", ["gpu", "ddp", "cpu"])
+def test_the_fast_recipe_keeps_bf16_under_any_trainer(make_cfg, trainer):
+    cfg = make_cfg(f"trainer={trainer}", "recipe=fast")
+    assert cfg.trainer.precision == "bf16-mixed" and cfg.trainer.max_epochs == 40
+    assert cfg.trainer.accelerator == {"gpu": "gpu", "ddp": "auto", "cpu": "cpu"}[trainer]
