@@ -9,7 +9,7 @@ from tests.conftest import TINY_DATA
 
 
 @pytest.mark.slow
-def test_time_to_quality_reports_every_figure_from_real_runs():
+def test_time_to_quality_reports_every_figure_from_real_runs(capsys):
     figures = time_to_quality(
         [*TINY_DATA, "trainer.max_epochs=3", "logger=none", "callbacks.early_stopping.patience=1"]
     )
@@ -29,6 +29,8 @@ def test_time_to_quality_reports_every_figure_from_real_runs():
         figures["runs"][f"{m}/fast"]["test_error"] / figures["runs"][f"{m}/default"]["test_error"] for m in MODELS
     )
     assert figures["ttq_error_ratio"] == pytest.approx(ratio)
+    printed = capsys.readouterr().out.splitlines()  # each run's line as it ends, before the summary
+    assert [line.split()[0] for line in printed if line.startswith("  ") and " epochs" in line] == list(figures["runs"])
 
 
 def test_reach_target_stops_at_the_first_epoch_at_or_below_the_target(make_cfg):

@@ -98,9 +98,11 @@ def time_to_quality(extra: list[str] = ()) -> dict[str, Any]:
     for model in MODELS:
         ref = run_recipe(model, RECIPES["default"], None, list(extra))
         out["runs"][f"{model}/default"] = ref
+        print_run(f"{model}/default", ref)
         for name, recipe in RECIPES.items():
             if name != "default":
-                out["runs"][f"{model}/{name}"] = run_recipe(model, recipe, ref["test_error"], list(extra))
+                out["runs"][f"{model}/{name}"] = run = run_recipe(model, recipe, ref["test_error"], list(extra))
+                print_run(f"{model}/{name}", run)
     default = {m: out["runs"][f"{m}/default"]["wall_s"] for m in MODELS}
     fast = {m: out["runs"][f"{m}/fast"]["to_target_s"] or out["runs"][f"{m}/fast"]["wall_s"] for m in MODELS}
     out["ttq_default_s"], out["ttq_fast_s"] = default, fast
@@ -126,19 +128,23 @@ def time_study(recipe: list[str], seed: int = 1) -> float:
         return time.perf_counter() - start
 
 
+def print_run(key: str, run: dict[str, Any]) -> None:
+    """One run's line, printed as soon as it ends (a bench cut short still shows what it measured)."""
+    reached = (
+        f", reached E_ref at epoch {run['reached_epoch']} in {run['to_target_s']:.1f} s" if run["to_target_s"] else ""
+    )
+    split = ", ".join(f"{k} {v:.2f}" for k, v in run["epoch_split_s"].items())
+    print(
+        f"  {key:<12} {run['wall_s']:7.1f} s, {run['epochs']:.0f} epochs, test error {run['test_error']:.4f}"
+        f"{reached}; per epoch: {split}",
+        flush=True,
+    )
+
+
 def report(figures: dict[str, Any]) -> None:
     print("\ntime to quality (default recipe to early stopping; fast recipe to the default's test error)")
     for key, run in figures["runs"].items():
-        reached = (
-            f", reached E_ref at epoch {run['reached_epoch']} in {run['to_target_s']:.1f} s"
-            if run["to_target_s"]
-            else ""
-        )
-        split = ", ".join(f"{k} {v:.2f}" for k, v in run["epoch_split_s"].items())
-        print(
-            f"  {key:<12} {run['wall_s']:7.1f} s, {run['epochs']:.0f} epochs, test error {run['test_error']:.4f}"
-            f"{reached}; per epoch: {split}"
-        )
+        print_run(key, run)
     print(f"  ttq_speedup {figures['ttq_speedup']:.2f}x, ttq_error_ratio {figures['ttq_error_ratio']:.3f}")
     for key in ("study_default_s", "study_fast_s"):
         if key in figures:
