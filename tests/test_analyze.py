@@ -52,6 +52,8 @@ def single_report(tiny_runs, tmp_path_factory):
     return out, done
 
 
+# analyze.py in a subprocess with figures and an explorer page; tests/test_study.py runs every step in-process
+@pytest.mark.slow
 def test_analyze_writes_report_figures_and_metrics(single_report):
     out, done = single_report
     assert "[8/8] k-NN classifier of df" in done.stderr + done.stdout  # progress is shown
@@ -83,6 +85,7 @@ def test_analyze_writes_report_figures_and_metrics(single_report):
     assert not list(out.glob(".staging-*"))
 
 
+@pytest.mark.slow
 def test_metrics_match_an_independent_recomputation(tiny_runs, single_report):
     out, _ = single_report
     metrics = only_run(out)

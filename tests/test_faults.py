@@ -157,7 +157,8 @@ def test_bad_values_fail_in_one_line_before_training(make_cfg, tmp_path, overrid
     assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "tensorboard").exists()
 
 
-@pytest.mark.parametrize("override, message", [BAD_OVERRIDES[0], BAD_VALUES[0]])
+# a subprocess each (about 5 s of imports): the bad value runs with the slow tests
+@pytest.mark.parametrize("override, message", [BAD_OVERRIDES[0], pytest.param(*BAD_VALUES[0], marks=pytest.mark.slow)])
 def test_train_py_exits_non_zero_with_the_one_line(tmp_path, override, message):
     run = tmp_path / "run"
     cmd = [sys.executable, "train.py", *TINY_DATA, override, f"hydra.run.dir={run}"]
@@ -212,6 +213,7 @@ def checkpoint_of(run):
     return next(p for p in (run / "checkpoints").glob("epoch_*.ckpt"))
 
 
+@pytest.mark.slow  # a subprocess; the truncated and wrong-kind checkpoints below run in-process
 def test_analyze_corrupt_checkpoint(run_copy, tmp_path):
     ckpt = checkpoint_of(run_copy)
     ckpt.write_bytes(b"\x00garbage" * 1000)
@@ -256,6 +258,7 @@ def test_unsafe_pickles_in_a_checkpoint_are_refused(run_copy):
         load_run(ckpt)
 
 
+@pytest.mark.slow  # two full reports
 def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
     from dataclasses import replace
 

@@ -147,6 +147,7 @@ def test_callbacks_without_tensorboard_warn_once(make_cfg):
 IMAGE_TAGS = {"latent/projection/rho", "latent/projection/var_x-var_y", "val/reconstructions"}
 
 
+@pytest.mark.slow  # the optional loggers' clients take seconds to start
 def test_mlflow_logger_records_scalars_hparams_and_images(make_cfg, tmp_path):
     mlflow = pytest.importorskip("mlflow")
     train(make_cfg("logger=mlflow", "trainer.max_epochs=2", "log_latents_every_n_epochs=1"))
@@ -159,6 +160,7 @@ def test_mlflow_logger_records_scalars_hparams_and_images(make_cfg, tmp_path):
         assert any(name.startswith(tag.replace("/", ".") + "+step+") for name in images), tag
 
 
+@pytest.mark.slow
 def test_wandb_logger_offline_records_scalars_hparams_and_images(make_cfg, tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_SILENT", "true")
