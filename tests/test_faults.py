@@ -1,11 +1,13 @@
 """Every fault of the README's "What happens when things go wrong", tried for real."""
 
 import hashlib
+import os
 import signal
 import subprocess
 import sys
 import time
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from omegaconf import open_dict
@@ -72,7 +74,12 @@ def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_
         time.sleep(0.2)
     time.sleep(1.0)  # a few more epochs
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:  # never leave a 100000-epoch run behind to slow down the rest of the suite
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode != 0
     assert f"saved {last}; resume with: python train.py ckpt_path={last}" in err
     if sig == signal.SIGTERM:
@@ -98,6 +105,29 @@ def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_
     assert not (ROOT / "logs" / "runs").exists() or not any(
         str(last) in p.read_text() for p in (ROOT / "logs" / "runs").glob("*/.hydra/overrides.yaml")
     )
+
+
+class SigintAt(pl.Callback):
+    """Sends this process a SIGINT (a Ctrl-C) in the middle of one training batch."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_before_backward(self, trainer, pl_module, loss) -> None:
+        if trainer.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_stops_at_the_end_of_the_batch_and_saves_it(make_cfg, tmp_path):
+    cfg = make_cfg("model=ae", "trainer.max_epochs=100", "logger=none")
+    with pytest.raises(SystemExit) as exit_info:
+        train(cfg, extra_callbacks=[SigintAt(step=9)])
+    assert exit_info.value.code == 1
+    saved = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert saved["global_step"] == 10  # the batch that was running finished its step, and no other began
+    with pytest.raises(KeyboardInterrupt):  # after fitting, a Ctrl-C interrupts at once again
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
 
 
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_cfg, tmp_path):

@@ -4,6 +4,8 @@ and a checkpoint on interruption."""
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -64,12 +66,66 @@ class FiniteLossGuard(pl.Callback):
 
 
 class InterruptCheckpoint(pl.Callback):
-    """On Ctrl-C or SIGTERM, write ``last.ckpt`` (atomically) so that ``ckpt_path=last`` resumes."""
+    """On Ctrl-C or SIGTERM, write ``last.ckpt`` (atomically) so that ``ckpt_path=last`` resumes.
+
+    While fitting, the first Ctrl-C only sets a flag, and the ``KeyboardInterrupt`` is raised at the
+    next batch end (as Lightning does with SIGTERM). Python raises a signal's exception wherever
+    the interpreter happens to be: inside a ``__del__`` or a GC callback it is printed and dropped,
+    and training carries on. A second Ctrl-C interrupts at once.
+    """
 
     def __init__(self, dirpath: str, filename: str = "last.ckpt") -> None:
         self.path = Path(dirpath) / filename
+        self._previous_handler = None
+        self._fitting = self._interrupted = False
+
+    def _on_sigint(self, signum, frame) -> None:
+        # outside fitting, or a second Ctrl-C: what the handler before ours would do, at once.
+        # (Lightning's signal connector puts this handler back when it tears down, so it must
+        # behave like the default one once fitting has ended.)
+        if not self._fitting or self._interrupted:
+            previous = self._previous_handler
+            if callable(previous) and previous is not self._on_sigint:
+                return previous(signum, frame)
+            if previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
+            return None
+        self._interrupted = True
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fitting, self._interrupted = True, False
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fitting = False
+
+    def _raise_if_interrupted(self) -> None:
+        if self._fitting and self._interrupted:
+            self._fitting = False
+            raise KeyboardInterrupt
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._raise_if_interrupted()
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+        self._raise_if_interrupted()
+
+    def _restore_handler(self) -> None:
+        self._fitting = False
+        if self._previous_handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._previous_handler)
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self._restore_handler()
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        try:  # Lightning calls no callback's teardown after an interruption
+            self._save_on_interrupt(trainer, exception)
+        finally:
+            self._restore_handler()
+
+    def _save_on_interrupt(self, trainer: pl.Trainer, exception: BaseException) -> None:
         if not isinstance(exception, KeyboardInterrupt | SystemExit) and type(exception).__name__ != "SIGTERMException":
             return
         if trainer.global_rank != 0 or trainer.sanity_checking:
