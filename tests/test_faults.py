@@ -118,7 +118,16 @@ class SigintAt(pl.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_ctrl_c_stops_at_the_end_of_the_batch_and_saves_it(make_cfg, tmp_path):
+@pytest.fixture
+def default_sigint():
+    """SIGINT handled as in a fresh ``python train.py`` (an earlier test of this process may have left
+    it ignored, as Lightning does after a KeyboardInterrupt), and put back afterwards."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_stops_at_the_end_of_the_batch_and_saves_it(make_cfg, tmp_path, default_sigint):
     cfg = make_cfg("model=ae", "trainer.max_epochs=100", "logger=none")
     with pytest.raises(SystemExit) as exit_info:
         train(cfg, extra_callbacks=[SigintAt(step=9)])
