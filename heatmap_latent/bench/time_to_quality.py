@@ -144,9 +144,11 @@ def time_study(recipe: list[str], seed: int = 1) -> float:
 
 def print_run(key: str, run: dict[str, Any]) -> None:
     """One run's line, printed as soon as it ends (a bench cut short still shows what it measured)."""
-    reached = (
-        f", reached E_ref at epoch {run['reached_epoch']} in {run['to_target_s']:.1f} s" if run["to_target_s"] else ""
-    )
+    reached = ""
+    if run["to_target_s"]:
+        reached = f", reached E_ref at epoch {run['reached_epoch']} in {run['to_target_s']:.1f} s"
+        if run["reached_error"] is not None:
+            reached += f" with error {run['reached_error']:.4f}"
     split = ", ".join(f"{k} {v:.2f}" for k, v in run["epoch_split_s"].items())
     print(
         f"  {key:<12} {run['wall_s']:7.1f} s, {run['epochs']:.0f} epochs, test error {run['test_error']:.4f}"
