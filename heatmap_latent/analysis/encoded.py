@@ -58,7 +58,7 @@ class EncodedRun:
     def realism(self, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Realism distance of each image and the factors fitted to it (see ``realism.py``)."""
         grid = self.run.cfg.data.grid
-        return realism_distance(images, grid.low, grid.high, tuple(map(float, DF_VALUES)) if self.student_t else None)
+        return realism_distance(images, grid.low, grid.high, DF_VALUES if self.student_t else None)
 
     @cached_property
     def tree(self) -> cKDTree:

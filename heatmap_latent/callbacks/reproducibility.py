@@ -97,9 +97,6 @@ class InterruptCheckpoint(pl.Callback):
         if threading.current_thread() is threading.main_thread():
             self._previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
 
-    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._fitting = False
-
     def _raise_if_interrupted(self) -> None:
         if self._fitting and self._interrupted:
             self._fitting = False

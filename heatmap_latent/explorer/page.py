@@ -88,7 +88,7 @@ def explorer_data(run: LoadedRun, latents: np.ndarray | None = None, n_path: int
         latents = model.embed(dm.images).numpy()
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
     grid = run.cfg.data.grid
-    dfs = tuple(map(float, DF_VALUES)) if "df" in factors else None
+    dfs = DF_VALUES if "df" in factors else None
     split = np.zeros(len(latents), dtype=np.uint8)
     split[np.asarray(dm.test_idx)] = 1
     sample = latents[evenly_spaced(len(latents), 300)]
