@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from heatmap_latent.models import AE, VAE
+from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.models.losses import frobenius_error, gaussian_kl, reconstruction_loss
 
@@ -46,6 +46,20 @@ def test_vae_encode_is_the_posterior_mean_and_deterministic():
     x = torch.rand(4, 1, 12, 12)
     mu, logvar = model.posterior(x)
     assert torch.equal(model.encode(x), mu) and torch.equal(model.encode(x), model.encode(x))
+
+
+@pytest.mark.parametrize("cls", [AE, VAE, TCVAE, MMDVAE, CapacityVAE, FactorVAE])
+@torch.no_grad()
+def test_validation_error_reuses_the_loss_forward_and_equals_the_deterministic_reconstruction(cls):
+    """val/frobenius is the error of ``reconstruct(x)`` (posterior mean for a VAE, not the sampled z
+    of the loss), computed from the loss's own forward pass."""
+    extra = {"dataset_size": 100} if cls is TCVAE else {}
+    model = cls(image_size=12, channels=[4, 8], hidden_dims=[32], **extra).eval()
+    x = torch.rand(6, 1, 12, 12)
+    terms = model.loss_terms(x)
+    torch.testing.assert_close(model.reconstruct_from_terms(x, terms), model.reconstruct(x), rtol=0, atol=0)
+    if "z" in terms:  # the sampled code decodes to something else
+        assert not torch.equal(model.decode(terms["z"]), model.reconstruct(x))
 
 
 def test_elbo_matches_hand_computation():

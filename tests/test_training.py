@@ -8,6 +8,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from heatmap_latent.callbacks import base
 from heatmap_latent.models import VAE
 from heatmap_latent.training import train
 from tests.conftest import ROOT
@@ -44,11 +45,31 @@ def trained_run(tmp_path_factory):
 
     run_dir = tmp_path_factory.mktemp("run")
     cfg = compose_train(run_dir, "data=student_t", "trainer.max_epochs=3", "log_latents_every_n_epochs=2")
-    return run_dir, train(cfg)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base, "validation_snapshot", counted := Counted(base.validation_snapshot))
+        metrics = train(cfg)
+    return run_dir, metrics, counted.calls
+
+
+class Counted:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, []
+
+    def __call__(self, trainer, pl_module, max_points):
+        self.calls.append((trainer.global_step, max_points))
+        return self.fn(trainer, pl_module, max_points)
+
+
+def test_latent_callbacks_share_one_snapshot_per_step(trained_run):
+    """Four latent callbacks log at two steps (epoch 2 and the end); the projections, histogram and
+    grid share one 2000-point snapshot per step, the projector its 1000-point one."""
+    calls = trained_run[2]
+    steps = sorted({step for step, _ in calls})
+    assert len(steps) == 2 and sorted(calls) == sorted((s, n) for s in steps for n in (2000, 1000))
 
 
 def test_training_writes_every_tensorboard_tag(trained_run):
-    run_dir, metrics = trained_run
+    run_dir, metrics, _ = trained_run
     tags = event_tags(run_dir)
     scalars = set(tags["scalars"])
     expected = {
@@ -99,7 +120,7 @@ def hparams_summaries(run_dir: Path) -> dict[str, bytes]:
 
 
 def test_hparams_tab_holds_the_run_config_and_best_val_loss(trained_run):
-    run_dir, _ = trained_run
+    run_dir, _, _ = trained_run
     summaries = hparams_summaries(run_dir)
     start = plugin_data_pb2.HParamsPluginData.FromString(summaries["_hparams_/session_start_info"])
     hparams = start.session_start_info.hparams
@@ -114,7 +135,7 @@ def test_hparams_tab_holds_the_run_config_and_best_val_loss(trained_run):
 
 
 def test_checkpoints_load_from_path_alone(trained_run):
-    run_dir, metrics = trained_run
+    run_dir, metrics, _ = trained_run
     ckpts = {p.name for p in (run_dir / "checkpoints").glob("*.ckpt")}
     assert "last.ckpt" in ckpts and len(ckpts) == 2
     model = VAE.load_from_checkpoint(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import lightning.pytorch as pl
@@ -41,6 +42,24 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     recons = pl_module.decode_batched(latents)
     factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
     return ValSnapshot(images, factors, latents, recons)
+
+
+# per trainer, the snapshots of its latest logging step, by max_points (see shared_snapshot)
+_SNAPSHOTS: weakref.WeakKeyDictionary[pl.Trainer, dict[tuple[int, int], ValSnapshot]] = weakref.WeakKeyDictionary()
+
+
+def shared_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
+    """:func:`validation_snapshot`, computed once per training step and ``max_points`` for all the
+    latent callbacks of a trainer: they log at the same epochs, and each encoding and decoding the
+    same images again cost a second per logging epoch. The weights cannot change within a step, so
+    the shared snapshot is the one each would compute; only the latest step's are kept."""
+    key = (trainer.global_step, max_points)
+    cached = _SNAPSHOTS.get(trainer)
+    if not cached or next(iter(cached))[0] != trainer.global_step:
+        _SNAPSHOTS[trainer] = cached = {}
+    if key not in cached:
+        cached[key] = validation_snapshot(trainer, pl_module, max_points)
+    return cached[key]
 
 
 class LatentCallback(pl.Callback):
@@ -87,7 +106,7 @@ class LatentCallback(pl.Callback):
         log = self._log(trainer)
         if log is None:
             return
-        self.log_to(log, validation_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
+        self.log_to(log, shared_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
         if log.writer is not None:
             log.writer.flush()
         self._last_step = trainer.global_step

@@ -99,6 +99,11 @@ class LatentAutoencoder(pl.LightningModule):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def reconstruct_from_terms(self, x: torch.Tensor, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``reconstruct(x)``, reusing what ``loss_terms(x)`` already computed (validation then runs
+        the encoder once per batch, not twice)."""
+        return self.reconstruct(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.reconstruct(x)
 
@@ -174,7 +179,7 @@ class LatentAutoencoder(pl.LightningModule):
         terms = self.loss_terms(x)
         log = dict(on_step=False, on_epoch=True, batch_size=x.shape[0], sync_dist=True)
         self.log_dict(self._named_terms(terms, stage), **log)
-        self.log(f"{stage}/frobenius", frobenius_error(self.reconstruct(x), x).mean(), **log)
+        self.log(f"{stage}/frobenius", frobenius_error(self.reconstruct_from_terms(x, terms), x).mean(), **log)
         return terms["loss"]
 
     def validation_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -222,6 +227,9 @@ class AE(LatentAutoencoder):
         recon = reconstruction_loss(logits, x, self.hparams.recon_loss).mean()
         return {"loss": recon, "recon": recon, "logits": logits}
 
+    def reconstruct_from_terms(self, x: torch.Tensor, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.sigmoid(terms["logits"])  # the loss's own logits are decode(encode(x))
+
 
 class VAE(LatentAutoencoder):
     """Gaussian-posterior VAE; loss = -ELBO = recon + beta * KL, both summed per example, batch-averaged."""
@@ -241,6 +249,9 @@ class VAE(LatentAutoencoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.posterior(x)[0]
+
+    def reconstruct_from_terms(self, x: torch.Tensor, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.decode(terms["mu"])  # the posterior mean, as encode(x) gives it
 
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         mu, logvar = self.posterior(x)
