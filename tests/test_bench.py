@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import statistics
+
 import pytest
 
 from heatmap_latent.bench.time_to_quality import MODELS, time_to_quality
@@ -9,33 +12,47 @@ from tests.conftest import TINY_DATA
 
 
 @pytest.mark.slow
-def test_time_to_quality_reports_every_figure_from_real_runs(capsys):
+@pytest.mark.parametrize("seeds", [None, [1, 2]])
+def test_time_to_quality_reports_every_figure_from_real_runs(capsys, seeds):
     figures = time_to_quality(
-        [*TINY_DATA, "trainer.max_epochs=3", "logger=none", "callbacks.early_stopping.patience=1"]
+        [*TINY_DATA, "trainer.max_epochs=3", "logger=none", "callbacks.early_stopping.patience=1"], seeds=seeds
     )
+    per_seed = []
+    for suffix in [f"/seed{s}" for s in seeds] if seeds else [""]:
+        default, fast, errors = {}, {}, {}
+        for model in MODELS:
+            ref, run = figures["runs"][f"{model}/default{suffix}"], figures["runs"][f"{model}/fast{suffix}"]
+            assert ref["to_target_s"] is None and ref["epochs"] <= 3  # the default recipe sets E_ref
+            if run["to_target_s"] is not None:  # stopped at the validation epoch that reached E_ref
+                assert run["to_target_s"] <= run["wall_s"] and run["epochs"] == run["reached_epoch"]
+                assert run["reached_error"] <= ref["test_error"]
+            else:
+                assert run["reached_error"] is None
+            assert set(ref["epoch_split_s"]) == {"train_steps", "validation", "callbacks", "checkpoint_writes"}
+            assert ref["epoch_split_s"]["train_steps"] > 0 and ref["epoch_split_s"]["checkpoint_writes"] > 0
+            default[model], fast[model] = ref["wall_s"], run["to_target_s"] or run["wall_s"]
+            errors[model] = (run["reached_error"] or run["test_error"]) / ref["test_error"]
+        per_seed.append((default, fast, min(default[m] / fast[m] for m in MODELS), max(errors.values())))
     for model in MODELS:
-        ref, fast = figures["runs"][f"{model}/default"], figures["runs"][f"{model}/fast"]
-        assert ref["to_target_s"] is None and ref["epochs"] <= 3  # the default recipe sets E_ref
-        if fast["to_target_s"] is not None:  # stopped at the validation epoch that reached E_ref
-            assert fast["to_target_s"] <= fast["wall_s"] and fast["epochs"] == fast["reached_epoch"]
-            assert fast["reached_error"] <= ref["test_error"]
-        else:
-            assert fast["reached_error"] is None
-        assert figures["ttq_default_s"][model] == ref["wall_s"]
-        assert figures["ttq_fast_s"][model] == (fast["to_target_s"] or fast["wall_s"])
-        assert set(ref["epoch_split_s"]) == {"train_steps", "validation", "callbacks", "checkpoint_writes"}
-        assert ref["epoch_split_s"]["train_steps"] > 0 and ref["epoch_split_s"]["checkpoint_writes"] > 0
-    assert figures["ttq_speedup"] == pytest.approx(
-        min(figures["ttq_default_s"][m] / figures["ttq_fast_s"][m] for m in MODELS)
-    )
-    ratio = max(
-        (figures["runs"][f"{m}/fast"]["reached_error"] or figures["runs"][f"{m}/fast"]["test_error"])
-        / figures["runs"][f"{m}/default"]["test_error"]
-        for m in MODELS
-    )
-    assert figures["ttq_error_ratio"] == pytest.approx(ratio)
+        assert figures["ttq_default_s"][model] == pytest.approx(statistics.median(d[model] for d, *_ in per_seed))
+        assert figures["ttq_fast_s"][model] == pytest.approx(statistics.median(f[model] for _, f, *_ in per_seed))
+    assert figures["ttq_speedup"] == pytest.approx(statistics.median(p[2] for p in per_seed))
+    assert figures["ttq_error_ratio"] == pytest.approx(statistics.median(p[3] for p in per_seed))
+    if seeds:  # each seed its own split and E_ref; the per-seed figures beside the medians
+        assert figures["ttq_speedup_per_seed"] == pytest.approx(dict(zip(seeds, (p[2] for p in per_seed))))
+        assert figures["runs"]["vae/default/seed1"]["test_error"] != figures["runs"]["vae/default/seed2"]["test_error"]
+    else:
+        assert "ttq_speedup_per_seed" not in figures
     printed = capsys.readouterr().out.splitlines()  # each run's line as it ends, before the summary
     assert [line.split()[0] for line in printed if line.startswith("  ") and " epochs" in line] == list(figures["runs"])
+
+
+def test_bench_rejects_a_bad_seed_list():
+    from heatmap_latent.bench.__main__ import seed_list
+
+    assert seed_list("1,2") == [1, 2]
+    with pytest.raises(argparse.ArgumentTypeError, match="integers separated by commas.*'1,x'"):
+        seed_list("1,x")
 
 
 def test_reach_target_stops_at_the_first_epoch_at_or_below_the_target(make_cfg):

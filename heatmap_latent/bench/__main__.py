@@ -131,6 +131,13 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     return fig
 
 
+def seed_list(text: str) -> list[int]:
+    try:
+        return [int(seed) for seed in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes integers separated by commas, e.g. 1,2; got {text!r}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m heatmap_latent.bench", description=__doc__)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -141,11 +148,16 @@ def main() -> None:
         "--time-to-quality", action="store_true", help="time to a converged model, default vs fast recipe"
     )
     parser.add_argument("--study", action="store_true", help="with --time-to-quality: also time a one-seed study")
+    parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        help="with --time-to-quality: train every run once per seed (e.g. 1,2) and report medians",
+    )
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     if args.time_to_quality:
-        figures = TTQ.time_to_quality()
+        figures = TTQ.time_to_quality(seeds=args.seeds)
         if args.study:
             figures["study_default_s"] = TTQ.time_study([])
             figures["study_fast_s"] = TTQ.time_study(["recipe=fast"])
