@@ -34,3 +34,45 @@ def projection_figure(latents: np.ndarray, values: np.ndarray, name: str) -> plt
     fig.colorbar(points, ax=axes[0].tolist(), label=name)
     fig.suptitle(f"latent projections coloured by {name}")
     return fig
+
+
+class ProjectionCanvas:
+    """:func:`projection_figure`'s layout, built once and redrawn for each factor and step.
+
+    The TensorBoard callback draws one projection per factor every few epochs; building the axes,
+    their ticks and the colour bar is most of each draw's cost, so only the points, their colours,
+    the limits and the labels change here. A plain ``Figure`` (not pyplot's): nothing to close.
+    """
+
+    def __init__(self, latent_dim: int) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.latent_dim = latent_dim
+        self.planes = coordinate_planes(latent_dim) or [(0, 0)]
+        self.fig = Figure(figsize=(4.2 * len(self.planes), 3.8))
+        FigureCanvasAgg(self.fig)
+        self.axes = self.fig.subplots(1, len(self.planes), squeeze=False)[0]
+        self.points = []
+        for ax, (i, j) in zip(self.axes, self.planes):
+            self.points.append(ax.scatter(np.zeros(1), np.zeros(1), c=np.zeros(1), s=4, cmap="viridis"))
+            ax.set_xlabel(f"z{i}")
+            ax.set_ylabel(f"z{j}")
+        self.colorbar = self.fig.colorbar(self.points[-1], ax=self.axes.tolist())
+        self.title = self.fig.suptitle("")
+
+    def render(self, latents: np.ndarray, values: np.ndarray, name: str) -> np.ndarray:
+        """The projections of ``latents`` coloured by ``values`` as an ``(H, W, 3)`` uint8 image."""
+        for ax, points, (i, j) in zip(self.axes, self.points, self.planes):
+            xy = latents[:, [i, j]]
+            points.set_offsets(xy)
+            points.set_array(values)
+            points.set_clim(values.min(), values.max())
+            ax.ignore_existing_data_limits = True
+            ax.update_datalim(xy)
+            ax.autoscale_view()
+        self.colorbar.update_normal(self.points[-1])
+        self.colorbar.set_label(name)
+        self.title.set_text(f"latent projections coloured by {name}")
+        self.fig.canvas.draw()
+        return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()

@@ -6,19 +6,26 @@ import numpy as np
 import torch
 
 from heatmap_latent.callbacks.base import LatentCallback, LatentLog, ValSnapshot
-from heatmap_latent.callbacks.image_sinks import figure_rgb, gray_rgb
+from heatmap_latent.callbacks.image_sinks import gray_rgb
 from heatmap_latent.models.losses import frobenius_error
-from heatmap_latent.plotting import colour_factors, projection_figure
+from heatmap_latent.plotting import ProjectionCanvas, colour_factors
 from heatmap_latent.subsample import evenly_spaced
 
 
 class LatentProjections(LatentCallback):
-    """Images ``latent/projection/<factor>``: the code on the coordinate planes, one per factor."""
+    """Images ``latent/projection/<factor>``: the code on the coordinate planes, one per factor,
+    all drawn on one reused :class:`ProjectionCanvas`."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._canvas: ProjectionCanvas | None = None
 
     def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
         latents = snapshot.latents.numpy()
+        if self._canvas is None or self._canvas.latent_dim != latents.shape[1]:
+            self._canvas = ProjectionCanvas(latents.shape[1])
         for name, values in colour_factors(snapshot.factors).items():
-            log.image(f"latent/projection/{name}", figure_rgb(projection_figure(latents, values, name)), step)
+            log.image(f"latent/projection/{name}", self._canvas.render(latents, values, name), step)
 
 
 class ReconstructionErrorHistogram(LatentCallback):
