@@ -107,7 +107,7 @@ def time_to_quality(extra: list[str] = (), seeds: list[int] | None = None) -> di
 
     With ``seeds``, each seed trains all four runs (its own split, initialisation and E_ref), and the
     top-level figures are medians over the seeds beside their per-seed values: one default run
-    decides E_ref and the default's wall time, and these move between seeds by up to 1.4x.
+    decides E_ref and the default's wall time, and the speed-up moved by 2x between seeds (README).
     """
     out: dict[str, Any] = {"runs": {}}
     per_seed: list[dict[str, Any]] = []
