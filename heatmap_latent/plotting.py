@@ -25,19 +25,13 @@ def coordinate_planes(latent_dim: int) -> list[tuple[int, int]]:
 
 def projection_figure(latents: np.ndarray, values: np.ndarray, name: str) -> plt.Figure:
     """Scatter of the latents on each coordinate plane, coloured by ``values``."""
-    planes = coordinate_planes(latents.shape[1]) or [(0, 0)]
-    fig, axes = plt.subplots(1, len(planes), figsize=(4.2 * len(planes), 3.8), squeeze=False)
-    for ax, (i, j) in zip(axes[0], planes):
-        points = ax.scatter(latents[:, i], latents[:, j], c=values, s=4, cmap="viridis")
-        ax.set_xlabel(f"z{i}")
-        ax.set_ylabel(f"z{j}")
-    fig.colorbar(points, ax=axes[0].tolist(), label=name)
-    fig.suptitle(f"latent projections coloured by {name}")
-    return fig
+    canvas = ProjectionCanvas(latents.shape[1])
+    canvas.show(latents, values, name)
+    return canvas.fig
 
 
 class ProjectionCanvas:
-    """:func:`projection_figure`'s layout, built once and redrawn for each factor and step.
+    """The projection figure's layout, built once and redrawn for each factor and step.
 
     The TensorBoard callback draws one projection per factor every few epochs; building the axes,
     their ticks and the colour bar is most of each draw's cost, so only the points, their colours,
@@ -61,8 +55,8 @@ class ProjectionCanvas:
         self.colorbar = self.fig.colorbar(self.points[-1], ax=self.axes.tolist())
         self.title = self.fig.suptitle("")
 
-    def render(self, latents: np.ndarray, values: np.ndarray, name: str) -> np.ndarray:
-        """The projections of ``latents`` coloured by ``values`` as an ``(H, W, 3)`` uint8 image."""
+    def show(self, latents: np.ndarray, values: np.ndarray, name: str) -> None:
+        """Put ``latents`` coloured by ``values`` on the figure (drawn by ``render`` or ``savefig``)."""
         for ax, points, (i, j) in zip(self.axes, self.points, self.planes):
             xy = latents[:, [i, j]]
             points.set_offsets(xy)
@@ -74,5 +68,9 @@ class ProjectionCanvas:
         self.colorbar.update_normal(self.points[-1])
         self.colorbar.set_label(name)
         self.title.set_text(f"latent projections coloured by {name}")
+
+    def render(self, latents: np.ndarray, values: np.ndarray, name: str) -> np.ndarray:
+        """The projections of ``latents`` coloured by ``values`` as an ``(H, W, 3)`` uint8 image."""
+        self.show(latents, values, name)
         self.fig.canvas.draw()
         return np.asarray(self.fig.canvas.buffer_rgba())[..., :3].copy()

@@ -1,8 +1,10 @@
 import math
 
+import lightning.pytorch as pl
 import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
+from torch.utils.data import DataLoader
 
 from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 from heatmap_latent.models.backbone import Decoder, Encoder
@@ -60,6 +62,17 @@ def test_validation_error_reuses_the_loss_forward_and_equals_the_deterministic_r
     torch.testing.assert_close(model.reconstruct_from_terms(x, terms), model.reconstruct(x), rtol=0, atol=0)
     if "z" in terms:  # the sampled code decodes to something else
         assert not torch.equal(model.decode(terms["z"]), model.reconstruct(x))
+
+
+@pytest.mark.parametrize("cls", [AE, VAE])
+def test_validation_runs_the_encoder_once_per_batch(cls):
+    model = cls(image_size=12, channels=[4, 8], hidden_dims=[32])
+    calls = []
+    model.encoder.register_forward_hook(lambda *args: calls.append(1))
+    batches = DataLoader([{"image": torch.rand(1, 12, 12)} for _ in range(8)], batch_size=4)
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    metrics = trainer.validate(model, batches, verbose=False)[0]
+    assert len(calls) == 2 and metrics["val/frobenius"] > 0
 
 
 def test_elbo_matches_hand_computation():

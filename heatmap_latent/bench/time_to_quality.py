@@ -5,8 +5,8 @@ the test error it reaches (``E_ref``, mean Frobenius of the best checkpoint) and
 then train with each faster recipe until its validation error reaches ``E_ref`` (the validation
 split is the test split unless ``data.val_fraction > 0``) and record that wall time, or its own
 final error if it never does. Its error is that of the weights that reached E_ref (the checkpoint
-with the lowest val/loss when it never does). Where the time of an epoch goes (training steps, validation,
-callbacks, checkpoint writes) comes from Lightning's ``SimpleProfiler``.
+with the lowest val/loss when it never does). Where the time of an epoch goes (training steps,
+validation, callbacks, checkpoint writes) comes from Lightning's ``SimpleProfiler``.
 """
 
 from __future__ import annotations

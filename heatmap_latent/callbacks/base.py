@@ -44,8 +44,8 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     return ValSnapshot(images, factors, latents, recons)
 
 
-# per trainer, the snapshots of its latest logging step, by max_points (see shared_snapshot)
-_SNAPSHOTS: weakref.WeakKeyDictionary[pl.Trainer, dict[tuple[int, int], ValSnapshot]] = weakref.WeakKeyDictionary()
+# per trainer: its latest logging step and that step's snapshots by max_points (see shared_snapshot)
+_SNAPSHOTS: weakref.WeakKeyDictionary[pl.Trainer, tuple[int, dict[int, ValSnapshot]]] = weakref.WeakKeyDictionary()
 
 
 def shared_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
@@ -53,13 +53,13 @@ def shared_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_poin
     latent callbacks of a trainer: they log at the same epochs, and each encoding and decoding the
     same images again cost about 0.8 s per logging epoch. The weights cannot change within a step, so
     the shared snapshot is the one each would compute; only the latest step's are kept."""
-    key = (trainer.global_step, max_points)
-    cached = _SNAPSHOTS.get(trainer)
-    if not cached or next(iter(cached))[0] != trainer.global_step:
-        _SNAPSHOTS[trainer] = cached = {}
-    if key not in cached:
-        cached[key] = validation_snapshot(trainer, pl_module, max_points)
-    return cached[key]
+    step, by_points = _SNAPSHOTS.get(trainer, (None, {}))
+    if step != trainer.global_step:
+        by_points = {}
+        _SNAPSHOTS[trainer] = (trainer.global_step, by_points)
+    if max_points not in by_points:
+        by_points[max_points] = validation_snapshot(trainer, pl_module, max_points)
+    return by_points[max_points]
 
 
 class LatentCallback(pl.Callback):
