@@ -6,8 +6,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from heatmap_latent.analysis import analyze
-from heatmap_latent.cli import check_overrides, report_user_errors
+from heatmap_latent.analyze import analyze
+from heatmap_latent.core.errors import report_user_errors
+from heatmap_latent.training.preflight import check_overrides
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="analyze")

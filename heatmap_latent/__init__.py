@@ -1,6 +1,7 @@
-"""heatmap-latent: latent spaces of VAEs and AEs trained on synthetic heatmaps."""
+"""heatmap-latent: latent spaces of VAEs and AEs trained on synthetic heatmaps.
+
+The package is layered; each layer imports only the ones below it (``pyproject.toml``'s
+import-linter contract, checked in CI; ``docs/architecture.md`` draws it).
+"""
 
 __version__ = "0.1.0"
-
-# the typed schemas of conf/model and conf/data, registered before any config is composed
-from heatmap_latent import config_schema as _config_schema  # noqa: E402, F401

@@ -14,8 +14,8 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun, load_run
-from heatmap_latent.analysis.realism import realism_distance
 from heatmap_latent.explorer import ExportError, decoder_layers, write_explorer
+from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training import train
 from tests.browser import needs_chromium, open_page
 from tests.conftest import ROOT, compose_train

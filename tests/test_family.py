@@ -151,8 +151,8 @@ def test_family_models_encode_decode_and_validate_their_knobs():
 @pytest.mark.parametrize("model", ["tcvae", "mmd_vae", "capacity_vae", "factor_vae"])
 def test_family_checkpoints_load_with_weights_only_and_are_analysed(make_cfg, tmp_path, model):
     from heatmap_latent.analysis.loading import load_run
-    from heatmap_latent.analysis.run import analyze_run
-    from heatmap_latent.analysis.steps import STEPS
+    from heatmap_latent.analysis.pipeline import analyze_run
+    from heatmap_latent.study.steps import STEPS
     from heatmap_latent.training import train
 
     train(make_cfg(f"model={model}", "trainer.max_epochs=1", "logger=none", "~callbacks.embedding_projector"))

@@ -13,7 +13,7 @@ import torch
 from omegaconf import open_dict
 
 from heatmap_latent.analysis import RunLoadError, load_run
-from heatmap_latent.errors import NonFiniteLossError, UserError
+from heatmap_latent.core.errors import NonFiniteLossError, UserError
 from heatmap_latent.training import train
 from tests.conftest import ROOT, TINY_DATA
 from tests.faulty_models import NaNAfterAE
@@ -180,7 +180,7 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("override, message", BAD_OVERRIDES)
 def test_unknown_keys_and_options_fail_in_one_line_at_startup(capsys, override, message):
-    from heatmap_latent.cli import check_overrides
+    from heatmap_latent.training.preflight import check_overrides
 
     with pytest.raises(SystemExit) as exit_info:
         check_overrides("train", [*TINY_DATA, *override.split()], "train.py")
@@ -222,7 +222,7 @@ def analyze_fails(run_arg, out, message, subprocess_run=False):
     """analyze.py on a damaged run: one clear line, and the earlier report in ``out`` untouched."""
     from omegaconf import OmegaConf
 
-    from heatmap_latent.analysis import analyze
+    from heatmap_latent.analyze import analyze
 
     out.mkdir(exist_ok=True)
     (out / "report.html").write_text("an earlier report")
@@ -301,11 +301,12 @@ def test_unsafe_pickles_in_a_checkpoint_are_refused(run_copy):
 def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
     from dataclasses import replace
 
-    from heatmap_latent.analysis.groups import group_runs
-    from heatmap_latent.analysis.report import write_report
-    from heatmap_latent.analysis.run import analyze_run
+    from heatmap_latent.analysis.grouping import group_runs
+    from heatmap_latent.analysis.pipeline import analyze_run
+    from heatmap_latent.report.report import write_report
+    from heatmap_latent.study.steps import STEPS
 
-    analysis = analyze_run(load_run(tiny_runs / "1"))
+    analysis = analyze_run(load_run(tiny_runs / "1"), STEPS)
     groups = group_runs([analysis.identity], {analysis.name: analysis.metrics})
     out = tmp_path / "out"
     write_report([analysis], groups, [], {"first": 1}, out, "first")
@@ -348,7 +349,7 @@ PREFLIGHT_ERRORS = [
 
 @pytest.mark.parametrize("argv, message", PREFLIGHT_ERRORS, ids=[" ".join(a) for a, _ in PREFLIGHT_ERRORS])
 def test_preflight_reports_every_bad_value_in_one_line(argv, message):
-    from heatmap_latent.cli import preflight
+    from heatmap_latent.training.preflight import preflight
 
     with pytest.raises(SystemExit) as exit_info:
         preflight("train", [*TINY_DATA, *argv], "train.py")
@@ -357,7 +358,7 @@ def test_preflight_reports_every_bad_value_in_one_line(argv, message):
 
 
 def test_preflight_passes_good_sweeps_through_unchanged():
-    from heatmap_latent.cli import preflight
+    from heatmap_latent.training.preflight import preflight
 
     argv = ["-m", *TINY_DATA, "model=vae,ae", "experiment=study"]
     assert preflight("train", argv, "train.py") == argv

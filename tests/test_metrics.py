@@ -6,9 +6,9 @@ import pytest
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.disentanglement import dci, mig, sap
 from heatmap_latent.analysis.probes import knn_classifier, recoverability
-from heatmap_latent.analysis.realism import fit_factors, realism_distance
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_heatmaps
+from heatmap_latent.study.realism import fit_factors, realism_distance
 
 
 @pytest.fixture(scope="module")

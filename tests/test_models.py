@@ -145,7 +145,7 @@ def test_decode_batched_is_eval_mode_decode_in_chunks_and_keeps_the_mode():
 
 
 def test_evenly_spaced_keeps_both_ends():
-    from heatmap_latent.subsample import evenly_spaced
+    from heatmap_latent.core.subsample import evenly_spaced
 
     assert evenly_spaced(10, 4).tolist() == [0, 3, 6, 9]
     assert evenly_spaced(3, 10).tolist() == [0, 1, 2]  # never more than there are

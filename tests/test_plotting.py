@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heatmap_latent.callbacks.image_sinks import figure_rgb
-from heatmap_latent.plotting import ProjectionCanvas, projection_figure
+from heatmap_latent.core.plotting import ProjectionCanvas, projection_figure
+from heatmap_latent.training.callbacks.image_sinks import figure_rgb
 
 
 def test_a_reused_projection_canvas_draws_what_a_fresh_figure_draws():

@@ -10,12 +10,12 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from heatmap_latent.analysis import analyze
-from heatmap_latent.analysis.claims import FAILS, HOLDS, MIXED, UNMEASURED, evaluate, study_claims, verdict
-from heatmap_latent.analysis.groups import RunIdentity, group_runs
-from heatmap_latent.analysis.report import write_report
+from heatmap_latent.analysis.grouping import RunIdentity, group_runs
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
-from heatmap_latent.analysis.steps import STEPS
+from heatmap_latent.analyze import analyze
+from heatmap_latent.report.report import write_report
+from heatmap_latent.study.claims import FAILS, HOLDS, MIXED, UNMEASURED, evaluate, study_claims, verdict
+from heatmap_latent.study.steps import STEPS
 from tests.browser import needs_chromium, open_page
 from tests.conftest import CONF_DIR, run_train
 
@@ -194,7 +194,7 @@ def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only
 
 def test_a_summary_key_that_names_no_metric_fails(tiny_metrics_only, tiny_runs, tmp_path):
     from heatmap_latent.analysis.loading import load_run
-    from heatmap_latent.analysis.run import analyze_run
+    from heatmap_latent.analysis.pipeline import analyze_run
 
     broken = Step(STEPS[0].name, STEPS[0].title, STEPS[0].compute, (SummaryRow("meen", "typo"),))
     analysis = analyze_run(load_run(tiny_runs / "1"), steps=[broken])
@@ -269,7 +269,7 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
 def test_a_sweep_directory_expands_to_its_completed_jobs_only(tiny_runs, tmp_path, caplog):
     import shutil
 
-    from heatmap_latent.analysis.run import expand_runs
+    from heatmap_latent.analysis.loading import expand_runs
 
     sweep = tmp_path / "sweep"
     for job in ("0", "1"):

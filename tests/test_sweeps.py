@@ -11,8 +11,8 @@ import time
 import pytest
 from omegaconf import open_dict
 
-from heatmap_latent.jobs import config_hash, read_record
 from heatmap_latent.training import train
+from heatmap_latent.training.records import config_hash, read_record
 from tests.conftest import ROOT, TINY_DATA
 
 

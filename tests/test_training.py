@@ -8,9 +8,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from heatmap_latent.callbacks import base
 from heatmap_latent.models import VAE
 from heatmap_latent.training import train
+from heatmap_latent.training.callbacks import base
 from tests.conftest import ROOT
 
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("[!_]*.yaml"))

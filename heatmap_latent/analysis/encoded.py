@@ -12,8 +12,6 @@ from scipy.spatial import cKDTree
 
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.loading import LoadedRun
-from heatmap_latent.analysis.realism import realism_distance
-from heatmap_latent.data.heatmaps import DF_VALUES
 from heatmap_latent.models.losses import frobenius_error
 
 
@@ -54,11 +52,6 @@ class EncodedRun:
     def decode(self, z: np.ndarray) -> np.ndarray:
         """``(N, S, S)`` images decoded from ``(N, D)`` codes (the model's one batched decode)."""
         return self.run.model.decode_batched(z)[:, 0].numpy()
-
-    def realism(self, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Realism distance of each image and the factors fitted to it (see ``realism.py``)."""
-        grid = self.run.cfg.data.grid
-        return realism_distance(images, grid.low, grid.high, DF_VALUES if self.student_t else None)
 
     @cached_property
     def tree(self) -> cKDTree:

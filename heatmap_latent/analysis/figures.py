@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from heatmap_latent.analysis.geometry import Path
-from heatmap_latent.plotting import colour_factors, plt
-from heatmap_latent.subsample import evenly_spaced
+from heatmap_latent.core.plotting import colour_factors, plt
+from heatmap_latent.core.subsample import evenly_spaced
 
 
 def error_histogram(errors: dict[str, np.ndarray], summaries: dict[str, dict[str, float]]) -> plt.Figure:

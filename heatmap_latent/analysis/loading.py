@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +14,12 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import HeatmapDataModule
-from heatmap_latent.errors import UserError
 from heatmap_latent.models import LatentAutoencoder
+from heatmap_latent.training.records import read_record
+
+log = logging.getLogger(__name__)
 
 
 class RunLoadError(UserError):
@@ -139,3 +144,27 @@ def load_run(path: str | Path, which: str = "best", map_location: str = "cpu") -
     choices = run_choices(run_dir, cfg, model, datamodule.name)
     name = f"{choices['model']}-{choices['data']} ({run_dir.name})"
     return LoadedRun(name, run_dir, checkpoint, cfg, model, datamodule, choices, run_overrides(run_dir))
+
+
+def expand_runs(entries: Sequence[str]) -> list[Path]:
+    """Run directories or checkpoints as given; a sweep directory expands to its completed jobs.
+
+    A job of a sweep whose ``job.json`` does not say ``completed`` (failed, interrupted, or still
+    training) is left out with a warning: its checkpoint is not a converged model.
+    """
+    runs: list[Path] = []
+    for entry in entries:
+        path = Path(str(entry)).expanduser()
+        if path.is_dir() and not (path / ".hydra").is_dir():
+            jobs = sorted((p for p in path.iterdir() if (p / ".hydra").is_dir()), key=lambda p: (len(p.name), p.name))
+            done = [j for j in jobs if (read_record(j) or {}).get("status") == "completed"]
+            if len(done) < len(jobs):
+                left = ", ".join(j.name for j in jobs if j not in done)
+                log.warning("%s: leaving out jobs %s (not completed; finish them with resume=true)", path, left)
+            if jobs:
+                runs.extend(done)
+                continue
+        runs.append(path)
+    if not runs:
+        raise RunLoadError(f"no completed run in {', '.join(map(str, entries))}")
+    return runs

@@ -1,19 +1,16 @@
-"""An analysis step: a named function of an encoded run that returns its metrics and its figures.
+"""What an analysis step declares: a named function of an encoded run that returns its metrics and
+its figures, the summary rows the report shows, and when it does not apply.
 
-``analyze_run`` runs a list of steps and times each; the report renders one section per step, its
-summary rows from the step's declared ``summary`` keys. Figures are recipes (``build``) that are
+``pipeline.analyze_run`` runs a list of steps and times each; the report renders one section per
+step, its summary rows from the step's declared ``summary`` keys. Figures are recipes (``build``) that are
 only called when figures are rendered, so ``figures=false`` computes the metrics alone.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 NA_KEY = "not_applicable"
 
@@ -45,12 +42,23 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
+class GroupFigure:
+    """A figure that puts the groups of one dataset side by side: ``build({group label: the first
+    run's analysis})``."""
+
+    name: str
+    caption: str
+    build: Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
 class Step:
     name: str  # the step's key in metrics.json and its report section's anchor
     title: str
     compute: Callable[[Any], StepResult]
     summary: tuple[SummaryRow, ...] = ()
     not_applicable: Callable[[Any], str | None] = lambda encoded: None  # why the step does not apply
+    group_figure: GroupFigure | None = None  # shown first in the step's study section
 
 
 @dataclass(frozen=True)
@@ -84,31 +92,3 @@ def lookup(metrics: dict[str, Any], dotted: str) -> Any:
     if isinstance(node, dict) and NA_KEY in node:
         return NotApplicable(node[NA_KEY])
     return node
-
-
-@dataclass
-class StepsOutput:
-    metrics: dict[str, Any]
-    figures: list[Figure]
-    seconds: dict[str, float]
-
-
-def run_steps(steps: Sequence[Step], encoded: Any, prefix: str = "") -> StepsOutput:
-    """Run every step on ``encoded``, logging ``[i/n]`` and each step's time."""
-    metrics: dict[str, Any] = {}
-    figures: list[Figure] = []
-    seconds: dict[str, float] = {}
-    for i, step in enumerate(steps, 1):
-        start = time.perf_counter()
-        reason = step.not_applicable(encoded)
-        if reason is not None:
-            metrics[step.name] = not_applicable(reason)
-            log.info("%s [%d/%d] %s: n/a (%s)", prefix, i, len(steps), step.title, reason)
-            continue
-        log.info("%s [%d/%d] %s ...", prefix, i, len(steps), step.title)
-        result = step.compute(encoded)
-        metrics[step.name] = result.metrics
-        figures.extend(result.figures)
-        seconds[step.name] = time.perf_counter() - start
-        log.info("%s [%d/%d] %s done in %.1f s", prefix, i, len(steps), step.title, seconds[step.name])
-    return StepsOutput(metrics, figures, seconds)

@@ -18,10 +18,10 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from heatmap_latent.analysis.loading import LoadedRun
-from heatmap_latent.analysis.run import analyze_run
+from heatmap_latent.analysis import LoadedRun, analyze_run
 from heatmap_latent.bench import measures as M
 from heatmap_latent.bench import time_to_quality as TTQ
+from heatmap_latent.study.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     loaded = LoadedRun(
         "bench (untrained default VAE)", Path("."), Path("none"), cfg, model, dm, {"model": "vae", "data": dm.name}, ()
     )
-    fig["analysis_s"] = M.median_time(lambda: analyze_run(loaded), 1)
+    fig["analysis_s"] = M.median_time(lambda: analyze_run(loaded, STEPS), 1)
     rows.append(("analysis of one run (without writing the report)", f"{fig['analysis_s']:.1f} s"))
 
     if not args.quick and (ROOT / "train.py").is_file():

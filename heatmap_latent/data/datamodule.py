@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from heatmap_latent import checks
+from heatmap_latent.core import checks
 from heatmap_latent.data.batches import heatmap_loader
 from heatmap_latent.data.heatmaps import (
     Range,
@@ -49,7 +49,6 @@ class HeatmapDataModule(pl.LightningDataModule):
     """
 
     name: str = "heatmaps"
-    factor_names: tuple[str, ...] = ("var_x", "var_y", "rho")
 
     def __init__(
         self,
@@ -142,7 +141,6 @@ class StudentTHeatmapDataModule(HeatmapDataModule):
     """``data=student_t``: bivariate t densities with ``df`` in {2, 200} by SPEC's seeded rule."""
 
     name = "student_t"
-    factor_names = ("var_x", "var_y", "rho", "df")
 
     def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         factors = factor_grid(self.var, self.rho)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from heatmap_latent.analysis.loading import load_run
-from heatmap_latent.errors import UserError
+from heatmap_latent.core.errors import UserError
 from heatmap_latent.explorer import write_explorer
 
 

@@ -21,11 +21,11 @@ import torch
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun
-from heatmap_latent.analysis.realism import realism_distance
-from heatmap_latent.analysis.study_paths import study_paths
+from heatmap_latent.core.errors import UserError
+from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.heatmaps import DF_VALUES
-from heatmap_latent.errors import UserError
-from heatmap_latent.subsample import evenly_spaced
+from heatmap_latent.study.paths import study_paths
+from heatmap_latent.study.realism import realism_distance
 
 
 class ExportError(UserError):

@@ -13,7 +13,7 @@ import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import nn
 
-from heatmap_latent import checks
+from heatmap_latent.core import checks
 from heatmap_latent.models.backbone import ACTIVATIONS, Decoder, Encoder
 from heatmap_latent.models.losses import RECON_LOSSES, frobenius_error, gaussian_kl, reconstruction_loss
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from heatmap_latent import checks
+from heatmap_latent.core import checks
 from heatmap_latent.models.autoencoder import VAE, _plain
 from heatmap_latent.models.losses import MMD_KERNELS, mmd, permute_dims, tc_decomposition
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from lightning.pytorch.loggers import Logger, MLFlowLogger, TensorBoardLogger, WandbLogger
 
-from heatmap_latent.plotting import plt
+from heatmap_latent.core.plotting import plt
 
 ImageSink = Callable[[str, np.ndarray, int], None]  # (tag, (H, W, 3) uint8, step)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from heatmap_latent.callbacks.base import LatentCallback, LatentLog, ValSnapshot
-from heatmap_latent.callbacks.image_sinks import gray_rgb
+from heatmap_latent.core.plotting import ProjectionCanvas, colour_factors
+from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.models.losses import frobenius_error
-from heatmap_latent.plotting import ProjectionCanvas, colour_factors
-from heatmap_latent.subsample import evenly_spaced
+from heatmap_latent.training.callbacks.base import LatentCallback, LatentLog, ValSnapshot
+from heatmap_latent.training.callbacks.image_sinks import gray_rgb
 
 
 class LatentProjections(LatentCallback):

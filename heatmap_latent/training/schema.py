@@ -114,7 +114,7 @@ class TrainSchema:
     logger: Any = None
 
 
-def register() -> None:
+def register_schemas() -> None:
     store = ConfigStore.instance()
     store.store(name="_train_schema", node=TrainSchema)
     store.store(group="data", name="_schema", node=DataSchema)
@@ -124,6 +124,3 @@ def register() -> None:
     store.store(group="model", name="_schema_mmd_vae", node=MMDVAESchema)
     store.store(group="model", name="_schema_capacity_vae", node=CapacityVAESchema)
     store.store(group="model", name="_schema_factor_vae", node=FactorVAESchema)
-
-
-register()

@@ -3,7 +3,6 @@ and a checkpoint on interruption."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
@@ -11,8 +10,10 @@ from pathlib import Path
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from heatmap_latent.errors import NonFiniteLossError
+from heatmap_latent.core.atomic import atomic_path
+from heatmap_latent.core.errors import NonFiniteLossError
 
 
 class EpochSeed(pl.Callback):
@@ -72,6 +73,9 @@ class InterruptCheckpoint(pl.Callback):
     next batch end (as Lightning does with SIGTERM). Python raises a signal's exception wherever
     the interpreter happens to be: inside a ``__del__`` or a GC callback it is printed and dropped,
     and training carries on. A second Ctrl-C interrupts at once.
+
+    Not Lightning's ``OnExceptionCheckpoint``: that one saves on every exception (the NaN guard's
+    included, which would replace ``last.ckpt`` by diverged weights) and removes its file at teardown.
     """
 
     def __init__(self, dirpath: str, filename: str = "last.ckpt") -> None:
@@ -123,14 +127,12 @@ class InterruptCheckpoint(pl.Callback):
             self._restore_handler()
 
     def _save_on_interrupt(self, trainer: pl.Trainer, exception: BaseException) -> None:
-        if not isinstance(exception, KeyboardInterrupt | SystemExit) and type(exception).__name__ != "SIGTERMException":
+        if not isinstance(exception, KeyboardInterrupt | SystemExit | SIGTERMException):
             return
         if trainer.global_rank != 0 or trainer.sanity_checking:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        trainer.save_checkpoint(tmp)
-        os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp:
+            trainer.save_checkpoint(tmp)
         rank_zero_info(
             f"interrupted at epoch {trainer.current_epoch}, step {trainer.global_step}: saved {self.path}; "
             f"resume with: python train.py ckpt_path={self.path}"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
@@ -17,24 +18,12 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from heatmap_latent import jobs
-from heatmap_latent.errors import TrainingInterrupted, UserError
+from heatmap_latent.core.errors import TrainingInterrupted, UserError
+from heatmap_latent.training import records
 
 log = logging.getLogger(__name__)
 
 BEST_VAL_METRIC = "hp/best_val_loss"
-
-
-def resume_run_dir(ckpt_path: Any, default: str) -> str:
-    """``hydra.run.dir`` of a run: a checkpoint inside ``<run>/checkpoints/`` resumes in ``<run>``."""
-    if isinstance(ckpt_path, str) and ckpt_path.endswith(".ckpt"):
-        path = Path(ckpt_path).expanduser()
-        if path.parent.name == "checkpoints":
-            return str(path.parent.parent)
-    return default
-
-
-OmegaConf.register_new_resolver("resume_run_dir", resume_run_dir, replace=True)
 
 
 def build(node: DictConfig, **kwargs: Any) -> Any:
@@ -69,8 +58,6 @@ HPARAM_KEYS = (
 
 
 def _swept_keys() -> list[str]:
-    from hydra.core.hydra_config import HydraConfig
-
     if not HydraConfig.initialized():
         return []
     keys = [o.split("=", 1)[0].lstrip("+~") for o in HydraConfig.get().overrides.task]
@@ -128,7 +115,7 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     returns its recorded metrics, and one that left a ``last.ckpt`` continues from it. The last act
     is writing the job record (``job.json``).
     """
-    if cfg.get("resume") and (done := jobs.finished_metrics(cfg)) is not None:
+    if cfg.get("resume") and (done := records.finished_metrics(cfg)) is not None:
         log.info("resume=true: %s already completed this config; not training again", cfg.paths.output_dir)
         return done
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -177,5 +164,5 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
             logger.experiment.finish()  # flush it; the next job of a sweep in this process starts its own run
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
     if trainer.is_global_zero and not trainer.fast_dev_run:
-        jobs.write_record(cfg, "completed", metrics)
+        records.write_record(cfg, "completed", metrics)
     return metrics

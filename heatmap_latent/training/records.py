@@ -14,15 +14,12 @@ which marks the trial failed) get the exception.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
 import logging
 import math
-import os
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,43 +30,16 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from heatmap_latent.cli import BASIC_SWEEPER, one_line, report_user_errors
-from heatmap_latent.errors import TrainingInterrupted, UserError
+from heatmap_latent.core.atomic import write_atomic
+from heatmap_latent.core.errors import TrainingInterrupted, UserError, one_line, report_user_errors
 
 log = logging.getLogger(__name__)
 
 RECORD = "job.json"
+# the sweeper that stops at the first failed job (see run_job); its target as Hydra names it
+BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 # keys that do not change what a job computes
 UNHASHED_KEYS = ("resume", "ckpt_path", "paths")
-
-
-def sqlite_in(directory: str, filename: str) -> str:
-    """``${sqlite_in:DIR,FILE}``: an SQLite URL for ``DIR/FILE``, making ``DIR`` (SQLite will not)."""
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{Path(directory).resolve() / filename}"
-
-
-def seed_after_trials(seed: int, database: str) -> int:
-    """``${seed_after_trials:SEED,DB}``: ``SEED`` plus the number of trials already stored in the
-    SQLite file ``DB``, so a continued search does not replay its first random proposals."""
-    if not Path(database).is_file():
-        return int(seed)
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        try:
-            (count,) = db.execute("SELECT COUNT(*) FROM trials").fetchone()
-        except sqlite3.Error:
-            count = 0
-    return int(seed) + int(count)
-
-
-def digest(text: str) -> str:
-    """``${digest:TEXT}``: 10 hex digits of SHA-256, a short directory name for a set of overrides."""
-    return hashlib.sha256(str(text).encode()).hexdigest()[:10]
-
-
-OmegaConf.register_new_resolver("digest", digest, replace=True)
-OmegaConf.register_new_resolver("sqlite_in", sqlite_in, replace=True)
-OmegaConf.register_new_resolver("seed_after_trials", seed_after_trials, replace=True)
 
 
 class JobFailed(Exception):
@@ -83,13 +53,6 @@ def config_hash(cfg: DictConfig) -> str:
     for key in UNHASHED_KEYS:
         container.pop(key, None)
     return hashlib.sha256(json.dumps(container, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float | None]:

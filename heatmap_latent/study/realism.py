@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heatmap_latent.data.heatmaps import gaussian_heatmaps, pixel_grid, student_t_heatmaps
+from heatmap_latent.analysis.encoded import EncodedRun
+from heatmap_latent.data.heatmaps import DF_VALUES, gaussian_heatmaps, pixel_grid, student_t_heatmaps
 
 MAX_VARIANCE = 100.0
 
@@ -72,3 +73,9 @@ def realism_distance(
             best_dist = np.where(better, dist, best_dist)
             best = {k: np.where(better, f[k], best[k]) for k in f}
     return best_dist, best
+
+
+def realism_of(e: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Realism distance of each image of run ``e``'s grid and the factors fitted to it."""
+    grid = e.run.cfg.data.grid
+    return realism_distance(images, grid.low, grid.high, DF_VALUES if e.student_t else None)

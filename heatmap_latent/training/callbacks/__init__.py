@@ -1,10 +1,10 @@
-from heatmap_latent.callbacks.latent_logging import (
+from heatmap_latent.training.callbacks.latent_logging import (
     EmbeddingProjector,
     LatentProjections,
     ReconstructionErrorHistogram,
     ReconstructionGrid,
 )
-from heatmap_latent.callbacks.reproducibility import EpochSeed, FiniteLossGuard, InterruptCheckpoint
+from heatmap_latent.training.callbacks.reproducibility import EpochSeed, FiniteLossGuard, InterruptCheckpoint
 
 __all__ = [
     "EmbeddingProjector",

@@ -12,8 +12,8 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
-from heatmap_latent.callbacks.image_sinks import ImageSink, image_sinks
-from heatmap_latent.subsample import evenly_spaced
+from heatmap_latent.core.subsample import evenly_spaced
+from heatmap_latent.training.callbacks.image_sinks import ImageSink, image_sinks
 
 
 @dataclass

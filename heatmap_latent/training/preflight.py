@@ -1,28 +1,35 @@
-"""Entry-point helpers: check the command line against the configs before Hydra runs the job,
-and report user errors as one line with a non-zero exit."""
+"""Preflight: check the command line against the configs before Hydra runs a job or a sweep.
+
+Every job a sweep is about to run is composed and checked (keys, types, ranges, ``_target_``s,
+Lightning's own ``Trainer`` checks, the output directory) so that a bad value is one line and a
+non-zero exit before the first job starts.
+"""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra._internal.utils import _locate
+import lightning.pytorch as pl
+import torch
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from hydra.types import RunMode
+from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from heatmap_latent.errors import UserError
+from heatmap_latent.core.conf import compose_config
+from heatmap_latent.core.errors import UserError, one_line
+from heatmap_latent.training.records import BASIC_SWEEPER
+from heatmap_latent.training.run import build
+from heatmap_latent.training.trainer_args import check_trainer_args
 
-BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 NO_CHECK_FLAGS = (
     "-h",
     "--help",
@@ -41,25 +48,22 @@ NO_CHECK_FLAGS = (
 )
 
 
-def one_line(err: BaseException | str) -> str:
-    """Hydra's multi-line messages as one line, e.g. "Could not find 'model/foo'; options: ae, vae"."""
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith(("Set the environment variable HYDRA_FULL_ERROR", "To append"))]
-    if "Config search path:" in lines:
-        lines = lines[: lines.index("Config search path:")]
-    if any(ln.startswith("Available options") for ln in lines):
-        k = next(i for i, ln in enumerate(lines) if ln.startswith("Available options"))
-        options = [opt for opt in lines[k + 1 :] if not opt.startswith("_")]
-        lines = [*lines[:k], f"options: {', '.join(options)}"]
-    cause = getattr(err, "__cause__", None)
-    if lines and lines[0].startswith(("Could not override", "Error merging override")) and cause is not None:
-        lines = [lines[0].rstrip("."), str(cause).splitlines()[0]]
-    return "; ".join(lines)
-
-
 def _compose(config_name: str, overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name, overrides=list(overrides), return_hydra_config=True)
+    return compose_config(config_name, overrides, hydra_config=True)
+
+
+def _importable(target: str) -> bool:
+    """Whether ``_target_`` names an importable object, by Hydra's own lookup (its error log muted:
+    the caller reports the problem in one line)."""
+    quiet = logging.getLogger("hydra.utils")
+    level, quiet.level = quiet.level, logging.CRITICAL
+    try:
+        get_object(target)
+        return True
+    except Exception:
+        return False
+    finally:
+        quiet.level = level
 
 
 def _key(override: str) -> str:
@@ -95,17 +99,12 @@ def _targets(node: Any, where: str = "") -> list[tuple[str, str]]:
 
 def check_job(cfg: DictConfig, output_dir: Path) -> None:
     """Everything about one job's config that can be known before it runs; raises :class:`UserError`."""
-    from heatmap_latent.trainer_args import check_trainer_args
-    from heatmap_latent.training import build
-
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         hydra_cfg = cfg.pop("hydra", None)
     for key, target in _targets(cfg):
-        try:
-            _locate(target)
-        except ImportError:
-            raise UserError(f"{key}={target} cannot be imported") from None
+        if not _importable(target):
+            raise UserError(f"{key}={target} cannot be imported")
     try:
         trainer_args = OmegaConf.to_container(cfg.trainer, resolve=True)
         check_trainer_args(trainer_args)
@@ -113,7 +112,6 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
         raise UserError(str(err)) from err
     build(cfg.data)
     build(cfg.model)
-    import lightning.pytorch as pl
 
     quiet = logging.getLogger("lightning.pytorch")
     level, quiet.level = quiet.level, logging.ERROR
@@ -146,8 +144,6 @@ def resumed_run_overrides(argv: list[str]) -> list[str]:
 
 def check_against_checkpoint(cfg: DictConfig, ckpt: str) -> None:
     """An override that contradicts the checkpoint's own hyperparameters is a one-line error."""
-    import torch
-
     try:
         hparams = torch.load(ckpt, map_location="cpu", weights_only=True).get("hyper_parameters", {})
     except Exception as err:
@@ -168,8 +164,23 @@ def _job_override_lists(cfg: DictConfig, argv: list[str]) -> list[list[str]]:
     if cfg.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
         return [[o.input_line for o in parser.parse_overrides(argv) if not o.is_sweep_override()]]
     params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.get("params") or {}).items()]
-    batches = BasicSweeper.split_arguments(parser.parse_overrides([*params, *argv]), None)
-    return [list(job) for batch in batches for job in batch]
+    return sweep_jobs(parser.parse_overrides([*params, *argv]))
+
+
+def sweep_jobs(overrides: list[Override]) -> list[list[str]]:
+    """The basic sweeper's jobs: the product of every key's values, a later override of a key
+    replacing an earlier one. Hydra keeps this expansion private (``BasicSweeper.split_arguments``),
+    so it is rebuilt here from the public override parser."""
+    by_key: dict[str, list[str]] = {}
+    for override in overrides:
+        key = override.get_key_element()
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                raise UserError(f"{override.input_line}: the basic sweeper sweeps lists of values only")
+            by_key[key] = [f"{key}={value}" for value in override.sweep_string_iterator()]
+        else:
+            by_key[key] = [f"{key}={override.get_value_element_as_str()}"]
+    return [list(job) for job in itertools.product(*by_key.values())]
 
 
 def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
@@ -208,11 +219,3 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
 def check_overrides(config_name: str, argv: list[str], prog: str) -> None:
     """Compose the config as Hydra will; exit with one line if an override is unknown or malformed."""
     preflight(config_name, argv, prog)
-
-
-def report_user_errors(prog: str, fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; a :class:`UserError` becomes ``prog: error: ...`` on stderr and exit status 2."""
-    try:
-        return fn()
-    except UserError as err:
-        sys.exit(f"{prog}: error: {one_line(err)}")

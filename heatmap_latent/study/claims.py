@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from heatmap_latent.analysis.groups import Group
+from heatmap_latent.analysis.grouping import Group
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
+from heatmap_latent.data.heatmaps import FACTOR_NAMES
 
 HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measured"
 RULE = (
@@ -34,7 +35,7 @@ RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
 }
-FACTORS = ("var_x", "var_y", "rho")
+
 
 Seeded = dict[str, dict[str, Any]]  # role -> the run metrics of one seed
 
@@ -198,7 +199,7 @@ def study_claims(cfg: Any) -> list[Claim]:
         return tuple(ae_vs_vae(d, key, ">", what) for d in datasets for key, what in measures)
 
     def best_other(role: str, pattern: str, what: str) -> Term:
-        others = [metric(role, pattern.format(f)) for f in FACTORS if f != "rho"]
+        others = [metric(role, pattern.format(f)) for f in FACTOR_NAMES if f != "rho"]
         return combine(f"best of var_x, var_y: {what}", max, *others)
 
     claims = [

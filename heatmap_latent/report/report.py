@@ -24,15 +24,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from heatmap_latent.analysis.claims import RULE
 from heatmap_latent.analysis.figures import error_histogram
-from heatmap_latent.analysis.groups import Group
+from heatmap_latent.analysis.grouping import Group
 from heatmap_latent.analysis.step import Figure, NotApplicable, Step, lookup
-from heatmap_latent.analysis.steps import STEPS
-from heatmap_latent.plotting import plt
+from heatmap_latent.core.plotting import plt
+from heatmap_latent.study.claims import RULE
+from heatmap_latent.study.steps import STEPS
 
 if TYPE_CHECKING:
-    from heatmap_latent.analysis.run import RunAnalysis
+    from heatmap_latent.analysis.pipeline import RunAnalysis
 
 STYLE = """
 :root{--ink:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#f7f8fa;--accent:#2f5fb3}

@@ -1,0 +1,166 @@
+"""The generic analysis steps, in report order: what any latent space of known factors gets.
+
+Each is a function of an :class:`EncodedRun`; a study adds its own steps after these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from heatmap_latent.analysis.disentanglement import dci, mig, sap
+from heatmap_latent.analysis.encoded import EncodedRun
+from heatmap_latent.analysis.figures import error_histogram, examples_figure
+from heatmap_latent.analysis.probes import recoverability
+from heatmap_latent.analysis.reconstruction import error_summary
+from heatmap_latent.analysis.step import Figure, GroupFigure, Step, StepResult, SummaryRow
+from heatmap_latent.core.plotting import colour_factors, projection_figure
+from heatmap_latent.data.heatmaps import FACTOR_NAMES
+
+CONTINUOUS = FACTOR_NAMES
+
+
+def abs_spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """|Spearman| of two sequences; 0 where either is constant (no monotone trend)."""
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(abs(spearmanr(a, b).statistic))
+
+
+def reconstruction(e: EncodedRun) -> StepResult:
+    images, recons, errors = e.test_reconstruction
+    summary = error_summary(errors)
+    return StepResult(
+        summary,
+        [
+            Figure(
+                "error_hist",
+                "Per-image Frobenius error on the test split; dashed: mean, dotted: p99.",
+                "reconstruction",
+                lambda: error_histogram({e.name: errors}, {e.name: summary}),
+                overview=True,
+            ),
+            Figure(
+                "examples",
+                "Best and worst test reconstructions: originals above reconstructions (title: Frobenius error).",
+                "reconstruction",
+                lambda: examples_figure(images, recons, errors),
+                overview=True,
+            ),
+        ],
+    )
+
+
+def projections(e: EncodedRun) -> StepResult:
+    figures = [
+        Figure(
+            f"projection_{name}",
+            f"Every image's code on the coordinate planes, coloured by {name}.",
+            "latent",
+            lambda values=values, name=name: projection_figure(e.latents, values, name),
+            overview=name == "rho",
+        )
+        for name, values in colour_factors(e.factors).items()
+    ]
+    metrics = {
+        "latent_dim": int(e.latents.shape[1]),
+        "axis_std": e.latents.std(0).tolist(),
+        "axis_range": np.ptp(e.latents, axis=0).tolist(),
+    }
+    return StepResult(metrics, figures)
+
+
+def factor_recoverability(e: EncodedRun) -> StepResult:
+    tr, te = e.train_idx, e.test_idx
+    out = recoverability(
+        e.latents[tr],
+        {k: e.factors[k][tr] for k in CONTINUOUS},
+        e.latents[te],
+        {k: e.factors[k][te] for k in CONTINUOUS},
+    )
+    for name in CONTINUOUS:
+        per_axis = [abs_spearman(e.latents[te, d], e.factors[name][te]) for d in range(e.latents.shape[1])]
+        out[name]["best_axis"] = int(np.argmax(per_axis))
+        out[name]["best_axis_spearman"] = float(max(per_axis))
+    return StepResult(out)
+
+
+def disentanglement(e: EncodedRun) -> StepResult:
+    f_all = np.stack([e.factors[k] for k in CONTINUOUS], axis=1)
+    tr, te = e.train_idx, e.test_idx
+    return StepResult(
+        {
+            "mig": mig(e.latents, f_all),
+            "sap": sap(e.latents, f_all),
+            "dci": dci(e.latents[tr], f_all[tr], e.latents[te], f_all[te], seed=e.seed),
+        }
+    )
+
+
+def density(e: EncodedRun) -> StepResult:
+    return StepResult(dict(e.density[0]))
+
+
+def rows(*pairs: tuple[str, str]) -> tuple[SummaryRow, ...]:
+    return tuple(SummaryRow(key, label) for key, label in pairs)
+
+
+def _error_overview(firsts: dict[str, Any]) -> Any:
+    """Each group's per-image test error, overlaid (``firsts``: group label -> its first run's analysis)."""
+    return error_histogram(
+        {k: a.test_errors for k, a in firsts.items()}, {k: a.metrics["reconstruction"] for k, a in firsts.items()}
+    )
+
+
+STANDARD_STEPS: tuple[Step, ...] = (
+    Step(
+        "reconstruction",
+        "Reconstruction error (test split)",
+        reconstruction,
+        rows(
+            ("mean", "mean Frobenius error"),
+            ("median", "median"),
+            ("p99", "p99"),
+            ("tail_ratio", "p99 / median"),
+            ("tail_share", "share > 3x median"),
+        ),
+        group_figure=GroupFigure(
+            "error_hist",
+            "Test error of each group's first seed, overlaid; dashed: mean, dotted: p99.",
+            _error_overview,
+        ),
+    ),
+    Step("latent", "Latent space", projections, rows(("latent_dim", "latent dimensions"))),
+    Step(
+        "recoverability",
+        "Factor recoverability (held-out R^2, best single axis)",
+        factor_recoverability,
+        rows(
+            *((f"{k}.linear_r2", f"R^2 {k} (linear)") for k in CONTINUOUS),
+            *((f"{k}.knn_r2", f"R^2 {k} (k-NN)") for k in CONTINUOUS),
+            *((f"{k}.best_axis_spearman", f"best axis |Spearman| {k}") for k in CONTINUOUS),
+        ),
+    ),
+    Step(
+        "disentanglement",
+        "Disentanglement",
+        disentanglement,
+        rows(
+            ("mig", "MIG"),
+            ("sap", "SAP"),
+            ("dci.disentanglement", "DCI disentanglement"),
+            ("dci.completeness", "DCI completeness"),
+            ("dci.informativeness", "DCI informativeness (R^2)"),
+        ),
+    ),
+    Step(
+        "density",
+        "Latent density (standardised codes)",
+        density,
+        rows(
+            ("nn_median", "NN distance, median"), ("nn_p95", "NN distance, p95"), ("empty_share", "share of box empty")
+        ),
+    ),
+)

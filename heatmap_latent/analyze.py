@@ -1,0 +1,75 @@
+"""``analyze(cfg)`` behind ``analyze.py``: load the runs, run the study's steps on each, group them
+over seeds, test the claims, write the report and each run's explorer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig
+
+from heatmap_latent.analysis.grouping import Group, group_runs
+from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
+from heatmap_latent.analysis.pipeline import analyze_run
+from heatmap_latent.explorer.page import explorer_data, explorer_html
+from heatmap_latent.report.report import slug, write_report
+from heatmap_latent.study.claims import RULE, evaluate, study_claims
+from heatmap_latent.study.steps import STEPS
+
+log = logging.getLogger(__name__)
+
+
+def _entries(cfg: DictConfig) -> list[str]:
+    given = {k: cfg.get(k) for k in ("run", "study", "compare") if cfg.get(k) is not None}
+    if len(given) != 1:
+        raise RunLoadError("give exactly one of run=PATH, study=PATH (a multirun directory) or study=[PATH,PATH,...]")
+    value = next(iter(given.values()))
+    return [str(v) for v in value] if isinstance(value, (list, ListConfig)) else [str(value)]
+
+
+def _unique_names(loaded: list[LoadedRun]) -> None:
+    """Two runs named alike (job 0 of two sweeps): prefix the sweep directory's name."""
+    seen: dict[str, int] = {}
+    for run in loaded:
+        seen[run.name] = seen.get(run.name, 0) + 1
+    for run in loaded:
+        if seen[run.name] > 1:
+            run.name = f"{run.name[: run.name.rindex('(')]}({run.run_dir.parent.name}/{run.run_dir.name})"
+
+
+def analyze(cfg: DictConfig) -> dict[str, Any]:
+    """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
+    runs = expand_runs(_entries(cfg))
+    loaded = [load_run(path, cfg.checkpoint) for path in runs]  # every run loads before any output is written
+    _unique_names(loaded)
+    analyses = [analyze_run(run, STEPS, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed) for run in loaded]
+    metrics = {a.name: a.metrics for a in analyses}
+    groups: list[Group] = group_runs([a.identity for a in analyses], metrics)
+    claims = evaluate(study_claims(cfg.claims), groups, metrics)
+    result = {
+        "runs": metrics,
+        "groups": [g.to_json() for g in groups],
+        "claims_rule": RULE,
+        "claims": claims,
+    }
+    title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
+    explorers = {}
+    if cfg.explorer:  # each run's offline latent explorer, next to the report
+        for run, a in zip(loaded, analyses):
+            name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
+            explorers[a.name] = (name, explorer_html(explorer_data(run, a.latents, cfg.n_path)))
+    report = write_report(
+        analyses,
+        groups,
+        claims,
+        result,
+        Path(cfg.output_dir),
+        f"heatmap-latent: {title}",
+        figures=cfg.figures,
+        explorers=explorers,
+    )
+    log.info("report: %s", report)
+    for claim in claims:
+        log.info("claim %d: %s (%s)", claim["id"], claim["verdict"], claim["statement"])
+    return result

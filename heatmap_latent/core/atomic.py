@@ -1,0 +1,40 @@
+"""The one atomic writer: a file appears whole under its name, or not at all.
+
+The standard library has no atomic file write (the ``atomicwrites`` package is archived), so this
+is the one place that does it: write a uniquely named temporary file in the target's directory
+(two writers never share one), flush it to disk, then ``os.replace`` it over the target, which
+POSIX makes atomic within a filesystem. A failure removes the temporary file and leaves any earlier
+version of the target untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to (by any library); on success it becomes ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as f:  # what the writer wrote reaches the disk before the rename
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+    return Path(path)

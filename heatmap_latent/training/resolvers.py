@@ -1,0 +1,57 @@
+"""The OmegaConf resolvers that ``conf/`` uses (``${resume_run_dir:...}``, ``${digest:...}``, ...)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+
+def resume_run_dir(ckpt_path: Any, default: str) -> str:
+    """``hydra.run.dir`` of a run: a checkpoint inside ``<run>/checkpoints/`` resumes in ``<run>``."""
+    if isinstance(ckpt_path, str) and ckpt_path.endswith(".ckpt"):
+        path = Path(ckpt_path).expanduser()
+        if path.parent.name == "checkpoints":
+            return str(path.parent.parent)
+    return default
+
+
+def sqlite_in(directory: str, filename: str) -> str:
+    """``${sqlite_in:DIR,FILE}``: an SQLite URL for ``DIR/FILE``, making ``DIR`` (SQLite will not)."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(directory).resolve() / filename}"
+
+
+def seed_after_trials(seed: int, database: str) -> int:
+    """``${seed_after_trials:SEED,DB}``: ``SEED`` plus the number of trials already stored in the
+    SQLite file ``DB``, so a continued search does not replay its first random proposals."""
+    if not Path(database).is_file():
+        return int(seed)
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        try:
+            (count,) = db.execute("SELECT COUNT(*) FROM trials").fetchone()
+        except sqlite3.Error:
+            count = 0
+    return int(seed) + int(count)
+
+
+def digest(text: str) -> str:
+    """``${digest:TEXT}``: 10 hex digits of SHA-256, a short directory name for a set of overrides."""
+    return hashlib.sha256(str(text).encode()).hexdigest()[:10]
+
+
+RESOLVERS = {
+    "resume_run_dir": resume_run_dir,
+    "sqlite_in": sqlite_in,
+    "seed_after_trials": seed_after_trials,
+    "digest": digest,
+}
+
+
+def register_resolvers() -> None:
+    for name, fn in RESOLVERS.items():
+        OmegaConf.register_new_resolver(name, fn, replace=True)
