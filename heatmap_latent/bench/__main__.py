@@ -14,21 +14,21 @@ import warnings
 from pathlib import Path
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from heatmap_latent.analysis import LoadedRun, analyze_run
 from heatmap_latent.bench import measures as M
 from heatmap_latent.bench import time_to_quality as TTQ
+from heatmap_latent.core.atomic import write_atomic
+from heatmap_latent.core.conf import CONF_DIR, compose_config
 from heatmap_latent.study.steps import STEPS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = CONF_DIR.parent  # where train.py is
 
 
 def default_config(*overrides: str) -> DictConfig:
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose("train", overrides=["paths.output_dir=.", *overrides])
+    return compose_config("train", ["paths.output_dir=.", *overrides])
 
 
 def build(cfg: DictConfig, channels_last: bool, dm=None):
@@ -165,9 +165,7 @@ def main() -> None:
     else:
         figures = run(args)
     if args.json:
-        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
-        tmp.write_text(json.dumps(figures, indent=2))
-        tmp.replace(args.json)
+        write_atomic(args.json, json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-from hydra import compose, initialize_config_dir
 
+from heatmap_latent.core.conf import CONF_DIR, compose_config
 from heatmap_latent.training import train
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = CONF_DIR.parent  # where train.py is
 RECIPES = {"default": [], "fast": ["recipe=fast"]}
 MODELS = ("vae", "ae")
 
@@ -72,11 +72,9 @@ class WallSplit(pl.Callback):
 
 
 def _config(model: str, recipe: list[str], out: Path, extra: list[str]):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose(
-            "train",
-            overrides=[f"model={model}", *recipe, f"paths.output_dir={out}", "+trainer.profiler=simple", *extra],
-        )
+    return compose_config(
+        "train", [f"model={model}", *recipe, f"paths.output_dir={out}", "+trainer.profiler=simple", *extra]
+    )
 
 
 def run_recipe(model: str, recipe: list[str], target: float | None, extra: list[str]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 
 def colour_factors(factors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -39,9 +41,6 @@ class ProjectionCanvas:
     """
 
     def __init__(self, latent_dim: int) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
         self.latent_dim = latent_dim
         self.planes = coordinate_planes(latent_dim) or [(0, 0)]
         self.fig = Figure(figsize=(4.2 * len(self.planes), 3.8))

@@ -1,10 +1,11 @@
 """The offline latent explorer: ``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE]``."""
 
-from heatmap_latent.explorer.page import ExportError, decoder_layers, explorer_data, explorer_html, write_atomically
+from heatmap_latent.core.atomic import write_atomic
+from heatmap_latent.explorer.page import ExportError, decoder_layers, explorer_data, explorer_html
 
 __all__ = ["ExportError", "decoder_layers", "explorer_data", "explorer_html", "write_explorer"]
 
 
 def write_explorer(run, out, latents=None):
     """Write ``run``'s explorer page to ``out`` (atomically); returns its path."""
-    return write_atomically(out, explorer_html(explorer_data(run, latents)))
+    return write_atomic(out, explorer_html(explorer_data(run, latents)))

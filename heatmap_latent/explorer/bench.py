@@ -14,13 +14,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.core.atomic import write_atomic
+from heatmap_latent.core.conf import CONF_DIR, compose_config
 from heatmap_latent.explorer import write_explorer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 TIMING = """([reps, pathReps]) => {
   const api = window.heatmapLatent, D = api.latentDim;
@@ -45,13 +44,12 @@ def main() -> None:
     parser.add_argument("--chromium", default=shutil.which("chromium"))
     parser.add_argument("overrides", nargs="*", help="train.yaml overrides, e.g. experiment=study")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (playwright: an optional dev dependency)
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=args.overrides)
+    cfg = compose_config("train", args.overrides)
     model, dm = instantiate(cfg.model).eval(), instantiate(cfg.data)
     dm.setup()
-    run = LoadedRun("bench (untrained default model)", ROOT, Path("untrained"), cfg, model, dm, {}, ())
+    run = LoadedRun("bench (untrained default model)", CONF_DIR.parent, Path("untrained"), cfg, model, dm, {}, ())
     with tempfile.TemporaryDirectory() as tmp:
         page_path = write_explorer(run, Path(tmp) / "explorer.html")
         size_mb = page_path.stat().st_size / 1e6
@@ -71,7 +69,7 @@ def main() -> None:
         f"  20-image path (decode+fit) {figures['path20_ms']:.1f} ms (median of 20; max {figures['path20_ms_max']:.1f})"
     )
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+        write_atomic(args.json, json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -8,16 +8,14 @@ server and no model runtime.
 from __future__ import annotations
 
 import base64
-import html
 import json
-import os
-import tempfile
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import torch
+from markupsafe import Markup
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun
@@ -119,32 +117,21 @@ def _asset(name: str) -> str:
     return files("heatmap_latent.explorer").joinpath(name).read_text()
 
 
+PAGE = jinja2.Environment(
+    loader=jinja2.PackageLoader("heatmap_latent.explorer", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+).get_template("page.html.j2")
+
+
 def explorer_html(data: dict[str, Any]) -> str:
-    payload = json.dumps(data).replace("</", "<\\/")
-    title = f"heatmap-latent explorer: {data['name']}"
-    body = _asset("page.html").replace("{{TITLE}}", html.escape(title))
-    body = body.replace(
-        "{{META}}",
-        html.escape(
-            f"{data['model']}, latent_dim {data['latent_dim']}, {data['n']} codes, checkpoint {data['checkpoint']}"
-        ),
+    """The page: its template with the run's data as JSON and the explorer's own scripts inline."""
+    meta = f"{data['model']}, latent_dim {data['latent_dim']}, {data['n']} codes, checkpoint {data['checkpoint']}"
+    return PAGE.render(
+        title=f"heatmap-latent explorer: {data['name']}",
+        meta=meta,
+        style=Markup(_asset("explorer.css")),
+        # inside <script>, only "</" could end the element early
+        data_json=Markup(json.dumps(data).replace("</", "<\\/")),
+        script=Markup(_asset("ui.js") + "\n" + _asset("explorer.js")),
     )
-    return (
-        body.replace("{{STYLE}}", _asset("explorer.css"))
-        .replace("{{DATA}}", payload)
-        .replace("{{SCRIPT}}", _asset("ui.js") + "\n" + _asset("explorer.js"))
-    )
-
-
-def write_atomically(path: Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".explorer-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -25,7 +25,7 @@ class SurvivingOptunaSweeper(OptunaSweeper or object):
         try:
             return super().sweep(arguments)
         except ValueError:
-            import optuna
+            import optuna  # noqa: PLC0415 (optuna: an optional extra, present when this sweeper runs)
 
             impl = self.sweeper
             study = optuna.load_study(study_name=impl.study_name, storage=impl.storage)
