@@ -31,6 +31,14 @@ class LatentAutoencoder(pl.LightningModule):
     Named methods for callbacks and analysis: :meth:`encode` (deterministic code: the posterior
     mean for a VAE), :meth:`decode` (pixel intensities in [0, 1]), :meth:`reconstruct` and
     :meth:`embed` (encode a whole tensor in batches, in eval mode).
+
+    This signature is the one source of the hyperparameters and their defaults: the config schema
+    is derived from it (``training/schema.py``). ``channels`` are the conv blocks' widths (each block:
+    conv, activation, max-pool ``pool``), ``hidden_dims`` the fully connected layers after them;
+    ``recon_loss`` is ``bce`` or ``mse``; ``channels_last`` trains in the channels-last memory format
+    (1.14x faster epochs on a 2-core CPU, ``python -m heatmap_latent.bench``). ``optimizer`` and
+    ``scheduler`` are Hydra partials (``conf/model/_backbone.yaml``, ``conf/model/scheduler/``);
+    without an optimizer the module uses torch's ``Adam`` with its own defaults, without a scheduler none.
     """
 
     def __init__(
@@ -46,7 +54,7 @@ class LatentAutoencoder(pl.LightningModule):
         recon_loss: str = "bce",
         optimizer: Mapping | None = None,
         scheduler: Mapping | None = None,
-        channels_last: bool = False,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         channels, hidden_dims, optimizer, scheduler = (_plain(v) for v in (channels, hidden_dims, optimizer, scheduler))
@@ -203,8 +211,10 @@ class LatentAutoencoder(pl.LightningModule):
         self.best_val_loss = checkpoint.get("best_val_loss", math.inf)
 
     def configure_optimizers(self) -> Any:
-        opt_cfg = self.hparams.optimizer or {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
-        optimizer = hydra.utils.instantiate(opt_cfg)(params=self.optimized_parameters())
+        if self.hparams.optimizer:
+            optimizer = hydra.utils.instantiate(self.hparams.optimizer)(params=self.optimized_parameters())
+        else:
+            optimizer = torch.optim.Adam(self.optimized_parameters())
         if not self.hparams.scheduler:
             return optimizer
         sched_cfg = dict(self.hparams.scheduler)

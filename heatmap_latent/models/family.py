@@ -66,20 +66,25 @@ class TCVAE(VAE):
 class MMDVAE(VAE):
     """InfoVAE / MMD-VAE (Zhao et al. 2019): recon + beta * KL + mmd_weight * MMD(codes, N(0, I)).
 
-    ``beta`` is the optional KL weight (0 in ``conf/model/mmd_vae.yaml``); the MMD is between the
+    ``beta`` is the optional KL weight (0 by default); the MMD is between the
     batch's sampled codes and as many fresh prior samples, with an ``imq`` or ``rbf`` kernel.
     """
 
     extra_terms = ("mmd",)
 
     def __init__(
-        self, mmd_weight: float = 100.0, kernel: str = "imq", kernel_scale: float = 1.0, **kwargs: Any
+        self,
+        beta: float = 0.0,
+        mmd_weight: float = 100.0,
+        kernel: str = "imq",
+        kernel_scale: float = 1.0,
+        **kwargs: Any,
     ) -> None:
         checks.number("model.mmd_weight", mmd_weight, 0.0)
         checks.choice("model.kernel", kernel, MMD_KERNELS)
         checks.number("model.kernel_scale", kernel_scale, 0.0, strict=True)
         kwargs = {k: _plain(v) for k, v in kwargs.items()}  # save_hyperparameters reads this frame too
-        super().__init__(**kwargs)
+        super().__init__(beta=beta, **kwargs)
 
     def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         z = terms["z"]

@@ -1,7 +1,8 @@
-"""The learning-rate schedules a model config can choose (``model.scheduler.kind``).
+"""Learning-rate schedules beyond torch's own, chosen by ``_target_`` (``conf/model/scheduler/``).
 
-One factory with every knob, so a recipe switches the schedule by one key
-(``model.scheduler.kind=warmup_cosine``) instead of replacing a config node.
+``model/scheduler=plateau`` is torch's ``ReduceLROnPlateau``; ``model/scheduler=warmup_cosine`` is
+:class:`WarmupCosine` here. A model config's ``scheduler`` node is a partial (``_partial_: true``)
+that the module calls with its optimizer, plus the ``monitor`` Lightning steps a plateau schedule on.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import math
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR, LRScheduler, ReduceLROnPlateau
 
-SCHEDULES = ("plateau", "warmup_cosine")
-
 
 def warmup_cosine_factor(epoch: int, warmup_epochs: int, max_epochs: int, min_lr_ratio: float) -> float:
     """LR multiplier: linear from ``1 / (warmup + 1)`` to 1 over the warm-up, then cosine to ``min_lr_ratio``."""
@@ -21,6 +20,17 @@ def warmup_cosine_factor(epoch: int, warmup_epochs: int, max_epochs: int, min_lr
     span = max(1, max_epochs - warmup_epochs)
     progress = min(1.0, (epoch - warmup_epochs) / span)
     return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class WarmupCosine(LambdaLR):
+    """Linear warm-up over ``warmup_epochs``, then cosine decay to ``min_lr_ratio`` x lr at
+    ``max_epochs``; stepped once per epoch."""
+
+    def __init__(
+        self, optimizer: Optimizer, max_epochs: int, warmup_epochs: int = 2, min_lr_ratio: float = 0.02
+    ) -> None:
+        # a plain function, as LambdaLR keeps it out of its state (a resumed run rebuilds it from the config)
+        super().__init__(optimizer, lambda e: warmup_cosine_factor(e, warmup_epochs, max_epochs, min_lr_ratio))
 
 
 def lr_scheduler(
@@ -33,9 +43,10 @@ def lr_scheduler(
     max_epochs: int = 100,
     min_lr_ratio: float = 0.02,
 ) -> LRScheduler | ReduceLROnPlateau:
-    """``plateau``: ReduceLROnPlateau on the monitored metric (the study's); ``warmup_cosine``: per epoch."""
+    """Legacy: the ``scheduler.kind`` factory that run directories written before the schedules were
+    chosen by ``_target_`` name in their checkpoints' hyperparameters (see docs/architecture.md)."""
     if kind == "plateau":
         return ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience)
     if kind == "warmup_cosine":
-        return LambdaLR(optimizer, lambda e: warmup_cosine_factor(e, warmup_epochs, max_epochs, min_lr_ratio))
-    raise ValueError(f"model.scheduler.kind must be one of {SCHEDULES}, got {kind!r}")
+        return WarmupCosine(optimizer, max_epochs, warmup_epochs, min_lr_ratio)
+    raise ValueError(f"model.scheduler.kind must be plateau or warmup_cosine, got {kind!r}")

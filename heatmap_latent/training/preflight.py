@@ -30,6 +30,8 @@ from heatmap_latent.training.records import BASIC_SWEEPER
 from heatmap_latent.training.run import build
 from heatmap_latent.training.trainer_args import check_trainer_args
 
+log = logging.getLogger(__name__)
+
 NO_CHECK_FLAGS = (
     "-h",
     "--help",
@@ -126,6 +128,23 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
         raise UserError(f"cannot write the output directory {output_dir}: {why}")
 
 
+# Overrides whose keys were renamed, as a run directory written before may have saved them: the one
+# place that maps old names (docs/architecture.md, "Old run directories").
+LEGACY_OVERRIDES = {"model.scheduler.kind": "model/scheduler"}  # schedules chosen by _target_ since 0.2
+
+
+def legacy_overrides(argv: list[str]) -> list[str]:
+    """``argv`` with renamed keys under their new names (``model.scheduler.kind=X`` -> ``model/scheduler=X``)."""
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key in LEGACY_OVERRIDES:
+            log.warning("%s is now %s=%s", arg, LEGACY_OVERRIDES[key], value)
+            arg = f"{LEGACY_OVERRIDES[key]}={value}"
+        out.append(arg)
+    return out
+
+
 def resumed_run_overrides(argv: list[str]) -> list[str]:
     """With ``ckpt_path=<run>/checkpoints/X.ckpt``: that run's saved overrides, then ``argv`` (which wins)."""
     ckpt = next((a.split("=", 1)[1] for a in argv if _key(a) == "ckpt_path" and "=" in a), None)
@@ -138,7 +157,7 @@ def resumed_run_overrides(argv: list[str]) -> list[str]:
     if path.parent.name != "checkpoints" or not saved.is_file():
         return argv
     given = {_key(a) for a in argv}
-    kept = [o for o in OmegaConf.load(saved) if _key(o) not in given | {"ckpt_path", "resume"}]
+    kept = [o for o in legacy_overrides(list(OmegaConf.load(saved))) if _key(o) not in given | {"ckpt_path", "resume"}]
     return [*kept, *argv]
 
 
@@ -193,7 +212,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
     multirun = any(a in ("-m", "--multirun") for a in flags)
     if any(a in NO_CHECK_FLAGS or a.split("=")[0] in NO_CHECK_FLAGS for a in flags if a not in ("-m", "--multirun")):
         return argv
-    overrides = [a for a in argv if not a.startswith("-")]
+    overrides = legacy_overrides([a for a in argv if not a.startswith("-")])
     try:
         if not multirun and config_name == "train":
             overrides = resumed_run_overrides(overrides)

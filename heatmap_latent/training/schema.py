@@ -1,112 +1,122 @@
-"""Typed schemas of the project's own config groups, in Hydra's ConfigStore.
+"""Typed schemas of the config groups, in Hydra's ConfigStore, made from the constructors.
 
 Each ``conf/model/*.yaml`` and ``conf/data/*.yaml`` names its schema first in its defaults list, so a
 value of the wrong type (``model.latent_dim=three``) or an unknown key fails when the config is
-composed, before anything is built. Ranges are not here: each is checked once, by the constructor
-that owns the value.
+composed, before anything is built.
+
+One source per default: a model's or data module's hyperparameters and their defaults are its
+constructor's signature. The schemas are derived from the signatures here (names, types, defaults),
+and the YAML sets only what the constructor cannot know: the ``_target_``, interpolations
+(``image_size: ${data.grid.size}``), the injected optimizer and scheduler, and the values that make
+an option what it is (``beta_vae``'s ``beta: 4``). ``tests/test_defaults.py`` holds all three to
+that. Ranges are not here: each is checked once, by the constructor that owns the value.
+``train.yaml``'s own top-level keys have their values in ``train.yaml`` and their types here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+import collections.abc
+import dataclasses
+import inspect
+import types
+import typing
+from typing import Any, Optional, Union
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from heatmap_latent.data import HeatmapDataModule
+from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 
-@dataclass
+
+def _config_type(hint: Any) -> Any:
+    """An annotation as a type OmegaConf can hold: sequences as lists, mappings as dicts."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        wrapped = _config_type(inner[0]) if len(inner) == 1 else Any
+        return Optional[wrapped] if type(None) in args else wrapped  # noqa: UP045 (OmegaConf reads Optional)
+    if origin in (list, tuple, collections.abc.Sequence):
+        return list[_config_type(args[0])] if args else list[Any]
+    if origin in (dict, collections.abc.Mapping) or hint is collections.abc.Mapping:
+        return dict[str, Any]
+    return hint if hint in (int, float, str, bool) else Any
+
+
+def constructor_defaults(cls: type) -> dict[str, inspect.Parameter]:
+    """Every keyword a class's constructor takes, through ``**kwargs`` up its bases: the most
+    derived class's parameter wins (``TCVAE``'s ``beta=6`` over ``VAE``'s ``beta=1``)."""
+    params: dict[str, inspect.Parameter] = {}
+    for klass in reversed(cls.__mro__):
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        hints = typing.get_type_hints(init)
+        for name, p in inspect.signature(init).parameters.items():
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                params[name] = p.replace(annotation=hints.get(name, Any))
+    return params
+
+
+def _default_field(value: Any) -> dataclasses.Field:
+    if value is inspect.Parameter.empty:
+        return dataclasses.field(default=MISSING)
+    if isinstance(value, list | tuple | dict):
+        return dataclasses.field(default_factory=lambda v=value: type(v)(v) if isinstance(v, dict) else list(v))
+    return dataclasses.field(default=value)
+
+
+def schema_of(cls: type, name: str, recursive: bool | None = None, nested: dict[str, type] | None = None) -> type:
+    """A dataclass named ``name`` with one field per constructor keyword of ``cls`` (and ``_target_``);
+    ``nested`` gives some keywords a schema of their own."""
+    nested = nested or {}
+    fields: list[tuple[str, Any, dataclasses.Field]] = [("_target_", str, dataclasses.field(default=MISSING))]
+    if recursive is not None:
+        fields.append(("_recursive_", bool, dataclasses.field(default=recursive)))
+    for key, p in constructor_defaults(cls).items():
+        if key in nested:
+            fields.append((key, nested[key], dataclasses.field(default_factory=nested[key])))
+        else:
+            fields.append((key, _config_type(p.annotation), _default_field(p.default)))
+    return dataclasses.make_dataclass(name, fields)
+
+
+@dataclasses.dataclass
 class GridSchema:
-    low: float = -3.0
-    high: float = 3.0
-    size: int = 36
+    low: float = MISSING
+    high: float = MISSING
+    size: int = MISSING
 
 
-@dataclass
+@dataclasses.dataclass
 class RangeSchema:
     start: float = MISSING
     stop: float = MISSING
     step: float = MISSING
 
 
-@dataclass
-class DataSchema:
-    _target_: str = MISSING
-    grid: GridSchema = field(default_factory=GridSchema)
-    var: RangeSchema = field(default_factory=RangeSchema)
-    rho: RangeSchema = field(default_factory=RangeSchema)
-    train_fraction: float = 0.8
-    val_fraction: float = 0.0
-    batch_size: int = 64
-    eval_batch_size: int = 256
-    seed: int = 0
+# the model classes of conf/model, by schema name (the name a wrong key's error message shows)
+MODEL_SCHEMAS = {
+    "_schema_ae": (AE, "ModelSchema"),
+    "_schema_vae": (VAE, "VAESchema"),
+    "_schema_tcvae": (TCVAE, "TCVAESchema"),
+    "_schema_mmd_vae": (MMDVAE, "MMDVAESchema"),
+    "_schema_capacity_vae": (CapacityVAE, "CapacityVAESchema"),
+    "_schema_factor_vae": (FactorVAE, "FactorVAESchema"),
+}
 
 
-@dataclass
-class ModelSchema:
-    _target_: str = MISSING
-    _recursive_: bool = False
-    image_size: int = 36
-    latent_dim: int = 3
-    channels: list[int] = field(default_factory=lambda: [16, 32])
-    hidden_dims: list[int] = field(default_factory=lambda: [128])
-    kernel_size: int = 3
-    stride: int = 1
-    pool: int = 2
-    activation: str = "relu"
-    recon_loss: str = "bce"
-    channels_last: bool = True
-    optimizer: dict[str, Any] = field(default_factory=dict)
-    scheduler: Optional[dict[str, Any]] = None  # noqa: UP045 (OmegaConf reads typing.Optional)
-
-
-@dataclass
-class VAESchema(ModelSchema):
-    beta: float = 1.0
-
-
-@dataclass
-class TCVAESchema(VAESchema):
-    beta: float = 6.0
-    alpha: float = 1.0
-    gamma: float = 1.0
-    estimator: str = "mss"
-    dataset_size: Optional[int] = None  # noqa: UP045
-
-
-@dataclass
-class MMDVAESchema(VAESchema):
-    beta: float = 0.0
-    mmd_weight: float = 100.0
-    kernel: str = "imq"
-    kernel_scale: float = 1.0
-
-
-@dataclass
-class CapacityVAESchema(VAESchema):
-    gamma: float = 100.0
-    capacity_max: float = 15.0
-    capacity_steps: int = 5000
-
-
-@dataclass
-class FactorVAESchema(VAESchema):
-    gamma: float = 10.0
-    disc_hidden: list[int] = field(default_factory=lambda: [256, 256])
-    disc_lr: float = 1e-4
-
-
-@dataclass
+@dataclasses.dataclass
 class TrainSchema:
-    """The top-level keys of ``conf/train.yaml``; the groups' own schemas type their nodes."""
+    """The top-level keys of ``conf/train.yaml`` (their values are there); the groups' schemas type their nodes."""
 
-    seed: int = 42
-    test: bool = True
-    ckpt_path: Optional[str] = None  # noqa: UP045
-    resume: bool = False
-    optimized_metric: str = "best_val_loss"
-    log_latents_every_n_epochs: int = 5
-    paths: dict[str, Any] = field(default_factory=dict)
+    seed: int = MISSING
+    test: bool = MISSING
+    ckpt_path: Optional[str] = MISSING  # noqa: UP045 (OmegaConf reads typing.Optional)
+    resume: bool = MISSING
+    optimized_metric: str = MISSING
+    log_latents_every_n_epochs: int = MISSING
+    paths: dict[str, Any] = dataclasses.field(default_factory=dict)
     data: Any = None
     model: Any = None
     trainer: Any = None
@@ -117,10 +127,8 @@ class TrainSchema:
 def register_schemas() -> None:
     store = ConfigStore.instance()
     store.store(name="_train_schema", node=TrainSchema)
-    store.store(group="data", name="_schema", node=DataSchema)
-    store.store(group="model", name="_schema_ae", node=ModelSchema)
-    store.store(group="model", name="_schema_vae", node=VAESchema)
-    store.store(group="model", name="_schema_tcvae", node=TCVAESchema)
-    store.store(group="model", name="_schema_mmd_vae", node=MMDVAESchema)
-    store.store(group="model", name="_schema_capacity_vae", node=CapacityVAESchema)
-    store.store(group="model", name="_schema_factor_vae", node=FactorVAESchema)
+    # the grid and the factor ranges define the dataset: their values are the YAML's (conf/data/gaussian.yaml)
+    nested = {"grid": GridSchema, "var": RangeSchema, "rho": RangeSchema}
+    store.store(group="data", name="_schema", node=schema_of(HeatmapDataModule, "DataSchema", nested=nested))
+    for name, (cls, schema_name) in MODEL_SCHEMAS.items():
+        store.store(group="model", name=name, node=schema_of(cls, schema_name, recursive=False))
