@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from heatmap_latent.analysis.grouping import RunIdentity, group_runs
+from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
 from heatmap_latent.analyze import analyze
 from heatmap_latent.report.report import write_report
@@ -85,7 +85,8 @@ def test_aggregates_match_a_hand_computation():
     assert "note" not in groups["ae"].metrics  # only numbers are aggregated
     # the runs differ only by their model choice and seed: no override defines the groups
     assert groups["vae"].keys == {} and groups["vae"].label == "vae · gaussian"
-    assert groups["vae"].role == "vae@gaussian" and groups["vae"].runs == ["vae1", "vae2"]
+    assert groups["vae"].role == Role("vae", "gaussian") and str(groups["vae"].role) == "vae@gaussian"
+    assert groups["vae"].runs == ["vae1", "vae2"]
 
 
 def test_grouping_keeps_different_configs_apart_and_pools_seeds():

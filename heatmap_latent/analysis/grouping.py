@@ -22,6 +22,17 @@ SEED_AND_PATH_KEYS = ("seed", "paths", "ckpt_path", "resume", "hydra")
 
 
 @dataclass(frozen=True)
+class Role:
+    """Which model on which data: how a study refers to a group (printed ``vae@gaussian``)."""
+
+    model: str  # the config choice, e.g. vae, ae, beta_vae
+    data: str  # gaussian, student_t
+
+    def __str__(self) -> str:
+        return f"{self.model}@{self.data}"
+
+
+@dataclass(frozen=True)
 class RunIdentity:
     """What grouping needs to know of one run."""
 
@@ -44,14 +55,13 @@ class Group:
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # dotted key -> statistics
 
     @property
-    def role(self) -> str:
-        """``model@data``: how claims refer to a group."""
-        return f"{self.model}@{self.data}"
+    def role(self) -> Role:
+        return Role(self.model, self.data)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
-            "role": self.role,
+            "role": str(self.role),
             "keys": self.keys,
             "runs": self.runs,
             "seeds": self.seeds,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from heatmap_latent.analysis.grouping import Group
+from heatmap_latent.analysis.grouping import Group, Role
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
 
@@ -37,7 +37,7 @@ RELATIONS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-Seeded = dict[str, dict[str, Any]]  # role -> the run metrics of one seed
+Seeded = dict[Role, dict[str, Any]]  # role -> the run metrics of one seed
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Term:
     """One side of a comparison: a number computed from the runs of one seed."""
 
     label: str
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
     value: Callable[[Seeded], float | None]
 
 
@@ -56,7 +56,7 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def metric(role: str, key: str, label: str | None = None) -> Term:
+def metric(role: Role, key: str, label: str | None = None) -> Term:
     return Term(label or f"{role} {key}", (role,), lambda runs: _number(lookup(runs[role], key)))
 
 
@@ -110,10 +110,13 @@ def _side(term: Term, values: list[float]) -> dict[str, Any]:
     }
 
 
-def evaluate_comparison(c: Comparison, runs: dict[str, dict[int, dict[str, Any]]], why_missing: dict[str, str]) -> dict:
+RunsByRole = dict[Role, dict[int, dict[str, Any]]]  # role -> seed -> that run's metrics
+
+
+def evaluate_comparison(c: Comparison, runs: RunsByRole, why_missing: dict[Role, str]) -> dict:
     """``runs``: role -> seed -> that run's metrics."""
     roles = tuple(dict.fromkeys(c.left.roles + c.right.roles))
-    out: dict[str, Any] = {"label": c.label, "relation": c.relation, "roles": list(roles)}
+    out: dict[str, Any] = {"label": c.label, "relation": c.relation, "roles": [str(r) for r in roles]}
     missing = [r for r in roles if r not in runs]
     seeds = sorted(set.intersection(*(set(runs[r]) for r in roles))) if roles and not missing else []
     paired: list[tuple[int, float, float]] = []
@@ -142,9 +145,9 @@ def evaluate_comparison(c: Comparison, runs: dict[str, dict[int, dict[str, Any]]
 
 def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Every claim with its comparisons' numbers and verdicts; ``metrics``: run name -> metrics."""
-    runs: dict[str, dict[int, dict[str, Any]]] = {}
-    why_missing: dict[str, str] = {}
-    by_role: dict[str, list[Group]] = {}
+    runs: RunsByRole = {}
+    why_missing: dict[Role, str] = {}
+    by_role: dict[Role, list[Group]] = {}
     for g in groups:
         by_role.setdefault(g.role, []).append(g)
     for role, gs in by_role.items():
@@ -189,16 +192,16 @@ def study_claims(cfg: Any) -> list[Claim]:
     def ae_vs_vae(data: str, key: str, relation: str, what: str) -> Comparison:
         return Comparison(
             f"{data}: {what}, AE {relation} VAE",
-            metric(f"ae@{data}", key, f"AE {what}"),
+            metric(Role("ae", data), key, f"AE {what}"),
             relation,
-            metric(f"vae@{data}", key, f"VAE {what}"),
+            metric(Role("vae", data), key, f"VAE {what}"),
         )
 
     def ae_above_vae(*measures: tuple[str, str]) -> tuple[Comparison, ...]:
         """AE > VAE in each ``(metric key, what)`` on both datasets."""
         return tuple(ae_vs_vae(d, key, ">", what) for d in datasets for key, what in measures)
 
-    def best_other(role: str, pattern: str, what: str) -> Term:
+    def best_other(role: Role, pattern: str, what: str) -> Term:
         others = [metric(role, pattern.format(f)) for f in FACTOR_NAMES if f != "rho"]
         return combine(f"best of var_x, var_y: {what}", max, *others)
 
@@ -225,9 +228,9 @@ def study_claims(cfg: Any) -> list[Claim]:
             tuple(
                 Comparison(
                     f"{m} on {d}: {what} of rho > best other factor",
-                    metric(f"{m}@{d}", pattern.format("rho"), f"rho {what}"),
+                    metric(Role(m, d), pattern.format("rho"), f"rho {what}"),
                     ">",
-                    best_other(f"{m}@{d}", pattern, what),
+                    best_other(Role(m, d), pattern, what),
                 )
                 for m in models
                 for d in datasets
@@ -269,7 +272,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                 for comp in (
                     Comparison(
                         f"{m} on {d}: isovariance spline, rho monotone",
-                        metric(f"{m}@{d}", "trajectories.isovariance_spline.monotone.rho", "|Spearman| step vs rho"),
+                        metric(Role(m, d), "trajectories.isovariance_spline.monotone.rho", "|Spearman| step vs rho"),
                         ">=",
                         constant(mono, "threshold"),
                     ),
@@ -280,7 +283,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                             Comparison(
                                 f"{m} on {d}: hull plane {k}, one variance monotone",
                                 metric(
-                                    f"{m}@{d}",
+                                    Role(m, d),
                                     f"trajectories.bounding_plane_{k}.monotone_variance",
                                     "|Spearman| step vs variance",
                                 ),
@@ -290,7 +293,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                             Comparison(
                                 f"{m} on {d}: hull plane {k}, rho nearly constant",
                                 metric(
-                                    f"{m}@{d}", f"trajectories.bounding_plane_{k}.fitted_rho_std", "std of fitted rho"
+                                    Role(m, d), f"trajectories.bounding_plane_{k}.fitted_rho_std", "std of fitted rho"
                                 ),
                                 "<=",
                                 constant(rho_std, "threshold"),
@@ -313,8 +316,8 @@ def study_claims(cfg: Any) -> list[Claim]:
                         combine(
                             f"|VAE − AE| {what}",
                             lambda a, b: abs(a - b),
-                            metric("vae@student_t", f"df_classifier.{key}"),
-                            metric("ae@student_t", f"df_classifier.{key}"),
+                            metric(Role("vae", "student_t"), f"df_classifier.{key}"),
+                            metric(Role("ae", "student_t"), f"df_classifier.{key}"),
                         ),
                         "<=",
                         constant(tol, "tolerance"),
@@ -324,12 +327,12 @@ def study_claims(cfg: Any) -> list[Claim]:
                 *(
                     Comparison(
                         f"student_t: {m.upper()} accuracy above the majority baseline",
-                        metric(f"{m}@student_t", "df_classifier.accuracy", f"{m.upper()} accuracy"),
+                        metric(Role(m, "student_t"), "df_classifier.accuracy", f"{m.upper()} accuracy"),
                         ">=",
                         combine(
                             f"majority baseline + {margin}",
                             lambda b: b + margin,
-                            metric(f"{m}@student_t", "df_classifier.majority_baseline"),
+                            metric(Role(m, "student_t"), "df_classifier.majority_baseline"),
                         ),
                     )
                     for m in models
