@@ -22,6 +22,7 @@ from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.heatmaps import DF_VALUES
+from heatmap_latent.models.backbone import Decoder
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import realism_distance
 
@@ -70,7 +71,7 @@ def _layer(name: str, module: nn.Module) -> dict[str, Any]:
 
 def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     """``Decoder.forward`` as a list of layers: ``fc``, reshape to ``start_shape``, ``deconv``."""
-    if not all(hasattr(decoder, a) for a in ("fc", "deconv", "start_shape")):
+    if not isinstance(decoder, Decoder):
         raise ExportError(f"cannot export decoder {type(decoder).__name__}: not the project's Decoder")
     layers = [_layer(f"decoder.fc.{i}", m) for i, m in enumerate(decoder.fc)]
     layers.append({"type": "reshape", "shape": [int(v) for v in decoder.start_shape]})
