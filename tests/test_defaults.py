@@ -46,7 +46,7 @@ def test_the_yaml_and_the_schema_follow_the_constructor(tmp_path, group, option)
             assert composed[key] != _plain(param.default), f"{option}.yaml repeats the default {key}={param.default}"
         else:
             assert composed[key] == _plain(param.default), f"{group}={option}: {key} disagrees with the constructor"
-    unknown = set(composed) - set(params) - {"_target_", "_recursive_"}
+    unknown = set(composed) - set(params) - {"_target_", "_recursive_", "_convert_"}
     assert not unknown, f"{group}={option} sets keys no constructor takes: {unknown}"
 
 
@@ -73,7 +73,7 @@ def test_every_schema_default_is_its_constructors(name):
     option = next(o for g, o in OPTIONS if g == group and name in open(CONF_DIR / g / f"{o}.yaml").read())
     cls = get_class(OmegaConf.load(CONF_DIR / group / f"{option}.yaml")._target_)
     params = constructor_defaults(cls)
-    keys = [k for k in node if k not in ("_target_", "_recursive_")]
+    keys = [k for k in node if k not in ("_target_", "_recursive_", "_convert_")]
     assert keys == list(params), f"{name}: the schema's keys are not the constructor's"
     for key, param in params.items():
         if param.default is not inspect.Parameter.empty:

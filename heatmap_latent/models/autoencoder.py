@@ -19,7 +19,10 @@ from heatmap_latent.models.losses import RECON_LOSSES, frobenius_error, gaussian
 
 
 def _plain(value: Any) -> Any:
-    """OmegaConf containers -> plain dicts/lists, so checkpoints hold only primitive hparams."""
+    """OmegaConf containers -> plain dicts/lists, so checkpoints hold only primitive hparams.
+
+    From a config, Hydra hands every model plain containers already (``_convert_: all`` in the model
+    schemas); this covers a direct call of the base with OmegaConf values."""
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
     return value
@@ -246,8 +249,6 @@ class VAE(LatentAutoencoder):
 
     def __init__(self, beta: float = 1.0, **kwargs: Any) -> None:
         checks.number("model.beta", beta, 0.0)
-        # save_hyperparameters() in the base collects this frame's locals too: keep them plain
-        kwargs = {k: _plain(v) for k, v in kwargs.items()}
         super().__init__(**kwargs)
 
     def _build_bottleneck(self, in_dim: int, latent_dim: int) -> nn.Module:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from heatmap_latent.core import checks
-from heatmap_latent.models.autoencoder import VAE, _plain
+from heatmap_latent.models.autoencoder import VAE
 from heatmap_latent.models.losses import MMD_KERNELS, mmd, permute_dims, tc_decomposition
 
 TC_ESTIMATORS = ("mss", "mws")
@@ -45,7 +45,6 @@ class TCVAE(VAE):
         checks.choice("model.estimator", estimator, TC_ESTIMATORS)
         if dataset_size is not None:
             checks.integer("model.dataset_size", dataset_size, 2)
-        kwargs = {k: _plain(v) for k, v in kwargs.items()}  # save_hyperparameters reads this frame too
         super().__init__(beta=beta, **kwargs)
         self._dataset_size = dataset_size
 
@@ -83,7 +82,6 @@ class MMDVAE(VAE):
         checks.number("model.mmd_weight", mmd_weight, 0.0)
         checks.choice("model.kernel", kernel, MMD_KERNELS)
         checks.number("model.kernel_scale", kernel_scale, 0.0, strict=True)
-        kwargs = {k: _plain(v) for k, v in kwargs.items()}  # save_hyperparameters reads this frame too
         super().__init__(beta=beta, **kwargs)
 
     def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -108,7 +106,6 @@ class CapacityVAE(VAE):
         checks.number("model.gamma", gamma, 0.0)
         checks.number("model.capacity_max", capacity_max, 0.0)
         checks.integer("model.capacity_steps", capacity_steps, 1)
-        kwargs = {k: _plain(v) for k, v in kwargs.items()}  # save_hyperparameters reads this frame too
         super().__init__(**kwargs)
 
     def capacity(self, step: int) -> float:
@@ -140,11 +137,9 @@ class FactorVAE(VAE):
         disc_lr: float = 1e-4,
         **kwargs: Any,
     ) -> None:
-        disc_hidden = _plain(disc_hidden)
         checks.number("model.gamma", gamma, 0.0)
         checks.integers("model.disc_hidden", disc_hidden, 1)
         checks.number("model.disc_lr", disc_lr, 0.0, strict=True)
-        kwargs = {k: _plain(v) for k, v in kwargs.items()}  # save_hyperparameters reads this frame too
         super().__init__(**kwargs)
         self.automatic_optimization = False
         layers: list[nn.Module] = []

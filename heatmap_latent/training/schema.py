@@ -72,7 +72,10 @@ def schema_of(cls: type, name: str, recursive: bool | None = None, nested: dict[
     nested = nested or {}
     fields: list[tuple[str, Any, dataclasses.Field]] = [("_target_", str, dataclasses.field(default=MISSING))]
     if recursive is not None:
+        # the module builds its optimizer and scheduler itself (not recursive), from plain dicts and
+        # lists (_convert_: all), so that save_hyperparameters stores only primitive values
         fields.append(("_recursive_", bool, dataclasses.field(default=recursive)))
+        fields.append(("_convert_", str, dataclasses.field(default="all")))
     for key, p in constructor_defaults(cls).items():
         if key in nested:
             fields.append((key, nested[key], dataclasses.field(default_factory=nested[key])))
