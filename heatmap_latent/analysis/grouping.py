@@ -18,7 +18,7 @@ import numpy as np
 from heatmap_latent.analysis.step import NA_KEY
 
 # top-level keys (and override prefixes) that never split a group
-SEED_AND_PATH_KEYS = ("seed", "paths", "ckpt_path", "resume", "hydra")
+SEED_AND_PATH_KEYS = ("seed", "paths", "ckpt_path", "resume", "break_lock", "hydra")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from heatmap_latent.core.conf import config_targets, configured_targets
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import HeatmapDataModule
 from heatmap_latent.models import LatentAutoencoder
@@ -114,13 +116,71 @@ def load_config(run_dir: Path) -> DictConfig:
         raise RunLoadError(f"{cfg_path} is not a readable config: {err}") from err
     if not isinstance(cfg, DictConfig) or "model" not in cfg or "data" not in cfg:
         raise RunLoadError(f"{cfg_path} has no model and data sections")
+    check_targets(cfg, cfg_path)
     return cfg
+
+
+# names a run directory's config may carry from before the layers (docs/architecture.md)
+LEGACY_TARGETS = {
+    *(
+        f"heatmap_latent.callbacks.{name}"
+        for name in (
+            "EmbeddingProjector",
+            "EpochSeed",
+            "FiniteLossGuard",
+            "InterruptCheckpoint",
+            "LatentProjections",
+            "ReconstructionErrorHistogram",
+            "ReconstructionGrid",
+        )
+    ),
+    "heatmap_latent.models.schedules.lr_scheduler",
+}
+# beside conf/'s own: any optimizer or LR scheduler of torch, any callback or logger of Lightning
+TRUSTED_PREFIXES = ("torch.optim.", "lightning.pytorch.callbacks.", "lightning.pytorch.loggers.")
+
+
+def _project_class(target: str, base: type) -> type | None:
+    """The class ``target`` names if it is one of the project's ``base`` classes, imported only when
+    it lies inside the package."""
+    if not target.startswith("heatmap_latent."):
+        return None
+    try:
+        cls = get_class(target)
+    except Exception:
+        return None
+    return cls if isinstance(cls, type) and issubclass(cls, base) else None
+
+
+def check_targets(cfg: DictConfig, cfg_path: Path) -> None:
+    """Refuse a run config that names anything this project does not configure, before anything is
+    imported or built from it: the model must be one of its models, the data one of its data modules
+    (with nothing nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
+    optimizer, scheduler, callback or logger of torch and Lightning). Hydra's own blocklist differs
+    between versions; this check does not depend on it."""
+    trusted = configured_targets() | LEGACY_TARGETS
+    for key, target in config_targets(cfg):
+        if key == "model._target_":
+            ok = _project_class(target, LatentAutoencoder) is not None
+        elif key == "data._target_":
+            ok = _project_class(target, HeatmapDataModule) is not None
+        elif key.startswith("data."):
+            ok = False  # a data module takes plain values only
+        else:
+            ok = target in trusted or target.startswith(TRUSTED_PREFIXES)
+        if not ok:
+            raise RunLoadError(
+                f"{cfg_path}: {key}={target} is not a class this project configures; not loading the run"
+            )
+    for key in ("model._target_", "data._target_"):
+        if OmegaConf.select(cfg, key, default=None) is None:
+            raise RunLoadError(f"{cfg_path}: {key} is missing")
 
 
 def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> LatentAutoencoder:
     """The run's model class loads its own checkpoint with ``weights_only=True``."""
-    cls = get_class(cfg.model._target_)
-    if not (isinstance(cls, type) and issubclass(cls, LatentAutoencoder)):
+    cls = _project_class(str(cfg.model._target_), LatentAutoencoder)
+    if cls is None:
         raise RunLoadError(f"{cfg.model._target_} is not a heatmap-latent model")
     try:
         model = cls.load_from_checkpoint(checkpoint, map_location=map_location, weights_only=True)
@@ -134,8 +194,13 @@ def load_run(path: str | Path, which: str = "best", map_location: str = "cpu") -
     run_dir, checkpoint = resolve_run(path, which)
     cfg = load_config(run_dir)
     model = load_model(checkpoint, cfg, map_location)
-    datamodule = instantiate(cfg.data)
-    datamodule.setup()
+    try:
+        datamodule = instantiate(cfg.data)
+        datamodule.setup()
+    except (InstantiationException, OmegaConfBaseException, ValueError, TypeError) as err:
+        cause = err.__cause__ or err
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise RunLoadError(f"{run_dir / '.hydra' / 'config.yaml'}: data: {first}") from err
     if torch.Size(datamodule.images.shape[-2:]) != torch.Size([model.hparams.image_size] * 2):
         raise RunLoadError(
             f"{checkpoint} expects {model.hparams.image_size}px images, the run's data has "

@@ -21,6 +21,14 @@ class TrainingInterrupted(UserError):
     """Training was stopped by a signal (SIGTERM) before it finished."""
 
 
+class WriteError(UserError):
+    """A file could not be written whole (a full disk, a read-only directory); ``path`` names it."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 # Hydra's messages carry advice lines meant for a terminal session, not for a one-line error
 _ADVICE = ("Set the environment variable HYDRA_FULL_ERROR", "To append")
 

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import lightning.pytorch as pl
 import torch
@@ -21,10 +20,10 @@ from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
 from hydra.types import RunMode
 from hydra.utils import get_object
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from heatmap_latent.core.conf import compose_config
+from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
 from heatmap_latent.training.records import BASIC_SWEEPER
 from heatmap_latent.training.run import build
@@ -84,27 +83,12 @@ def _writable_dir(path: Path) -> str | None:
     return None
 
 
-def _targets(node: Any, where: str = "") -> list[tuple[str, str]]:
-    """Every ``(key, _target_)`` in a config tree."""
-    found = []
-    if isinstance(node, DictConfig):
-        for key in node:
-            if key == "_target_":
-                found.append((f"{where}_target_", str(node[key])))
-            elif OmegaConf.is_config(node._get_node(key)):
-                found += _targets(node[key], f"{where}{key}.")
-    elif isinstance(node, ListConfig):
-        for i, item in enumerate(node):
-            found += _targets(item, f"{where}{i}.")
-    return found
-
-
 def check_job(cfg: DictConfig, output_dir: Path) -> None:
     """Everything about one job's config that can be known before it runs; raises :class:`UserError`."""
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         hydra_cfg = cfg.pop("hydra", None)
-    for key, target in _targets(cfg):
+    for key, target in config_targets(cfg):
         if not _importable(target):
             raise UserError(f"{key}={target} cannot be imported")
     try:
@@ -157,7 +141,8 @@ def resumed_run_overrides(argv: list[str]) -> list[str]:
     if path.parent.name != "checkpoints" or not saved.is_file():
         return argv
     given = {_key(a) for a in argv}
-    kept = [o for o in legacy_overrides(list(OmegaConf.load(saved))) if _key(o) not in given | {"ckpt_path", "resume"}]
+    dropped = given | {"ckpt_path", "resume", "break_lock"}
+    kept = [o for o in legacy_overrides(list(OmegaConf.load(saved))) if _key(o) not in dropped]
     return [*kept, *argv]
 
 

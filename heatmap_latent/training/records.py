@@ -31,7 +31,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.atomic import write_atomic
-from heatmap_latent.core.errors import TrainingInterrupted, UserError, one_line, report_user_errors
+from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError, one_line, report_user_errors
+from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, read_holder
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ RECORD = "job.json"
 # the sweeper that stops at the first failed job (see run_job); its target as Hydra names it
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 # keys that do not change what a job computes
-UNHASHED_KEYS = ("resume", "ckpt_path", "paths")
+UNHASHED_KEYS = ("resume", "ckpt_path", "paths", "break_lock")
 
 
 class JobFailed(Exception):
@@ -103,25 +104,40 @@ def one_line_error(err: BaseException) -> str:
 
 
 def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, float]]) -> dict[str, float]:
-    """Run one job of ``prog``: ``fn(cfg)``.
+    """Run one job of ``prog``: ``fn(cfg)``, holding the job directory's lock (``lock.py``).
 
     A single run reports a user error as ``prog: error: ...`` and exits non-zero. In a multirun a
-    failing job is recorded in its directory and the sweep goes on (see the module docstring); an
-    interruption (SIGTERM, Ctrl-C) stops the whole sweep, which ``resume=true`` then finishes.
+    failing job is recorded in its directory and the sweep goes on (see the module docstring), a job
+    another process is training is skipped with a warning, and an interruption (SIGTERM, Ctrl-C)
+    stops the whole sweep, which ``resume=true`` then finishes.
     """
+    lock = JobLock(cfg.paths.output_dir, force=bool(cfg.get("break_lock")))
     if not _is_multirun():
-        return report_user_errors(prog, lambda: fn(cfg))
+        return report_user_errors(prog, lambda: _locked(lock, fn, cfg))
     try:
-        return fn(cfg)
+        return _locked(lock, fn, cfg)
+    except JobLocked as err:
+        log.warning("skipping this job: %s", one_line(err))
+        if HydraConfig.get().sweeper.get("_target_") == BASIC_SWEEPER:
+            return {}
+        raise JobFailed(one_line(err)) from err
     except TrainingInterrupted as err:
         sys.exit(f"{prog}: error: {one_line_error(err)}; re-run the sweep with resume=true to finish it")
     except Exception as err:
         line = one_line_error(err)
         log.error("job failed: %s", line, exc_info=not isinstance(err, UserError))
-        write_record(cfg, "failed", error=line)
+        try:
+            write_record(cfg, "failed", error=line)
+        except WriteError as write_err:  # a full disk: the log still says what happened
+            log.error("could not record the failure: %s", one_line(write_err))
         if HydraConfig.get().sweeper.get("_target_") == BASIC_SWEEPER:
             return {}
         raise JobFailed(line) from err
+
+
+def _locked(lock: JobLock, fn: Callable[[DictConfig], dict[str, float]], cfg: DictConfig) -> dict[str, float]:
+    with lock:
+        return fn(cfg)
 
 
 def sweep_rows(sweep_dir: Path, metric: str | None) -> list[dict[str, str]]:
@@ -130,11 +146,14 @@ def sweep_rows(sweep_dir: Path, metric: str | None) -> list[dict[str, str]]:
     jobs = [p for p in Path(sweep_dir).iterdir() if (p / ".hydra").is_dir()]
     for job in sorted(jobs, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)):
         record = read_record(job)
-        if record is None:
+        holder = read_holder(job)
+        if record is None or (holder is not None and not holder.is_stale()):
             overrides = (
                 OmegaConf.load(job / ".hydra" / "overrides.yaml") if (job / ".hydra/overrides.yaml").is_file() else []
             )
             record = {"status": "unfinished", "overrides": list(overrides), "metrics": {}, "error": ""}
+            if holder is not None and not holder.is_stale():  # another process is training it now
+                record.update(status="running elsewhere", error=f"held by {holder} ({job / LOCK})")
         value = record["metrics"].get(metric) if metric else None
         rows.append(
             {

@@ -18,8 +18,9 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from heatmap_latent.core.errors import TrainingInterrupted, UserError
+from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError
 from heatmap_latent.training import records
+from heatmap_latent.training.checkpoint_io import AtomicCheckpointIO
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,26 @@ def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
     return str(ckpt_path)
 
 
+def _last_good_checkpoint(trainer: pl.Trainer) -> str:
+    """The newest checkpoint on disk (each is whole: they are written atomically)."""
+    found = [Path(c.dirpath) / "last.ckpt" for c in trainer.checkpoint_callbacks if getattr(c, "dirpath", None)]
+    found += [Path(c.best_model_path) for c in trainer.checkpoint_callbacks if getattr(c, "best_model_path", "")]
+    existing = [p for p in found if p.is_file()]
+    return str(max(existing, key=lambda p: p.stat().st_mtime)) if existing else "none (no checkpoint was written)"
+
+
+def _write_failed(cfg: DictConfig, err: WriteError, trainer: pl.Trainer) -> UserError:
+    """A file that could not be written: one line naming it and the last good checkpoint, and a
+    ``job.json`` that says failed where it still fits."""
+    line = f"{err}; the last good checkpoint is {_last_good_checkpoint(trainer)}"
+    if trainer.is_global_zero:
+        try:
+            records.write_record(cfg, "failed", error=line)
+        except WriteError:
+            log.error("the job record does not fit either: %s", line)
+    return UserError(line)
+
+
 def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[str, float]:
     """Fit the configured model on the configured data; test the best checkpoint.
 
@@ -125,7 +146,9 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     callbacks = [*instantiate_named(cfg.get("callbacks")), *extra_callbacks]
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
-    trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    # checkpoints written whole or not at all, unless the config names its own plugins
+    plugins = {} if cfg.trainer.get("plugins") else {"plugins": [AtomicCheckpointIO()]}
+    trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False, **plugins)
     resume_from = _checkpoint_to_resume(cfg, callbacks)
 
     for logger in loggers:
@@ -142,6 +165,8 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
             f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}; "
             f"resume with ckpt_path={Path(cfg.paths.output_dir) / 'checkpoints' / 'last.ckpt'}"
         ) from err
+    except WriteError as err:
+        raise _write_failed(cfg, err, trainer) from err
     fit_seconds = time.perf_counter() - start
     metrics = {k: _as_float(v) for k, v in trainer.callback_metrics.items()}
 

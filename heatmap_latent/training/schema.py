@@ -117,6 +117,7 @@ class TrainSchema:
     test: bool = MISSING
     ckpt_path: Optional[str] = MISSING  # noqa: UP045 (OmegaConf reads typing.Optional)
     resume: bool = MISSING
+    break_lock: bool = MISSING
     optimized_metric: str = MISSING
     log_latents_every_n_epochs: int = MISSING
     paths: dict[str, Any] = dataclasses.field(default_factory=dict)
