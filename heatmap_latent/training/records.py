@@ -28,6 +28,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.atomic import write_atomic
@@ -111,7 +112,8 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
     another process is training is skipped with a warning, and an interruption (SIGTERM, Ctrl-C)
     stops the whole sweep, which ``resume=true`` then finishes.
     """
-    lock = JobLock(cfg.paths.output_dir, force=bool(cfg.get("break_lock")))
+    # the job's processes other than rank zero (DDP's, which re-run the script) work under its lock
+    lock = JobLock(cfg.paths.output_dir, force=bool(cfg.get("break_lock"))) if _rank() == 0 else None
     if not _is_multirun():
         return report_user_errors(prog, lambda: _locked(lock, fn, cfg))
     try:
@@ -135,9 +137,16 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
         raise JobFailed(line) from err
 
 
-def _locked(lock: JobLock, fn: Callable[[DictConfig], dict[str, float]], cfg: DictConfig) -> dict[str, float]:
+def _locked(lock: JobLock | None, fn: Callable[[DictConfig], dict[str, float]], cfg: DictConfig) -> dict[str, float]:
+    if lock is None:
+        return fn(cfg)
     with lock:
         return fn(cfg)
+
+
+def _rank() -> int:
+    """This process's global rank, as Lightning reads it from the launcher's environment."""
+    return int(getattr(rank_zero_only, "rank", 0) or 0)
 
 
 def sweep_rows(sweep_dir: Path, metric: str | None) -> list[dict[str, str]]:
