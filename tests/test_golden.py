@@ -41,3 +41,14 @@ def test_the_legacy_run_resumes_with_todays_code(tmp_path):
     last = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 3  # trained one more epoch on top of the legacy run's three
     assert json.loads((run / "job.json").read_text())["status"] == "completed"
+
+
+def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_analysis):
+    """The legacy run validated on its test split: its job.json's test/kl_dim<i> at the best checkpoint
+    are what the analysis recomputes from the posterior (closed form, no sampling)."""
+    metrics = next(iter(json.loads((legacy_analysis / "metrics.json").read_text())["runs"].values()))
+    logged = json.loads((LEGACY_RUN / "job.json").read_text())["metrics"]
+    kl = metrics["latent_usage"]["kl"]["per_dim"]
+    assert kl == pytest.approx([logged[f"test/kl_dim{i}"] for i in range(3)], rel=1e-4)
+    assert metrics["latent_usage"]["n_collapsed"] == 3  # three epochs: every dimension still collapsed
+    assert metrics["run"]["protocol"] == "validation on the test split (the seed study's protocol)"

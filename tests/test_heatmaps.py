@@ -103,7 +103,7 @@ def test_split_rejects_bad_fraction(bad):
 
 
 def test_full_datamodule_exposes_aligned_dataset():
-    dm = StudentTHeatmapDataModule(grid=GRID, var=vars(SPEC_VAR), rho=vars(SPEC_RHO), seed=5)
+    dm = StudentTHeatmapDataModule(grid=GRID, var=vars(SPEC_VAR), rho=vars(SPEC_RHO), seed=5, val_fraction=0.0)
     dm.setup()
     assert dm.images.shape == (11_875, 1, 36, 36) and str(dm.images.dtype) == "torch.float32"
     assert set(dm.factors) == {"var_x", "var_y", "rho", "df"}
@@ -141,3 +141,25 @@ def test_batches_carry_images_and_factors():
     second_epoch = np.concatenate([b["factors"]["rho"].numpy() for b in loader])
     assert not np.array_equal(second_epoch, seen)
     np.testing.assert_array_equal(np.concatenate([b["factors"]["rho"].numpy() for b in dm.train_dataloader()]), seen)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize("val_fraction", [0.05, 0.1, 0.3])
+def test_the_validation_split_is_held_out_of_train_and_never_touches_test(seed, val_fraction):
+    spec = {"grid": GRID, "var": vars(SPEC_VAR), "rho": vars(SPEC_RHO)}
+    dm = GaussianHeatmapDataModule(**spec, seed=seed, val_fraction=val_fraction)
+    dm.setup()
+    train, val, test = (set(map(int, i)) for i in (dm.train_idx, dm.val_idx, dm.test_idx))
+    assert not train & val and not train & test and not val & test
+    assert len(train | val | test) == 11_875 and len(test) == 2_375
+    assert len(val) == round(val_fraction * 9_500)
+
+
+def test_validation_is_held_out_by_default_and_the_seeds_protocol_is_one_switch():
+    default = GaussianHeatmapDataModule(grid=GRID, var=vars(SPEC_VAR), rho=vars(SPEC_RHO))
+    seeds = GaussianHeatmapDataModule(grid=GRID, var=vars(SPEC_VAR), rho=vars(SPEC_RHO), val_fraction=0.0)
+    default.setup()
+    seeds.setup()
+    assert len(default.val_idx) == 950 and not set(default.val_idx) & set(default.test_idx)
+    assert np.array_equal(seeds.val_idx, seeds.test_idx)  # data.val_fraction=0: validate on test
+    assert np.array_equal(default.test_idx, seeds.test_idx)  # the test split does not move

@@ -103,3 +103,12 @@ def test_realism_distance_grows_for_non_ellipses():
     noisy = np.clip(exact + np.random.default_rng(0).normal(0, 0.1, exact.shape), 0, 1)
     d = realism_distance(np.concatenate([exact, noisy, two_blobs / two_blobs.max()]))[0]
     assert d[0] < 1e-6 and d[1] > 1.0 and d[2] > 1.0
+
+
+def test_active_units_find_a_known_dead_dimension():
+    from heatmap_latent.analysis.standard_steps import active_units
+
+    rng = np.random.default_rng(0)
+    codes = np.stack([rng.normal(size=1000), np.full(1000, 0.3), rng.normal(scale=0.05, size=1000)], axis=1)
+    assert active_units(codes).tolist() == [True, False, False]  # var 1, 0, 0.0025 against 0.01
+    assert active_units(codes, threshold=0.001).tolist() == [True, False, True]

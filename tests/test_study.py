@@ -184,6 +184,8 @@ def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only
                 assert html_escape(row.label) in html
                 if step.name == "df_classifier" and not student_t:
                     assert value == NotApplicable("gaussian has no df factor")
+                elif isinstance(value, list):  # per dimension: shown on the run's page, not pooled
+                    assert all(isinstance(v, (int, float)) for v in value), (step.name, row.key, value)
                 elif not isinstance(value, NotApplicable):
                     assert isinstance(value, (int, float)), (step.name, row.key, value)
             assert f"{step.name}_s" in metrics["timing"] or isinstance(lookup(metrics, step.name), NotApplicable)
@@ -282,3 +284,48 @@ def test_a_sweep_directory_expands_to_its_completed_jobs_only(tiny_runs, tmp_pat
     assert expand_runs([str(sweep)]) == [sweep / "0"]
     assert "leaving out jobs 1, 2" in caplog.text
     assert expand_runs([str(sweep / "1")]) == [sweep / "1"]  # a run given by name is used as given
+
+
+def test_a_comparison_inside_its_minimum_effect_is_mixed_and_one_outside_holds():
+    good = synthetic_study({1: True, 2: True, 3: True})
+    first = good[0]["comparisons"][0]  # AE error 1.0 < VAE error 2.0 in every seed
+    assert first["effect"]["mean"] == pytest.approx(1.0) and first["verdict"] == HOLDS
+    runs, metrics = [], {}
+    for model, data in ROLES:
+        for seed, vae_error in ((1, 1.001), (2, 1.003), (3, 1.002)):
+            name = f"{model}-{data}-{seed}"
+            runs.append(identity(name, seed, model, data))
+            metrics[name] = synthetic(model, data, True)
+            metrics[name]["reconstruction"]["mean"] = 1.0 if model == "ae" else vae_error  # better, but barely
+    claims = evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
+    barely = claims[0]["comparisons"][0]
+    assert barely["per_seed"] == [True, True, True]  # the claimed way in every seed ...
+    assert barely["effect"]["ci95"][0] < CLAIMS_CFG.min_effect.mean_error.value  # ... by less than the minimum
+    assert barely["verdict"] == MIXED and claims[0]["verdict"] == MIXED
+
+
+def test_the_effect_interval_is_the_t_interval_of_the_paired_differences():
+    from scipy import stats
+
+    runs, metrics = [], {}
+    vae_errors = {1: 2.0, 2: 2.5, 3: 2.2, 4: 3.0, 5: 2.1}  # five seeds
+    for model, data in ROLES:
+        for seed, vae_error in vae_errors.items():
+            name = f"{model}-{data}-{seed}"
+            runs.append(identity(name, seed, model, data))
+            metrics[name] = synthetic(model, data, True)
+            metrics[name]["reconstruction"]["mean"] = 1.0 + 0.1 * seed if model == "ae" else vae_error
+    first = evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)[0]["comparisons"][0]
+    diffs = np.array([vae_errors[s] - (1.0 + 0.1 * s) for s in range(1, 6)])  # VAE - AE: the claimed way is AE <
+    half = stats.t.ppf(0.975, df=4) * diffs.std(ddof=1) / np.sqrt(5)
+    assert first["seeds"] == [1, 2, 3, 4, 5] and first["effect"]["df"] == 4
+    assert first["effect"]["per_seed"] == pytest.approx(diffs.tolist())
+    assert first["effect"]["ci95"] == pytest.approx([diffs.mean() - half, diffs.mean() + half])
+    assert first["effect"]["min_effect"] == CLAIMS_CFG.min_effect.mean_error.value
+    assert first["effect"]["unit"] == "Frobenius norm" and first["effect"]["why"]
+
+
+def test_a_threshold_prints_without_a_spread():
+    good = synthetic_study({1: True, 2: True, 3: True})
+    threshold = next(c for c in good[5]["comparisons"] if c["right"]["label"] == "threshold")["right"]
+    assert threshold["constant"] and threshold["std"] is None and threshold["mean"] == CLAIMS_CFG.monotone_min_spearman

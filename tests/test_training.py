@@ -260,3 +260,17 @@ def test_hparams_name_the_swept_keys():
     finally:
         HydraConfig.instance().cfg = None
     assert hp["model.kernel_size"] == 5 and hp["model"] == "AE" and "model.beta" not in hp
+
+
+def test_by_default_training_validates_on_a_held_out_split_and_tests_once(make_cfg):
+    cfg = make_cfg("data.val_fraction=0.1", "logger=none", "trainer.max_epochs=1", tiny=True)
+    seen = {}
+
+    class Splits(pl.Callback):
+        def on_fit_start(self, trainer, pl_module):
+            dm = trainer.datamodule
+            seen.update(train=set(dm.train_idx.tolist()), val=set(dm.val_idx.tolist()), test=set(dm.test_idx.tolist()))
+
+    metrics = train(cfg, extra_callbacks=[Splits()])
+    assert seen["val"] and not seen["val"] & seen["test"] and not seen["val"] & seen["train"]
+    assert metrics["val/frobenius"] != metrics["test/frobenius"]  # validation is not the test split

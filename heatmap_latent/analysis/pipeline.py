@@ -15,6 +15,7 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.grouping import RunIdentity
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.step import Figure, Step, not_applicable
+from heatmap_latent.data.datamodule import split_protocol
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ def analyze_run(
             "data": run.choices["data"],
             "seed": run_seed,
             "overrides": list(run.overrides),
+            "protocol": split_protocol(float(getattr(run.datamodule, "val_fraction", 0.0))),
         },
         **done.metrics,
         "timing": {"encode_s": encode_s, **{f"{k}_s": v for k, v in done.seconds.items()}},

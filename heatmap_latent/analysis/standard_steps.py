@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.stats import spearmanr
 
 from heatmap_latent.analysis.disentanglement import dci, mig, sap
@@ -15,9 +16,11 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
-from heatmap_latent.analysis.step import Figure, GroupFigure, Step, StepResult, SummaryRow
+from heatmap_latent.analysis.step import Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
 from heatmap_latent.core.plotting import colour_factors, projection_figure
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
+from heatmap_latent.models import VAE
+from heatmap_latent.models.losses import gaussian_kl
 
 CONTINUOUS = FACTOR_NAMES
 
@@ -99,6 +102,46 @@ def disentanglement(e: EncodedRun) -> StepResult:
     )
 
 
+ACTIVE_VARIANCE = 0.01  # Burda et al. (2016): a unit is active when Var_x(E_q[z_d | x]) exceeds this
+
+
+def active_units(latents: np.ndarray, threshold: float = ACTIVE_VARIANCE) -> np.ndarray:
+    """Which latent dimensions are active: the variance of the code over the data exceeds ``threshold``."""
+    return latents.var(axis=0) > threshold
+
+
+@torch.no_grad()
+def posterior_kl_per_dim(model: VAE, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """The mean closed-form KL(q(z_d | x) || N(0, 1)) of each dimension over ``images``, in nats."""
+    was_training = model.training
+    model.eval()
+    try:
+        parts = [gaussian_kl(*model.posterior(x.to(model.device))).sum(0).cpu() for x in images.split(batch_size)]
+    finally:
+        model.train(was_training)
+    return (torch.stack(parts).sum(0) / len(images)).double().numpy()
+
+
+def latent_usage(e: EncodedRun) -> StepResult:
+    """Active units over every image's code, and for a VAE the KL of each dimension on the test split:
+    a collapsed dimension (inactive) is why a seed can land in a worse solution."""
+    active = active_units(e.latents)
+    out: dict[str, Any] = {
+        "threshold": ACTIVE_VARIANCE,
+        "variance_per_dim": e.latents.var(axis=0).tolist(),
+        "active_units": int(active.sum()),
+        "collapsed_dims": [int(d) for d in np.flatnonzero(~active)],
+        "n_collapsed": int((~active).sum()),
+    }
+    if isinstance(e.run.model, VAE):
+        images = e.run.datamodule.images[torch.from_numpy(e.test_idx)]
+        kl = posterior_kl_per_dim(e.run.model, images)
+        out["kl"] = {"per_dim": kl.tolist(), "min": float(kl.min()), "total": float(kl.sum())}
+    else:
+        out["kl"] = not_applicable(f"{type(e.run.model).__name__} has no posterior")
+    return StepResult(out)
+
+
 def density(e: EncodedRun) -> StepResult:
     return StepResult(dict(e.density[0]))
 
@@ -153,6 +196,18 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("dci.disentanglement", "DCI disentanglement"),
             ("dci.completeness", "DCI completeness"),
             ("dci.informativeness", "DCI informativeness (R^2)"),
+        ),
+    ),
+    Step(
+        "latent_usage",
+        "Latent usage (active units, KL per dimension)",
+        latent_usage,
+        rows(
+            ("active_units", "active units (code variance > 0.01)"),
+            ("n_collapsed", "collapsed dimensions"),
+            ("collapsed_dims", "which are collapsed"),
+            ("kl.per_dim", "KL per dimension, nats (test split)"),
+            ("kl.min", "smallest KL of a dimension, nats"),
         ),
     ),
     Step(

@@ -40,14 +40,20 @@ def slug(name: str) -> str:
 
 
 def _num(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_num(v) for v in value) or "none"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return str(value)
     return f"{value:.4g}"
 
 
 def _side_stats(side: dict[str, Any], seeds: list[int]) -> dict[str, Any] | None:
-    """One side of a claim's comparison as the statistics a stats cell shows."""
-    return {**side, "n": len(side["values"]), "seeds": seeds} if side["values"] else None
+    """One side of a claim's comparison as the statistics a stats cell shows (a constant: its value)."""
+    if not side["values"]:
+        return None
+    if side.get("constant"):
+        return {"mean": side["values"][0], "std": None, "n": 1}
+    return {**side, "n": len(side["values"]), "seeds": seeds}
 
 
 TEMPLATES = jinja2.Environment(
@@ -242,6 +248,9 @@ def write_report(
             "group": g.label,
             "seed": s,
             "checkpoint": metrics[n]["run"]["checkpoint"],
+            "protocol": metrics[n]["run"].get("protocol", "not recorded"),
+            "usage": metrics[n].get("latent_usage"),
+            "latent_dim": metrics[n].get("latent", {}).get("latent_dim"),
         }
         for g in groups
         for n, s in zip(g.runs, g.seeds)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from heatmap_latent.analysis.grouping import Group, Role
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
@@ -24,10 +25,14 @@ from heatmap_latent.data.heatmaps import FACTOR_NAMES
 
 HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measured"
 RULE = (
-    "A comparison holds when it goes the claimed way in every seed, does not hold when it goes the "
-    "other way in every seed, and is mixed otherwise; it is not measured when a side is missing. "
-    "A claim holds when all its comparisons hold, does not hold when none does, is not measured when any "
-    "comparison is not, and is mixed otherwise."
+    "Each comparison's effect is the paired per-seed difference, signed so that positive is the claimed "
+    "way (left − right for > and >=, right − left for < and <=), with its mean over seeds and a 95% t "
+    "interval (t with n − 1 degrees of freedom; with one seed the interval is the value itself). Each "
+    "comparison states a minimum effect. A comparison holds when it goes the claimed way in every seed "
+    "and the interval's lower end reaches the minimum effect; it does not hold when it goes the other "
+    "way in every seed and the interval's upper end is at most minus the minimum effect; it is mixed "
+    "otherwise, and not measured when a side is missing. A claim holds when all its comparisons hold, "
+    "does not hold when none does, is not measured when any comparison is not, and is mixed otherwise."
 )
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -75,11 +80,21 @@ def combine(label: str, fn: Callable[..., float], *terms: Term) -> Term:
 
 
 @dataclass(frozen=True)
+class MinEffect:
+    """The smallest effect that counts, in the unit of the compared measure, and why."""
+
+    value: float
+    unit: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Comparison:
     label: str
     left: Term
     relation: str
     right: Term
+    min_effect: MinEffect
 
 
 @dataclass(frozen=True)
@@ -90,24 +105,55 @@ class Claim:
     comparisons: tuple[Comparison, ...]
 
 
-def verdict(goes_claimed_way: list[bool]) -> str:
+def verdict(goes_claimed_way: list[bool], interval: tuple[float, float] | None = None, minimum: float = 0.0) -> str:
+    """The rule above: the direction in every seed, and (given the effect's ``interval``) whether it
+    clears the ``minimum`` effect."""
     if not goes_claimed_way:
         return UNMEASURED
-    if all(goes_claimed_way):
+    low, high = interval if interval is not None else (np.inf, -np.inf)
+    if all(goes_claimed_way) and (interval is None or low >= minimum):
         return HOLDS
-    if not any(goes_claimed_way):
+    if not any(goes_claimed_way) and (interval is None or high <= -minimum):
         return FAILS
     return MIXED
 
 
+def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
+    """The mean's ``level`` t interval over seeds (n − 1 degrees of freedom); one value: itself."""
+    arr = np.asarray(values, dtype=np.float64)
+    mean = float(arr.mean())
+    if len(arr) < 2:
+        return mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, df=len(arr) - 1) * arr.std(ddof=1) / np.sqrt(len(arr)))
+    return mean - half, mean + half
+
+
 def _side(term: Term, values: list[float]) -> dict[str, Any]:
     arr = np.asarray(values, dtype=np.float64)
+    constant_term = not term.roles  # a threshold: one value, no spread to print
     return {
         "label": term.label,
         "mean": float(arr.mean()) if len(arr) else None,
-        "std": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+        "std": float(arr.std(ddof=1)) if len(arr) > 1 and not constant_term else None,
         "values": arr.tolist(),
+        "constant": constant_term,
     }
+
+
+def _effect(c: Comparison, paired: list[tuple[int, float, float]]) -> dict[str, Any]:
+    sign = 1.0 if c.relation in (">", ">=") else -1.0
+    per_seed = [sign * (left - right) for _, left, right in paired]
+    out: dict[str, Any] = {
+        "kind": "difference",
+        "per_seed": per_seed,
+        "min_effect": c.min_effect.value,
+        "unit": c.min_effect.unit,
+        "why": c.min_effect.why,
+    }
+    if per_seed:
+        low, high = t_interval(per_seed)
+        out.update(mean=float(np.mean(per_seed)), ci95=[low, high], df=len(per_seed) - 1)
+    return out
 
 
 RunsByRole = dict[Role, dict[int, dict[str, Any]]]  # role -> seed -> that run's metrics
@@ -129,12 +175,14 @@ def evaluate_comparison(c: Comparison, runs: RunsByRole, why_missing: dict[Role,
         if left is not None and right is not None:
             paired.append((seed, left, right))
     ok = [RELATIONS[c.relation](left, right) for _, left, right in paired]
+    effect = _effect(c, paired)
     out.update(
         seeds=[s for s, _, _ in paired],
         left=_side(c.left, [v for _, v, _ in paired]),
         right=_side(c.right, [v for _, _, v in paired]),
         per_seed=ok,
-        verdict=verdict(ok),
+        effect=effect,
+        verdict=verdict(ok, tuple(effect["ci95"]) if paired else None, c.min_effect.value),
     )
     if missing:
         out["reason"] = "; ".join(why_missing.get(r, f"no run of {r}") for r in missing)
@@ -188,18 +236,20 @@ def study_claims(cfg: Any) -> list[Claim]:
     models = ("vae", "ae")
     mono, rho_std = float(cfg.monotone_min_spearman), float(cfg.constant_rho_max_std)
     tol, margin = float(cfg.df_tolerance), float(cfg.df_above_baseline)
+    effect = {name: MinEffect(float(e.value), str(e.unit), str(e.why)) for name, e in cfg.min_effect.items()}
 
-    def ae_vs_vae(data: str, key: str, relation: str, what: str) -> Comparison:
+    def ae_vs_vae(data: str, key: str, relation: str, what: str, measure: str) -> Comparison:
         return Comparison(
             f"{data}: {what}, AE {relation} VAE",
             metric(Role("ae", data), key, f"AE {what}"),
             relation,
             metric(Role("vae", data), key, f"VAE {what}"),
+            effect[measure],
         )
 
-    def ae_above_vae(*measures: tuple[str, str]) -> tuple[Comparison, ...]:
-        """AE > VAE in each ``(metric key, what)`` on both datasets."""
-        return tuple(ae_vs_vae(d, key, ">", what) for d in datasets for key, what in measures)
+    def ae_above_vae(*measures: tuple[str, str, str]) -> tuple[Comparison, ...]:
+        """AE > VAE in each ``(metric key, what, measure)`` on both datasets."""
+        return tuple(ae_vs_vae(d, key, ">", what, measure) for d in datasets for key, what, measure in measures)
 
     def best_other(role: Role, pattern: str, what: str) -> Term:
         others = [metric(role, pattern.format(f)) for f in FACTOR_NAMES if f != "rho"]
@@ -210,14 +260,15 @@ def study_claims(cfg: Any) -> list[Claim]:
             1,
             "On gaussian, the AE reconstructs the test split better on average than the VAE.",
             "Mean Frobenius norm of image − reconstruction over the test split, best checkpoint.",
-            (ae_vs_vae("gaussian", "reconstruction.mean", "<", "mean test error"),),
+            (ae_vs_vae("gaussian", "reconstruction.mean", "<", "mean test error", "mean_error"),),
         ),
         Claim(
             2,
             "The AE's error distribution is heavier-tailed than the VAE's.",
             "p99 / median of the per-image test errors, and the share of test errors above 3x the median.",
             ae_above_vae(
-                ("reconstruction.tail_ratio", "p99 / median"), ("reconstruction.tail_share", "share > 3x median")
+                ("reconstruction.tail_ratio", "p99 / median", "tail_ratio"),
+                ("reconstruction.tail_share", "share > 3x median", "tail_share"),
             ),
         ),
         Claim(
@@ -231,12 +282,13 @@ def study_claims(cfg: Any) -> list[Claim]:
                     metric(Role(m, d), pattern.format("rho"), f"rho {what}"),
                     ">",
                     best_other(Role(m, d), pattern, what),
+                    effect[measure],
                 )
                 for m in models
                 for d in datasets
-                for pattern, what in (
-                    ("recoverability.{}.linear_r2", "linear R^2"),
-                    ("recoverability.{}.best_axis_spearman", "best axis |Spearman|"),
+                for pattern, what, measure in (
+                    ("recoverability.{}.linear_r2", "linear R^2", "r2"),
+                    ("recoverability.{}.best_axis_spearman", "best axis |Spearman|", "spearman"),
                 )
             ),
         ),
@@ -245,7 +297,10 @@ def study_claims(cfg: Any) -> list[Claim]:
             "The AE's latent space is sparser, with more gaps, than the VAE's.",
             "Median nearest-neighbour distance of the standardised codes, and the share of their "
             "bounding box farther than 3x that distance from every code.",
-            ae_above_vae(("density.nn_median", "NN distance"), ("density.empty_share", "empty share")),
+            ae_above_vae(
+                ("density.nn_median", "NN distance", "nn_distance"),
+                ("density.empty_share", "empty share", "empty_share"),
+            ),
         ),
         Claim(
             5,
@@ -254,9 +309,9 @@ def study_claims(cfg: Any) -> list[Claim]:
             "decoded empty-region points, of prior samples (the AE: a Gaussian fitted to its codes), "
             "and along the straight path between the var_x − var_y tails; larger is less realistic.",
             ae_above_vae(
-                ("realism.empty_regions.mean", "realism of empty regions"),
-                ("realism.prior_samples.mean", "realism of prior samples"),
-                ("trajectories.empty_between_tails.realism_mean", "realism between the tails"),
+                ("realism.empty_regions.mean", "realism of empty regions", "realism"),
+                ("realism.prior_samples.mean", "realism of prior samples", "realism"),
+                ("trajectories.empty_between_tails.realism_mean", "realism between the tails", "realism"),
             ),
         ),
         Claim(
@@ -275,6 +330,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                         metric(Role(m, d), "trajectories.isovariance_spline.monotone.rho", "|Spearman| step vs rho"),
                         ">=",
                         constant(mono, "threshold"),
+                        effect["spearman"],
                     ),
                     *(
                         c
@@ -289,6 +345,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                                 ),
                                 ">=",
                                 constant(mono, "threshold"),
+                                effect["spearman"],
                             ),
                             Comparison(
                                 f"{m} on {d}: hull plane {k}, rho nearly constant",
@@ -297,6 +354,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                                 ),
                                 "<=",
                                 constant(rho_std, "threshold"),
+                                effect["rho_std"],
                             ),
                         )
                     ),
@@ -321,6 +379,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                         ),
                         "<=",
                         constant(tol, "tolerance"),
+                        effect["df_score"],
                     )
                     for key, what in (("accuracy", "accuracy"), ("f1_macro", "F1 (macro)"))
                 ),
@@ -334,6 +393,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                             lambda b: b + margin,
                             metric(Role(m, "student_t"), "df_classifier.majority_baseline"),
                         ),
+                        effect["df_score"],
                     )
                     for m in models
                 ),
