@@ -162,7 +162,7 @@ BAD_OVERRIDES = [
         "Could not find 'model/transformer'; options: ae, beta_vae, capacity_vae, factor_vae, mmd_vae, tcvae, vae",
     ),
     ("model.beta==2", "model.beta"),
-    # the typed schemas (heatmap_latent/config_schema.py) refuse a wrong type when composing
+    # the typed schemas (heatmap_latent/training/schema.py) refuse a wrong type when composing
     ("model.latent_dim=three", "model.latent_dim=three; Value 'three' of type 'str' could not be converted to Integer"),
     ("model=ae model.beta=2", "Key 'beta' not in 'ModelSchema'"),
     ("seed=abc", "seed=abc; Value 'abc' of type 'str' could not be converted to Integer"),
