@@ -19,6 +19,7 @@ from heatmap_latent.core.conf import config_targets, configured_targets
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import HeatmapDataModule
 from heatmap_latent.models import LatentAutoencoder
+from heatmap_latent.training import callbacks as training_callbacks
 from heatmap_latent.training.records import read_record
 
 log = logging.getLogger(__name__)
@@ -120,20 +121,10 @@ def load_config(run_dir: Path) -> DictConfig:
     return cfg
 
 
-# names a run directory's config may carry from before the layers (docs/architecture.md)
+# names a run directory's config may carry from before the layers (docs/architecture.md): the
+# callbacks lived in heatmap_latent.callbacks, the schedules came from one factory
 LEGACY_TARGETS = {
-    *(
-        f"heatmap_latent.callbacks.{name}"
-        for name in (
-            "EmbeddingProjector",
-            "EpochSeed",
-            "FiniteLossGuard",
-            "InterruptCheckpoint",
-            "LatentProjections",
-            "ReconstructionErrorHistogram",
-            "ReconstructionGrid",
-        )
-    ),
+    *(f"heatmap_latent.callbacks.{name}" for name in training_callbacks.__all__),
     "heatmap_latent.models.schedules.lr_scheduler",
 }
 # beside conf/'s own: any optimizer or LR scheduler of torch, any callback or logger of Lightning
