@@ -182,7 +182,8 @@ def test_two_sweeps_into_one_directory_train_each_job_once(tmp_path):
     for job in ("0", "1"):
         log = (tmp_path / job / "train.log").read_text()
         assert log.count("] - metrics: ") == 1, log  # trained by exactly one of the two
-        assert sorted(p.name for p in (tmp_path / job / "checkpoints").iterdir()) == ["epoch_005.ckpt", "last.ckpt"]
+        names = sorted(p.name for p in (tmp_path / job / "checkpoints").iterdir())
+        assert len(names) == 2 and names[1] == "last.ckpt" and names[0].startswith("epoch_"), names  # no -v1 twin
         assert json.loads((tmp_path / job / "job.json").read_text())["status"] == "completed"
         assert not (tmp_path / job / LOCK).exists()
     said = "".join(out + err for out, err in outs)  # Hydra logs to stdout
