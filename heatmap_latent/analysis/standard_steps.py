@@ -125,10 +125,11 @@ def posterior_kl_per_dim(model: VAE, images: torch.Tensor, batch_size: int = 256
 def latent_usage(e: EncodedRun) -> StepResult:
     """Active units over every image's code, and for a VAE the KL of each dimension on the test split:
     a collapsed dimension (inactive) is why a seed can land in a worse solution."""
-    active = active_units(e.latents)
+    variance = e.latents.var(axis=0)
+    active = variance > ACTIVE_VARIANCE  # as active_units() decides
     out: dict[str, Any] = {
         "threshold": ACTIVE_VARIANCE,
-        "variance_per_dim": e.latents.var(axis=0).tolist(),
+        "variance_per_dim": variance.tolist(),
         "active_units": int(active.sum()),
         "collapsed_dims": [int(d) for d in np.flatnonzero(~active)],
         "n_collapsed": int((~active).sum()),

@@ -70,19 +70,16 @@ class JobLocked(UserError):
         self.job_dir, self.holder = Path(job_dir), holder
 
 
-def read_holder(job_dir: Path) -> Holder | None:
-    """The holder named in ``job_dir``'s lock file, or ``None`` if there is no readable lock."""
-    try:
-        return Holder(**json.loads((Path(job_dir) / LOCK).read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
-
-
 def _read(path: Path) -> Holder | None:
     try:
         return Holder(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
+
+
+def read_holder(job_dir: Path) -> Holder | None:
+    """The holder named in ``job_dir``'s lock file, or ``None`` if there is no readable lock."""
+    return _read(Path(job_dir) / LOCK)
 
 
 class JobLock:
