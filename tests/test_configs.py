@@ -115,6 +115,17 @@ def test_study_experiment_declares_its_sweep_in_yaml():
     assert list(cfg.model.channels) == [32, 64]
 
 
+def test_the_study_trains_with_the_fast_recipe_unless_told_otherwise(make_cfg):
+    study = make_cfg("experiment=study", tiny=False)
+    assert study.trainer.precision == "bf16-mixed" and study.trainer.max_epochs == 40
+    assert study.model.optimizer.lr == pytest.approx(2e-3) and "WarmupCosine" in study.model.scheduler._target_
+    seed = make_cfg("experiment=study", "recipe=default", tiny=False)
+    plain = make_cfg(tiny=False)
+    assert seed.trainer.precision == plain.trainer.precision == "32-true"
+    assert seed.model.scheduler == plain.model.scheduler and seed.model.optimizer.lr == pytest.approx(1e-3)
+    assert list(seed.model.channels) == [32, 64]  # the study's architecture with the seed's recipe
+
+
 def test_family_experiment_sweeps_every_model_on_gaussian():
     from hydra import compose, initialize_config_dir
 
@@ -125,7 +136,7 @@ def test_family_experiment_sweeps_every_model_on_gaussian():
         assert cfg.hydra.sweeper.params.data == "gaussian" and list(cfg.model.channels) == [32, 64]
         for model in models:  # every job composes with the study's architecture
             job = compose("train", overrides=["experiment=family", f"model={model}"])
-            assert list(job.model.hidden_dims) == [256, 64] and job.trainer.max_epochs == 200
+            assert list(job.model.hidden_dims) == [256, 64] and job.trainer.max_epochs == 40  # recipe=fast
 
 
 def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_cfg):

@@ -25,7 +25,7 @@ from heatmap_latent.core.conf import CONF_DIR, compose_config
 from heatmap_latent.training import train
 
 ROOT = CONF_DIR.parent  # where train.py is
-RECIPES = {"default": [], "fast": ["recipe=fast"]}
+RECIPES = {"default": ["recipe=default"], "fast": ["recipe=fast"]}
 MODELS = ("vae", "ae")
 
 
