@@ -9,12 +9,13 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig
 
-from heatmap_latent.analysis.grouping import Group, group_runs
+from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
-from heatmap_latent.study.claims import RULE, evaluate, study_claims
+from heatmap_latent.study.claims import RULE, evaluate_by_condition, study_claims
+from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,16 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     _unique_names(loaded)
     analyses = [analyze_run(run, STEPS, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed) for run in loaded]
     metrics = {a.name: a.metrics for a in analyses}
-    groups: list[Group] = group_runs([a.identity for a in analyses], metrics)
-    claims = evaluate(study_claims(cfg.claims), groups, metrics)
+    identities = [a.identity for a in analyses]
+    codes = {a.name: a.latents for a in analyses}
+    for name, shape in shape_metrics(group_runs(identities, metrics), codes).items():
+        metrics[name]["shape"] = shape
+    groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
+    claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics)
     result = {
         "runs": metrics,
         "groups": [g.to_json() for g in groups],
+        "conditions": list(by_condition(groups)),
         "claims_rule": RULE,
         "claims": claims,
     }
@@ -67,9 +73,11 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         Path(cfg.output_dir),
         f"heatmap-latent: {title}",
         figures=cfg.figures,
+        steps=(*STEPS, SHAPE_STEP),
         explorers=explorers,
     )
     log.info("report: %s", report)
     for claim in claims:
-        log.info("claim %d: %s (%s)", claim["id"], claim["verdict"], claim["statement"])
+        reading = f", {claim['reading']}" if claim["reading"] else ""
+        log.info("claim %d (%s%s): %s", claim["id"], claim["condition"], reading, claim["verdict"])
     return result

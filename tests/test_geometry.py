@@ -95,3 +95,59 @@ def test_tails_and_line_between_them():
     assert lo[0] < -0.9 and hi[0] > 0.9
     path = geo.line(lo, hi, 5)
     np.testing.assert_allclose(path[2], (lo + hi) / 2)
+
+
+def slab(n=5000, seed=0):
+    """Codes between two known planes of the y-z projection, z = 1 + 0.5 y (top) and z = -1 + 0.2 y
+    (bottom), with x free; stored as latent axes (z, -x, y) with factors that name them."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-1, 1, n), rng.uniform(-2, 2, n)
+    top, bottom = 1 + 0.5 * y, -1 + 0.2 * y
+    z = bottom + (top - bottom) * rng.uniform(size=n)
+    latents = np.stack([z, -x, y], axis=1)
+    factors = {"rho": z, "var_x": x + y + 5, "var_y": -x + y + 5}  # var_x - var_y = 2x, var_x + var_y ~ y
+    return latents, factors, (x, y, z)
+
+
+def test_the_seed_axes_are_named_and_signed_by_what_they_track():
+    latents, f, (x, y, z) = slab()
+    axes = geo.seed_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    assert (axes.x, axes.y, axes.z) == (1, 2, 0) and axes.signs == (-1.0, 1.0, 1.0)
+    assert np.allclose(axes.oriented(latents), np.stack([x, y, z], axis=1))
+    assert np.allclose(axes.to_latent(axes.oriented(latents), latents.mean(0)), latents)  # and back
+    with pytest.raises(ValueError, match="3-D"):
+        geo.seed_axes(latents[:, :2], f["var_x"], f["var_y"], f["rho"])
+
+
+def test_the_seed_planes_are_the_known_bounds_of_the_projection():
+    latents, f, _ = slab()
+    axes = geo.seed_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    xyz = axes.oriented(latents)
+    bounds = geo.projection_bounds(xyz[:, 1], xyz[:, 2], quantile=0.01)
+    assert bounds["top"] == pytest.approx((1.0, 0.5), abs=0.05)
+    assert bounds["bottom"] == pytest.approx((-1.0, 0.2), abs=0.05)
+    for side in ("top", "bottom"):
+        a, b = bounds[side]
+        path = geo.path_along_bound(xyz, bounds[side], 20)
+        assert np.allclose(path[:, 2], a + b * path[:, 1])  # on the plane
+        assert np.ptp(path[:, 0]) == 0 and abs(path[0, 0]) < 0.1  # at constant x (the codes' median, ~0)
+        assert path[0, 1] < -1.8 and path[-1, 1] > 1.8  # along y, over the codes near the plane
+    with pytest.raises(ValueError, match="fewer than two codes"):
+        geo.path_along_bound(xyz, (50.0, 0.0), 20)
+
+
+def test_cka_and_procrustes_see_through_rotation_and_scale_but_not_independence():
+    from heatmap_latent.analysis.similarity import linear_cka, procrustes_disparity
+
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(3000, 3)) * [3.0, 1.0, 0.5]
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]  # orthogonal, possibly a reflection
+    moved = 2.5 * codes @ rotation + 4.0
+    assert linear_cka(codes, moved) == pytest.approx(1.0) and procrustes_disparity(codes, moved) < 1e-12
+    other = rng.normal(size=(3000, 3))
+    assert linear_cka(codes, other) < 0.01 and procrustes_disparity(codes, other) > 0.95
+    # partly related: in between, and CKA of independent codes is near 0 but never negative
+    half = codes + 2.0 * rng.normal(size=codes.shape)
+    assert 0.2 < linear_cka(codes, half) < 0.9 and 0.05 < procrustes_disparity(codes, half) < 0.8
+    with pytest.raises(ValueError, match="one shape"):
+        procrustes_disparity(codes, codes[:, :2])

@@ -11,10 +11,20 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
-from heatmap_latent.analysis.step import MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
+from heatmap_latent.analysis.step import NA_KEY, MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
 from heatmap_latent.analyze import analyze
-from heatmap_latent.report.report import write_report
-from heatmap_latent.study.claims import FAILS, HOLDS, MIXED, UNMEASURED, evaluate, study_claims, verdict
+from heatmap_latent.report.report import slug, write_report
+from heatmap_latent.study.claims import (
+    FAILS,
+    HOLDS,
+    MIXED,
+    UNMEASURED,
+    evaluate,
+    evaluate_by_condition,
+    study_claims,
+    verdict,
+)
+from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 from tests.browser import needs_chromium, open_page
 from tests.conftest import CONF_DIR, run_train
@@ -37,7 +47,7 @@ def synthetic(model: str, data: str, good: bool) -> dict:
         return (ae_value if ae else vae_value) if good else (vae_value if ae else ae_value)
 
     hi, lo = (0.99, 0.5) if good else (0.5, 0.99)
-    plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_rho_std": 0.05 if good else 0.5}
+    plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_std": {"rho": 0.05 if good else 0.5}}
     metrics = {
         "reconstruction": {"mean": pick(1.0, 2.0), "tail_ratio": pick(3.0, 1.5), "tail_share": pick(0.05, 0.01)},
         "recoverability": {
@@ -52,6 +62,19 @@ def synthetic(model: str, data: str, good: bool) -> dict:
             "isovariance_spline": {"monotone": {"rho": hi}},
             "bounding_plane_0": dict(plane),
             "bounding_plane_1": dict(plane),
+            "seed_plane_top": {
+                "monotone": {"var_y": hi},
+                "fitted_std": {"rho": 0.05 if good else 0.5, "var_x": 0.1 if good else 2.0},
+            },
+            "seed_plane_bottom": {
+                "monotone": {"var_y": hi},
+                "fitted_std": {"rho": 0.05 if good else 0.5},
+                "fitted_mean": {"rho": -0.5 if good else 0.5},
+            },
+        },
+        "shape": {  # CKA 0.95 against a seed-to-seed 0.97 (within 0.05); disparity 0.05 against 0.04
+            "vae_ae": {"cka": 0.95 if good else 0.3, "procrustes": 0.05 if good else 0.6},
+            "seed_to_seed": {"cka": 0.97, "procrustes": 0.04},
         },
         "df_classifier": not_applicable("gaussian has no df factor"),
     }
@@ -114,14 +137,18 @@ def test_verdict_rule():
     assert verdict([]) == UNMEASURED
 
 
+CLAIM_IDS = [1, 2, 3, 4, 5, 6, 6, 7, 8]  # claim 6 in two readings
+
+
 def test_every_claim_flips_with_its_inputs():
     good = synthetic_study({1: True, 2: True})
-    assert [c["id"] for c in good] == [1, 2, 3, 4, 5, 6, 7]
-    assert {c["id"]: c["verdict"] for c in good} == {i: HOLDS for i in range(1, 8)}
+    assert [c["id"] for c in good] == CLAIM_IDS
+    assert [c["seed_reading"] for c in good if c["id"] == 6] == [False, True]
+    assert [c["verdict"] for c in good] == [HOLDS] * 9
     bad = synthetic_study({1: False, 2: False})
-    assert {c["id"]: c["verdict"] for c in bad} == {i: FAILS for i in range(1, 8)}
+    assert [c["verdict"] for c in bad] == [FAILS] * 9
     mixed = synthetic_study({1: True, 2: False})
-    assert {c["id"]: c["verdict"] for c in mixed} == {i: MIXED for i in range(1, 8)}
+    assert [c["verdict"] for c in mixed] == [MIXED] * 9
     # each side's per-seed numbers are in the claim
     first = good[0]["comparisons"][0]
     assert first["seeds"] == [1, 2] and first["left"]["values"] == [1.0, 1.0] and first["right"]["mean"] == 2.0
@@ -171,7 +198,8 @@ def tiny_metrics_only(tiny_runs, tmp_path_factory):
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
     out, result = tiny_metrics_only
     saved = json.loads((out / "metrics.json").read_text())
-    assert set(saved) == {"runs", "groups", "claims_rule", "claims"}
+    assert set(saved) == {"runs", "groups", "conditions", "claims_rule", "claims"}
+    assert saved["conditions"] == ["all runs"] and {c["condition"] for c in saved["claims"]} == {"all runs"}
     html = (out / "report.html").read_text()
     assert len(saved["runs"]) == 2 and len(saved["groups"]) == 2
     for metrics in saved["runs"].values():
@@ -190,6 +218,11 @@ def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only
                     assert isinstance(value, (int, float)), (step.name, row.key, value)
             assert f"{step.name}_s" in metrics["timing"] or isinstance(lookup(metrics, step.name), NotApplicable)
     assert "n/a (gaussian has no df factor)" in html
+    # the step across runs: one seed per group and no VAE-AE pair of one dataset, so neither applies
+    assert f"id='{SHAPE_STEP.name}'" in html and all(html_escape(r.label) in html for r in SHAPE_STEP.summary)
+    for metrics in saved["runs"].values():
+        assert isinstance(lookup(metrics, "shape.seed_to_seed.cka"), NotApplicable)
+        assert isinstance(lookup(metrics, "shape.vae_ae.cka"), NotApplicable)
     # figures=false: the metrics alone, no figure rendered
     assert not (out / "figures").exists() and not (out / "plotly.min.js").exists()
     assert "<img" not in html and "plotly" not in html
@@ -237,14 +270,14 @@ def test_the_study_groups_its_runs_and_tests_every_claim(tiny_study):
         per_run = [saved["runs"][name]["reconstruction"]["mean"] for name in g["runs"]]
         stats = g["metrics"]["reconstruction.mean"]
         assert stats["mean"] == pytest.approx(np.mean(per_run)) and stats["values"] == pytest.approx(per_run)
-    assert [c["id"] for c in saved["claims"]] == list(range(1, 8))
+    assert [c["id"] for c in saved["claims"]] == CLAIM_IDS
     for claim in saved["claims"]:
         assert claim["verdict"] in {HOLDS, FAILS, MIXED}, claim  # every claim measured
         for comp in claim["comparisons"]:
             if comp["verdict"] != UNMEASURED:
                 assert comp["seeds"] == [1, 2] and len(comp["left"]["values"]) == 2
     html = (out / "report.html").read_text()
-    assert html.count("plotly.js v") == 1 and html.count("class='verdict") >= 7
+    assert html.count("plotly.js v") == 1 and html.count("class='verdict") >= 9
     for name in saved["runs"]:
         assert (out / "runs" / f"{name.replace(' (', '_').rstrip(')')}.html").is_file()
 
@@ -256,9 +289,11 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
     with open_page(out / "report.html") as (page, errors):
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # plotly drew its figures
         assert page.locator("#claims-table").is_visible()
-        assert page.locator("#claims-table tr").count() == 8  # header + seven claims
+        assert page.locator("#claims-table tr").count() == 10  # header + eight claims, claim 6 twice
         badges = page.locator("#claims-table .verdict").all_inner_texts()
-        assert len(badges) == 7 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        assert len(badges) == 9 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        assert page.locator("#claim-6-seed").is_visible() and page.locator("#claim-6-project").is_visible()
+        assert "the one the seed describes" in page.locator("#claims-table").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
         page.goto((out / "runs" / "vae-gaussian_0.html").as_uri())
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # its plotly.js is the shared file
@@ -329,3 +364,85 @@ def test_a_threshold_prints_without_a_spread():
     good = synthetic_study({1: True, 2: True, 3: True})
     threshold = next(c for c in good[5]["comparisons"] if c["right"]["label"] == "threshold")["right"]
     assert threshold["constant"] and threshold["std"] is None and threshold["mean"] == CLAIMS_CFG.monotone_min_spearman
+
+
+def test_shape_pairs_the_vae_and_the_ae_of_one_seed_and_compares_seeds_of_one_group():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(500, 3))
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    runs, codes = [], {}
+    for model in ("vae", "ae"):
+        for seed in (1, 2):
+            name = f"{model}{seed}"
+            runs.append(identity(name, seed, model))
+            # the VAE's seeds: one shape rotated; the AE: seed 1 that shape, seed 2 unrelated
+            codes[name] = base @ rotation if model == "vae" or seed == 1 else rng.normal(size=(500, 3))
+    shape = shape_metrics(group_runs(runs, {r.name: {} for r in runs}), codes)
+    assert shape["vae1"]["vae_ae"] == shape["ae1"]["vae_ae"]  # one pair, seed 1
+    assert shape["vae1"]["vae_ae"]["cka"] == pytest.approx(1.0) and shape["vae1"]["vae_ae"]["procrustes"] < 1e-12
+    assert shape["vae2"]["vae_ae"]["cka"] < 0.1 and shape["vae2"]["vae_ae"]["procrustes"] > 0.8
+    assert shape["vae1"]["seed_to_seed"]["cka"] == pytest.approx(1.0) and shape["vae1"]["seed_to_seed"]["n_pairs"] == 1
+    assert shape["ae1"]["seed_to_seed"]["cka"] < 0.1
+    alone = shape_metrics(group_runs(runs[:1], {"vae1": {}}), codes)["vae1"]
+    assert NA_KEY in alone["seed_to_seed"] and NA_KEY in alone["vae_ae"]
+
+
+def test_claims_are_evaluated_once_per_condition_and_a_condition_missing_a_role_says_so():
+    runs, metrics = [], {}
+    for dim in (2, 3):
+        for model, data in ROLES:
+            if dim == 3 and (model, data) == ("ae", "gaussian"):
+                continue  # the latent_dim=3 condition has no AE on gaussian
+            for seed in (1, 2):
+                name = f"{model}-{data}-{dim}-{seed}"
+                runs.append(identity(name, seed, model, data, latent_dim=dim))
+                metrics[name] = synthetic(model, data, good=dim == 2)
+    claims = evaluate_by_condition(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
+    by_condition = {}
+    for c in claims:
+        by_condition.setdefault(c["condition"], []).append(c)
+    assert list(by_condition) == ["model.latent_dim=2", "model.latent_dim=3"]
+    assert [c["id"] for c in by_condition["model.latent_dim=2"]] == CLAIM_IDS
+    assert [c["verdict"] for c in by_condition["model.latent_dim=2"]] == [HOLDS] * 9  # not pooled with dim 3
+    three = {c["id"]: c for c in by_condition["model.latent_dim=3"]}
+    assert three[1]["verdict"] == UNMEASURED and "no run of ae@gaussian" in three[1]["comparisons"][0]["reason"]
+    assert three[7]["verdict"] == FAILS  # student_t only: measured without the missing role
+
+
+@pytest.mark.slow
+def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
+    sweep = tmp_path / "sweep"
+    run_train(
+        "-m",
+        "model=vae,ae",
+        "model.latent_dim=2,3",
+        "seed=1,2",
+        "data.var.step=0.5",
+        "data.rho.step=0.25",
+        "trainer.max_epochs=2",
+        "logger=none",
+        f"hydra.sweep.dir={sweep}",
+    )
+    out = tmp_path / "analysis"
+    result = analyze_in_process(out, f"study={sweep}", "figures=false")
+    conditions = ["model.latent_dim=2", "model.latent_dim=3"]
+    assert result["conditions"] == conditions and len(result["groups"]) == 4
+    for condition in conditions:
+        claims = [c for c in result["claims"] if c["condition"] == condition]
+        assert [c["id"] for c in claims] == CLAIM_IDS
+        by_id = {c["id"]: c for c in claims}
+        assert by_id[1]["verdict"] != UNMEASURED  # VAE and AE of this condition, never the other's
+        assert all(s in (1, 2) for s in by_id[1]["comparisons"][0]["seeds"])
+        assert by_id[7]["verdict"] == UNMEASURED  # no student_t run in the sweep
+        assert "no run of vae@student_t" in by_id[7]["comparisons"][0]["reason"]
+    two = {c["id"]: c for c in result["claims"] if c["condition"] == conditions[0]}
+    assert two[6]["verdict"] == UNMEASURED and two[6]["comparisons"][1]["verdict"] == UNMEASURED  # planes: 3-D only
+    assert two[6]["comparisons"][0]["verdict"] != UNMEASURED  # the isovariance spline is drawn in 2-D too
+    html = (out / "report.html").read_text()
+    table = html[html.index("id='conditions-table'") : html.index("</table>", html.index("id='conditions-table'"))]
+    assert all(f"<th class='text'>{c}</th>" in table for c in conditions)
+    assert table.count("<tr>") == 1 + len(CLAIM_IDS)  # header, then one row per claim (and reading)
+    assert table.count("class='verdict") == 2 * len(CLAIM_IDS)  # a badge in every cell
+    assert "no run of vae@student_t" in table and "weakest:" in table
+    for condition in conditions:  # each cell links to that condition's details
+        assert f"href='#claim-1-{slug(condition)}'" in table and f"id='claim-1-{slug(condition)}'" in html

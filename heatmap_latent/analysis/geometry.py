@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import make_interp_spline, make_smoothing_spline
 from scipy.spatial import ConvexHull
+from sklearn.linear_model import QuantileRegressor
 
 
 @dataclass
@@ -170,3 +171,76 @@ def tails(latents: np.ndarray, factor: np.ndarray, share: float = 0.05) -> tuple
     """Centroids of the two tails: the data with the lowest and the highest ``share`` of ``factor``."""
     lo, hi = np.quantile(factor, [share, 1 - share])
     return latents[factor <= lo].mean(0), latents[factor >= hi].mean(0)
+
+
+@dataclass(frozen=True)
+class SeedAxes:
+    """The study's names for three latent axes, each signed so that its coordinate grows with what
+    it tracks: z with rho, x with var_x - var_y, y (the remaining one) with var_x + var_y."""
+
+    x: int
+    y: int
+    z: int
+    signs: tuple[float, float, float]  # of x, y, z
+
+    def oriented(self, latents: np.ndarray) -> np.ndarray:
+        """``(N, 3)`` coordinates (x, y, z), signed as above."""
+        return latents[:, [self.x, self.y, self.z]] * np.asarray(self.signs)
+
+    def to_latent(self, xyz: np.ndarray, fill: np.ndarray) -> np.ndarray:
+        """``(n, D)`` latent points from oriented ``(n, 3)`` coordinates; other axes at ``fill``."""
+        out = np.repeat(np.asarray(fill, dtype=np.float64)[None], len(xyz), axis=0)
+        out[:, [self.x, self.y, self.z]] = xyz * np.asarray(self.signs)
+        return out
+
+
+def _correlation(values: np.ndarray, factor: np.ndarray) -> float:
+    return float(np.corrcoef(values, factor)[0, 1]) if np.std(values) > 0 and np.std(factor) > 0 else 0.0
+
+
+def seed_axes(latents: np.ndarray, var_x: np.ndarray, var_y: np.ndarray, rho: np.ndarray) -> SeedAxes:
+    """z: the axis tracking rho; x: of the other two, the one tracking var_x - var_y best; y: the
+    third. A 3-D latent space only."""
+    if latents.shape[1] != 3:
+        raise ValueError(f"the seed's axes are named in a 3-D latent space, not {latents.shape[1]}-D")
+    z = tracking_axis(latents, rho)
+    others = [d for d in range(3) if d != z]
+    diff = var_x - var_y
+    x = max(others, key=lambda d: abs(_correlation(latents[:, d], diff)))
+    y = next(d for d in others if d != x)
+    signs = tuple(
+        1.0 if _correlation(latents[:, axis], f) >= 0 else -1.0
+        for axis, f in ((x, diff), (y, var_x + var_y), (z, rho))
+    )
+    return SeedAxes(x, y, z, signs)  # type: ignore[arg-type]
+
+
+def projection_bounds(
+    y: np.ndarray, z: np.ndarray, quantile: float = 0.02, max_points: int = 2000
+) -> dict[str, tuple[float, float]]:
+    """The lines bounding the ``(y, z)`` projection from above and from below, ``{"top": (a, b),
+    "bottom": (a, b)}`` with ``z = a + b * y``: linear quantile regressions of z on y at
+    ``1 - quantile`` and ``quantile`` (so a few outlying codes do not tilt them, as hull edges would),
+    fitted on at most ``max_points`` evenly spaced codes."""
+    pick = np.linspace(0, len(y) - 1, min(len(y), max_points)).astype(int)
+    out = {}
+    for name, q in (("top", 1 - quantile), ("bottom", quantile)):
+        fit = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(y[pick, None], z[pick])
+        out[name] = (float(fit.intercept_), float(fit.coef_[0]))
+    return out
+
+
+def path_along_bound(
+    xyz: np.ndarray, line: tuple[float, float], n: int, band: float = 0.05, quantile: float = 0.02
+) -> np.ndarray:
+    """``(n, 3)`` oriented points on the plane ``z = a + b * y`` (it contains the x direction), at the
+    constant x of the codes within ``band`` (a share of z's range) of it, along y over those codes'
+    ``quantile``..``1 - quantile`` range."""
+    a, b = line
+    near = np.abs(xyz[:, 2] - (a + b * xyz[:, 1])) <= band * np.ptp(xyz[:, 2])
+    if near.sum() < 2:
+        raise ValueError("fewer than two codes lie near this bounding plane")
+    x0 = float(np.median(xyz[near, 0]))
+    lo, hi = np.quantile(xyz[near, 1], [quantile, 1 - quantile])
+    ys = np.linspace(lo, hi, n)
+    return np.stack([np.full(n, x0), ys, a + b * ys], axis=1)

@@ -19,6 +19,8 @@ from heatmap_latent.analysis.step import NA_KEY
 
 # top-level keys (and override prefixes) that never split a group
 SEED_AND_PATH_KEYS = ("seed", "paths", "ckpt_path", "resume", "break_lock", "hydra")
+# the overrides that name a group's role (which model on which data), not its condition
+ROLE_KEYS = ("model", "data")
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,34 @@ class Group:
     def role(self) -> Role:
         return Role(self.model, self.data)
 
+    @property
+    def condition(self) -> dict[str, str]:
+        """The keys that tell this group from the others, except which model on which data: the
+        setting (``model.latent_dim=2``) a study's claims are evaluated at."""
+        return {k: v for k, v in self.keys.items() if k not in ROLE_KEYS}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "role": str(self.role),
+            "condition": condition_label(self.condition),
             "keys": self.keys,
             "runs": self.runs,
             "seeds": self.seeds,
             "metrics": self.metrics,
         }
+
+
+def condition_label(condition: dict[str, str]) -> str:
+    return " · ".join(f"{k}={v}" for k, v in condition.items()) or "all runs"
+
+
+def by_condition(groups: list[Group]) -> dict[str, list[Group]]:
+    """The groups of each condition (first-seen order); no condition is pooled with another."""
+    out: dict[str, list[Group]] = {}
+    for g in groups:
+        out.setdefault(condition_label(g.condition), []).append(g)
+    return out
 
 
 def identity_key(config: dict[str, Any]) -> str:
@@ -125,7 +146,7 @@ def group_runs(runs: list[RunIdentity], metrics: dict[str, dict[str, Any]]) -> l
     for runs_in, over in zip(members, overrides):
         first = runs_in[0]
         keys = {k: over.get(k, "(default)") for k in defining}
-        extra = [f"{k}={v}" for k, v in keys.items() if k not in ("model", "data")]
+        extra = [f"{k}={v}" for k, v in keys.items() if k not in ROLE_KEYS]
         label = " · ".join([first.model, first.data, *extra])
         labels[label] = labels.get(label, 0) + 1
         if labels[label] > 1:  # same overrides, different configs (e.g. an edited YAML): never pooled

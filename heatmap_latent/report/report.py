@@ -47,6 +47,13 @@ def _num(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def claim_key(claim: dict[str, Any]) -> str:
+    """A claim's anchor: its id, and which reading where it is measured more than one way."""
+    if not claim.get("reading"):
+        return str(claim["id"])
+    return f"{claim['id']}-{'seed' if claim.get('seed_reading') else 'project'}"
+
+
 def _side_stats(side: dict[str, Any], seeds: list[int]) -> dict[str, Any] | None:
     """One side of a claim's comparison as the statistics a stats cell shows (a constant: its value)."""
     if not side["values"]:
@@ -62,7 +69,9 @@ TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=False,
 )
-TEMPLATES.filters.update(num=_num, verdict_class=VERDICT_CLASS.__getitem__, side_stats=_side_stats, zip=zip)
+TEMPLATES.filters.update(
+    num=_num, verdict_class=VERDICT_CLASS.__getitem__, side_stats=_side_stats, zip=zip, claim_key=claim_key
+)
 TEMPLATES.tests["not_applicable"] = lambda value: isinstance(value, NotApplicable)
 STYLE = Markup((Path(__file__).parent / "templates" / "report.css").read_text())
 
@@ -155,6 +164,29 @@ def _cell(step: Step, key: str, group: Group, metrics: dict[str, dict[str, Any]]
     if isinstance(value, NotApplicable):
         return Cell(None, value)
     return Cell(group.metrics.get(f"{step.name}.{key}"))
+
+
+def _weakest(claim: dict[str, Any]) -> dict[str, Any] | None:
+    """The measured comparison whose interval clears its minimum effect by the least (or misses it
+    by the most): what a claims-by-conditions cell shows beside the verdict."""
+    measured = [c for c in claim["comparisons"] if "ci95" in c["effect"]]
+    if not measured:
+        return None
+    return min(measured, key=lambda c: c["effect"]["ci95"][0] - c["effect"]["min_effect"])
+
+
+def _claims_by_condition(claims: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(conditions, rows)``: each condition with its claims, and one row per claim (and reading)
+    with its result in each condition."""
+    conditions: dict[str, list[dict[str, Any]]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for claim in claims:
+        condition = claim.get("condition", "all runs")
+        conditions.setdefault(condition, []).append(claim)
+        row = rows.setdefault(claim_key(claim), {"key": claim_key(claim), "claim": claim, "cells": {}})
+        row["cells"][condition] = {"claim": claim, "weakest": _weakest(claim)}
+    listed = [{"label": label, "slug": slug(label), "claims": cs} for label, cs in conditions.items()]
+    return listed, list(rows.values())
 
 
 def _by_dataset(groups: list[Group]) -> dict[str, list[Group]]:
@@ -255,6 +287,7 @@ def write_report(
         for g in groups
         for n, s in zip(g.runs, g.seeds)
     ]
+    conditions, claim_rows = _claims_by_condition(claims)
     run_plotly = False
     for a in analyses:
         run_plotly |= _run_page(writer, a, slugs[a.name], steps, explorer_files.get(a.name))
@@ -267,7 +300,8 @@ def write_report(
         "embed" if main_plotly else None,
         n_runs=len(analyses),
         groups=groups,
-        claims=claims,
+        conditions=conditions,
+        claim_rows=claim_rows,
         rule=RULE,
         sections=sections,
         runs=runs,

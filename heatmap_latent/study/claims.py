@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from heatmap_latent.analysis.grouping import Group, Role
+from heatmap_latent.analysis.grouping import Group, Role, by_condition
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
 
@@ -103,6 +103,10 @@ class Claim:
     statement: str
     measured: str  # one sentence on what was measured
     comparisons: tuple[Comparison, ...]
+    # a claim measured more than one way (claim 6): which construction this is, and whether it is
+    # the one the seed describes
+    reading: str | None = None
+    seed_reading: bool = False
 
 
 def verdict(goes_claimed_way: list[bool], interval: tuple[float, float] | None = None, minimum: float = 0.0) -> str:
@@ -223,6 +227,8 @@ def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[s
                 "id": claim.id,
                 "statement": claim.statement,
                 "measured": claim.measured,
+                "reading": claim.reading,
+                "seed_reading": claim.seed_reading,
                 "verdict": overall,
                 "comparisons": results,
             }
@@ -230,11 +236,26 @@ def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[s
     return out
 
 
+def evaluate_by_condition(
+    claims: list[Claim], groups: list[Group], metrics: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every claim once per condition (the groups that share everything but model, data and seed),
+    each tagged with its ``condition``; no condition is pooled with another."""
+    return [
+        {**claim, "condition": condition}
+        for condition, gs in by_condition(groups).items()
+        for claim in evaluate(claims, gs, metrics)
+    ]
+
+
 def study_claims(cfg: Any) -> list[Claim]:
-    """The study's seven claims; thresholds from ``analyze.yaml``'s ``claims`` section (``cfg``)."""
+    """The study's eight claims (claim 6 in two readings); thresholds from ``analyze.yaml``'s ``claims``
+    section (``cfg``)."""
     datasets = ("gaussian", "student_t")
     models = ("vae", "ae")
     mono, rho_std = float(cfg.monotone_min_spearman), float(cfg.constant_rho_max_std)
+    var_std = float(cfg.constant_var_max_std)
+    cka_tol, procrustes_tol = float(cfg.shape_cka_tolerance), float(cfg.shape_procrustes_tolerance)
     tol, margin = float(cfg.df_tolerance), float(cfg.df_above_baseline)
     effect = {name: MinEffect(float(e.value), str(e.unit), str(e.why)) for name, e in cfg.min_effect.items()}
 
@@ -250,6 +271,52 @@ def study_claims(cfg: Any) -> list[Claim]:
     def ae_above_vae(*measures: tuple[str, str, str]) -> tuple[Comparison, ...]:
         """AE > VAE in each ``(metric key, what, measure)`` on both datasets."""
         return tuple(ae_vs_vae(d, key, ">", what, measure) for d in datasets for key, what, measure in measures)
+
+    def against(relation: str) -> Callable[..., Comparison]:
+        """A run's metric against a threshold from the config."""
+
+        def compare(role: Role, what: str, key: str, label: str, value: float, measure: str) -> Comparison:
+            where = f"{role.model} on {role.data}: {what}"
+            return Comparison(where, metric(role, key, label), relation, constant(value, "threshold"), effect[measure])
+
+        return compare
+
+    at_least, at_most = against(">="), against("<=")
+
+    def monotone_at_fixed_rho(role: Role, what: str, path: str, key: str, factor: str) -> tuple[Comparison, ...]:
+        """Along ``trajectories.<path>``: ``key`` (a |Spearman|) monotone, and fitted rho nearly constant."""
+        return (
+            at_least(
+                role,
+                f"{what}, {factor} monotone",
+                f"trajectories.{path}.{key}",
+                f"|Spearman| step vs {factor}",
+                mono,
+                "spearman",
+            ),
+            at_most(
+                role,
+                f"{what}, rho nearly constant",
+                f"trajectories.{path}.fitted_std.rho",
+                "std of fitted rho",
+                rho_std,
+                "rho_std",
+            ),
+        )
+
+    def every_role(build: Callable[[Role], tuple[Comparison, ...]]) -> tuple[Comparison, ...]:
+        """``build``'s comparisons for each model on each dataset, in that order."""
+        return tuple(c for m in models for d in datasets for c in build(Role(m, d)))
+
+    def spline_rho(role: Role) -> Comparison:
+        return at_least(
+            role,
+            "isovariance spline, rho monotone",
+            "trajectories.isovariance_spline.monotone.rho",
+            "|Spearman| step vs rho",
+            mono,
+            "spearman",
+        )
 
     def best_other(role: Role, pattern: str, what: str) -> Term:
         others = [metric(role, pattern.format(f)) for f in FACTOR_NAMES if f != "rho"]
@@ -318,48 +385,51 @@ def study_claims(cfg: Any) -> list[Claim]:
             6,
             "The study's trajectories are monotone in a factor.",
             f"|Spearman| of path step vs the factor fitted to each decoded image: rho along the "
-            f"isovariance spline, the more monotone variance along each hull-plane path (>= {mono}); "
-            f"and the std of fitted rho along each hull-plane path (<= {rho_std}).",
-            tuple(
-                comp
-                for m in models
-                for d in datasets
-                for comp in (
-                    Comparison(
-                        f"{m} on {d}: isovariance spline, rho monotone",
-                        metric(Role(m, d), "trajectories.isovariance_spline.monotone.rho", "|Spearman| step vs rho"),
-                        ">=",
-                        constant(mono, "threshold"),
-                        effect["spearman"],
+            f"isovariance spline, the more monotone variance along each of the two largest facets of "
+            f"the codes' convex hull (>= {mono}); and the std of fitted rho along each (<= {rho_std}).",
+            every_role(
+                lambda r: (
+                    spline_rho(r),
+                    *monotone_at_fixed_rho(r, "hull plane 0", "bounding_plane_0", "monotone_variance", "one variance"),
+                    *monotone_at_fixed_rho(r, "hull plane 1", "bounding_plane_1", "monotone_variance", "one variance"),
+                )
+            ),
+            reading="the project's: paths on the two largest facets of the convex hull",
+        ),
+        Claim(
+            6,
+            "The study's trajectories are monotone in a factor: along the top plane var_x and rho stay "
+            "fixed while var_y changes; along the bottom plane var_y changes at a fixed negative rho.",
+            f"Axes named as the seed does (z tracks rho, x of the other two tracks var_x − var_y, y the "
+            f"third, each signed to grow with what it tracks); the planes bounding the codes' y-z "
+            f"projection from above and below (quantile regressions of z on y at 0.98 and 0.02), each "
+            f"traversed along y at constant x. |Spearman| of step vs fitted var_y >= {mono}; std of "
+            f"fitted rho <= {rho_std}; on the top plane std of fitted var_x <= {var_std}; on the bottom "
+            f"plane mean fitted rho < 0. The isovariance spline as in the other reading.",
+            every_role(
+                lambda r: (
+                    spline_rho(r),
+                    *monotone_at_fixed_rho(r, "seed's top plane", "seed_plane_top", "monotone.var_y", "var_y"),
+                    *monotone_at_fixed_rho(r, "seed's bottom plane", "seed_plane_bottom", "monotone.var_y", "var_y"),
+                    at_most(
+                        r,
+                        "seed's top plane, var_x nearly constant",
+                        "trajectories.seed_plane_top.fitted_std.var_x",
+                        "std of fitted var_x",
+                        var_std,
+                        "var_std",
                     ),
-                    *(
-                        c
-                        for k in (0, 1)
-                        for c in (
-                            Comparison(
-                                f"{m} on {d}: hull plane {k}, one variance monotone",
-                                metric(
-                                    Role(m, d),
-                                    f"trajectories.bounding_plane_{k}.monotone_variance",
-                                    "|Spearman| step vs variance",
-                                ),
-                                ">=",
-                                constant(mono, "threshold"),
-                                effect["spearman"],
-                            ),
-                            Comparison(
-                                f"{m} on {d}: hull plane {k}, rho nearly constant",
-                                metric(
-                                    Role(m, d), f"trajectories.bounding_plane_{k}.fitted_rho_std", "std of fitted rho"
-                                ),
-                                "<=",
-                                constant(rho_std, "threshold"),
-                                effect["rho_std"],
-                            ),
-                        )
+                    Comparison(
+                        f"{r.model} on {r.data}: seed's bottom plane, rho negative",
+                        metric(r, "trajectories.seed_plane_bottom.fitted_mean.rho", "mean fitted rho"),
+                        "<",
+                        constant(0.0, "zero"),
+                        effect["rho_mean"],
                     ),
                 )
             ),
+            reading="the seed's: planes bounding the y-z projection from above and below, at constant x",
+            seed_reading=True,
         ),
         Claim(
             7,
@@ -397,6 +467,45 @@ def study_claims(cfg: Any) -> list[Claim]:
                     )
                     for m in models
                 ),
+            ),
+        ),
+        Claim(
+            8,
+            "The VAE's and the AE's manifolds have very similar overall shapes; they differ mainly in density.",
+            f"Codes of all images (same seed and data): linear CKA and the orthogonal-Procrustes disparity "
+            f"(scipy.spatial.procrustes: centred, scaled to unit norm, rotated) between the VAE and the AE, "
+            f"against the same measure between two seeds of one model (mean over the other seeds): the "
+            f"VAE-AE CKA >= the smaller seed-to-seed CKA − {cka_tol}, and the VAE-AE disparity <= the "
+            f"larger seed-to-seed disparity + {procrustes_tol}. The density half is claim 4.",
+            tuple(
+                c
+                for d in datasets
+                for c in (
+                    Comparison(
+                        f"{d}: CKA(VAE, AE) >= seed-to-seed CKA − {cka_tol}",
+                        metric(Role("vae", d), "shape.vae_ae.cka", "CKA(VAE, AE)"),
+                        ">=",
+                        combine(
+                            f"smaller seed-to-seed CKA − {cka_tol}",
+                            lambda a, b: min(a, b) - cka_tol,
+                            metric(Role("vae", d), "shape.seed_to_seed.cka"),
+                            metric(Role("ae", d), "shape.seed_to_seed.cka"),
+                        ),
+                        effect["cka"],
+                    ),
+                    Comparison(
+                        f"{d}: Procrustes(VAE, AE) <= seed-to-seed disparity + {procrustes_tol}",
+                        metric(Role("vae", d), "shape.vae_ae.procrustes", "disparity(VAE, AE)"),
+                        "<=",
+                        combine(
+                            f"larger seed-to-seed disparity + {procrustes_tol}",
+                            lambda a, b: max(a, b) + procrustes_tol,
+                            metric(Role("vae", d), "shape.seed_to_seed.procrustes"),
+                            metric(Role("ae", d), "shape.seed_to_seed.procrustes"),
+                        ),
+                        effect["procrustes"],
+                    ),
+                )
             ),
         ),
     ]

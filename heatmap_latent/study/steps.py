@@ -42,6 +42,8 @@ def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
             "monotone": monotone,  # |Spearman| of step vs the factor fitted to each decoded image
             "monotone_variance": max(monotone["var_x"], monotone["var_y"]),
             "fitted_rho_std": float(np.std(fitted["rho"])),
+            "fitted_mean": {k: float(np.mean(fitted[k])) for k in CONTINUOUS},
+            "fitted_std": {k: float(np.std(fitted[k])) for k in CONTINUOUS},
         },
         "strip": (decoded[strip], near_f, real[strip]),
     }
@@ -65,9 +67,12 @@ def trajectories(e: EncodedRun) -> StepResult:
                 wide=True,
             )
         )
-    for name in ("bounding_plane_0", "bounding_plane_1"):
+    flat = "plane paths are drawn for 3-D latent spaces only"
+    for name in ("bounding_plane_0", "bounding_plane_1", "seed_plane_top", "seed_plane_bottom"):
         if name not in out:
-            out[name] = not_applicable("hull-plane paths are drawn for 3-D latent spaces only")
+            out[name] = not_applicable(info.get("seed_planes_missing", flat) if name.startswith("seed") else flat)
+    if "seed_axes" in info:
+        out["seed_axes"], out["seed_bounds"] = info["seed_axes"], info["seed_bounds"]
     if e.latents.shape[1] == 3:
         anchors, perturbed = geo.near_hull_perturbations(e.latents, 5, 4, 0.15, e.seed)
     else:
@@ -146,6 +151,12 @@ STEPS: tuple[Step, ...] = (
             ("bounding_plane_0.fitted_rho_std", "hull plane 0: std of fitted rho"),
             ("bounding_plane_1.monotone_variance", "hull plane 1: |Spearman| step vs fitted variance"),
             ("bounding_plane_1.fitted_rho_std", "hull plane 1: std of fitted rho"),
+            ("seed_plane_top.monotone.var_y", "seed reading, top plane: |Spearman| step vs fitted var_y"),
+            ("seed_plane_top.fitted_std.rho", "seed reading, top plane: std of fitted rho"),
+            ("seed_plane_top.fitted_std.var_x", "seed reading, top plane: std of fitted var_x"),
+            ("seed_plane_bottom.monotone.var_y", "seed reading, bottom plane: |Spearman| step vs fitted var_y"),
+            ("seed_plane_bottom.fitted_std.rho", "seed reading, bottom plane: std of fitted rho"),
+            ("seed_plane_bottom.fitted_mean.rho", "seed reading, bottom plane: mean fitted rho"),
             ("empty_between_tails.realism_mean", "path between tails: realism"),
             ("empty_between_tails.max_gap", "path between tails: largest gap to a code"),
         ),

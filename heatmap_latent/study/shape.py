@@ -1,0 +1,61 @@
+"""Claim 8's measures, computed across runs: how alike the VAE's and the AE's codes of the same
+images are, against how alike two seeds of one model are (``analysis.similarity``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from heatmap_latent.analysis.grouping import Group, by_condition
+from heatmap_latent.analysis.similarity import linear_cka, procrustes_disparity, seed_to_seed
+from heatmap_latent.analysis.standard_steps import rows
+from heatmap_latent.analysis.step import Step, StepResult, not_applicable
+
+PAIRED = ("vae", "ae")
+
+
+def _across_runs(encoded: Any) -> StepResult:
+    raise TypeError("the shape step compares runs: study.shape.shape_metrics computes it")
+
+
+# declared like the per-run steps so that the report shows it; analyze() fills it in with shape_metrics
+SHAPE_STEP = Step(
+    "shape",
+    "Shape similarity (codes of all images, across runs)",
+    _across_runs,
+    rows(
+        ("vae_ae.cka", "linear CKA to the other model (VAE against AE), same seed"),
+        ("vae_ae.procrustes", "Procrustes disparity to the other model, same seed"),
+        ("seed_to_seed.cka", "linear CKA to the other seeds of the group (mean)"),
+        ("seed_to_seed.procrustes", "Procrustes disparity to the other seeds of the group (mean)"),
+    ),
+)
+
+
+def shape_metrics(groups: list[Group], codes: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """Run name -> its ``shape`` metrics; ``codes``: run name -> its codes of every image."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        across = seed_to_seed({name: codes[name] for name in dict.fromkeys(g.runs)})
+        for name in g.runs:
+            out[name] = {
+                "seed_to_seed": across.get(name, not_applicable("a single seed: no other seed to compare with")),
+                "vae_ae": not_applicable("measured between a VAE and an AE of one condition, data and seed"),
+            }
+    for gs in by_condition(groups).values():
+        for data in dict.fromkeys(g.data for g in gs):
+            pair = {m: [g for g in gs if g.model == m and g.data == data] for m in PAIRED}
+            if any(len(found) != 1 for found in pair.values()):
+                continue
+            vae, ae = pair["vae"][0], pair["ae"][0]
+            ae_by_seed: dict[int, str] = {}
+            for seed, name in zip(ae.seeds, ae.runs):
+                ae_by_seed.setdefault(seed, name)  # a repeated seed: its first run, as the claims take it
+            for seed, name in zip(vae.seeds, vae.runs):
+                if seed not in ae_by_seed or codes[name].shape != codes[ae_by_seed[seed]].shape:
+                    continue
+                a, b = codes[name], codes[ae_by_seed[seed]]
+                both = {"cka": linear_cka(a, b), "procrustes": procrustes_disparity(a, b)}
+                out[name]["vae_ae"] = out[ae_by_seed[seed]]["vae_ae"] = both
+    return out
