@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from pathlib import Path
 
 import pytest
+import torch
+from hydra.utils import instantiate
 
 from heatmap_latent.bench.time_to_quality import MODELS, time_to_quality
+from heatmap_latent.models.losses import frobenius_error
 from tests.conftest import TINY_DATA
 
 
@@ -25,9 +29,9 @@ def test_time_to_quality_reports_every_figure_from_real_runs(capsys, seeds):
             assert ref["to_target_s"] is None and ref["epochs"] <= 3  # the default recipe sets E_ref
             if run["to_target_s"] is not None:  # stopped at the validation epoch that reached E_ref
                 assert run["to_target_s"] <= run["wall_s"] and run["epochs"] == run["reached_epoch"]
-                assert run["reached_error"] <= ref["test_error"]
+                assert run["reached_val_error"] <= ref["test_error"] and run["reached_error"] > 0  # its test error
             else:
-                assert run["reached_error"] is None
+                assert run["reached_error"] is None and run["reached_val_error"] is None
             assert set(ref["epoch_split_s"]) == {"train_steps", "validation", "callbacks", "checkpoint_writes"}
             assert ref["epoch_split_s"]["train_steps"] > 0 and ref["epoch_split_s"]["checkpoint_writes"] > 0
             default[model], fast[model] = ref["wall_s"], run["to_target_s"] or run["wall_s"]
@@ -60,6 +64,20 @@ def test_reach_target_stops_at_the_first_epoch_at_or_below_the_target(make_cfg):
     from heatmap_latent.training import train
 
     reach = ReachTarget(target=1e9)  # any error reaches it
-    metrics = train(make_cfg("trainer.max_epochs=5", "logger=none"), extra_callbacks=[reach])
+    cfg = make_cfg("trainer.max_epochs=5", "logger=none", "data.val_fraction=0.2", "test=false")
+    metrics = train(cfg, extra_callbacks=[reach])
     assert reach.reached_epoch == 1 and metrics["epochs"] == 1 and reach.reached_s > 0
-    assert reach.reached_error == pytest.approx(metrics["val/frobenius"])  # the error it stopped with
+    # validation decided when to stop; the error it reports is the test split's, of the same weights
+    assert reach.reached_val_error == pytest.approx(metrics["val/frobenius"])
+    model = instantiate(cfg.model)
+    model.load_state_dict(
+        torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+    )
+    dm = instantiate(cfg.data)
+    dm.setup()
+    assert set(dm.val_idx).isdisjoint(dm.test_idx)
+    images = dm.images[torch.as_tensor(dm.test_idx)]
+    with torch.no_grad():
+        expected = frobenius_error(model.eval().reconstruct(images), images).mean()
+    assert reach.reached_error == pytest.approx(float(expected), rel=1e-5)
+    assert reach.reached_error != pytest.approx(reach.reached_val_error, rel=1e-6)
