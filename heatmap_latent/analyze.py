@@ -64,7 +64,8 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     if cfg.explorer:  # each run's offline latent explorer, next to the report
         for run, a in zip(loaded, analyses):
             name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
-            explorers[a.name] = (name, explorer_html(explorer_data(run, a.latents, cfg.n_path)))
+            data = explorer_data(run, a.latents, cfg.n_path, snapshots_every=cfg.explorer_snapshots_every)
+            explorers[a.name] = (name, explorer_html(data))
     report = write_report(
         analyses,
         groups,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from heatmap_latent.analysis.loading import LoadedRun, load_run
 from heatmap_latent.explorer import ExportError, decoder_layers, write_explorer
 from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training import train
+from heatmap_latent.training.snapshots import load_snapshots
 from tests.browser import needs_chromium, open_page
 from tests.conftest import ROOT, compose_train
 
@@ -184,3 +186,118 @@ def test_page_carries_every_code_factor_and_split(pages):
     split = np.frombuffer(base64.b64decode(data["split"]), dtype=np.uint8)
     assert split.sum() == len(run.datamodule.test_idx) and split[run.datamodule.test_idx].all()
     assert torch.as_tensor(codes).shape[0] == len(run.datamodule.images)
+
+
+@pytest.fixture(scope="module")
+def snapshot_page(tmp_path_factory):
+    """A tiny VAE run that wrote a snapshot every epoch (4), and its explorer page."""
+    root = tmp_path_factory.mktemp("snapshots")
+    cfg = compose_train(root, "trainer.max_epochs=4", "logger=none", "log_latents_every_n_epochs=1")
+    train(cfg)
+    (root / ".hydra").mkdir()
+    (root / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    run = load_run(root)
+    return run, load_snapshots(root), write_explorer(run, root / "explorer.html")
+
+
+def snapshot_decode(run, snapshot, z):
+    """``model.decode`` with the decoder's weights of ``snapshot``."""
+    decoder = copy.deepcopy(run.model.decoder)
+    decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.decoder.items()})
+    with torch.no_grad():
+        return torch.sigmoid(decoder(torch.as_tensor(z, dtype=torch.float32))).numpy().reshape(len(z), -1)
+
+
+def scatter_pixels(page):
+    return np.array(
+        page.evaluate(
+            "() => { const c = document.getElementById('scatter'); "
+            "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"
+        )
+    )
+
+
+def move_slider(page, frame):
+    page.evaluate(
+        "i => { const s = document.getElementById('epoch'); s.value = i; s.dispatchEvent(new Event('input')); }", frame
+    )
+
+
+def test_alignment_chains_from_the_first_snapshot_and_undoes_exactly():
+    from heatmap_latent.explorer.page import _alignments
+    from heatmap_latent.training.snapshots import Snapshot
+
+    rng = np.random.default_rng(0)
+    first = rng.normal(size=(200, 3)) * [3.0, 1.0, 0.5]
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    frames = [first, first @ rotation + 2.0, (first @ rotation + 2.0) @ rotation.T - 1.0]
+    snaps = [Snapshot(e, e, np.arange(200), c.astype(np.float32), np.zeros(200), {}, {}) for e, c in enumerate(frames)]
+    align = _alignments(snaps, frames[-1].astype(np.float32))
+    assert len(align) == 4 and np.allclose(align[0]["rotation"], np.eye(3))  # the first frame stays put
+    for codes, a in zip(frames, align):
+        c, r, o = (np.array(a[k]) for k in ("centre", "rotation", "origin"))
+        view = (codes - c) @ r + o
+        assert np.allclose(view, first, atol=1e-4)  # every frame drawn where the first one was
+        assert np.allclose((view - o) @ r.T + c, codes)  # and undone exactly
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_epoch_slider_decodes_with_each_epochs_weights_and_alignment_never_changes_a_decode(snapshot_page):
+    run, snapshots, page_path = snapshot_page
+    assert [s.epoch for s in snapshots] == [1, 2, 3, 4]
+    z = probe_points(snapshots[-1].codes.astype(np.float64), n=20)
+    with open_page(page_path) as (page, errors):
+        frames = page.evaluate("window.heatmapLatent.frames.map(f => f.label)")
+        assert frames[:4] == ["epoch 1", "epoch 2", "epoch 3", "epoch 4"]  # 4: at the cadence, so not again at the end
+        assert frames[4].startswith("checkpoint ") and page.evaluate("window.heatmapLatent.frame") == 4
+        assert page.locator("#epoch-panel").is_visible()
+        # the same points decoded at two epochs: each epoch's own weights, to 1e-4
+        decode_at = "([i, zs]) => zs.map(z => Array.from(window.heatmapLatent.decodeAt(i, z)))"
+        at = {i: np.array(page.evaluate(decode_at, [i, z.tolist()])) for i in (0, 2)}
+        for i in (0, 2):
+            assert np.abs(at[i] - snapshot_decode(run, snapshots[i], z)).max() < 1e-4
+        assert np.abs(at[0] - at[2]).max() > 1e-3  # the weights differ between those epochs
+        # the slider draws that epoch's codes: pixels change, and come back with the frame
+        move_slider(page, 0)
+        first = scatter_pixels(page)
+        raw0 = np.array(
+            page.evaluate(
+                "(() => { const api = window.heatmapLatent; api.setAligned(false); "
+                "const v = Array.from(api.viewCodes(0)); api.setAligned(true); return v; })()"
+            )
+        )
+        assert np.array_equal(raw0.reshape(-1, 3), snapshots[0].codes)
+        move_slider(page, 3)
+        assert (scatter_pixels(page) != first).any()
+        assert page.locator("#epoch-label").inner_text().startswith("epoch 4")
+        assert "epoch 4" in page.locator("#kl-info").inner_text()
+        move_slider(page, 0)
+        assert np.array_equal(scatter_pixels(page), first)
+        # aligned (the default): picking image p's drawn code decodes image p's raw code at that epoch
+        move_slider(page, 1)
+        p = 7
+        view = page.evaluate(f"Array.from(window.heatmapLatent.viewCodes(1).subarray({3 * p}, {3 * p + 3}))")
+        raw = snapshots[1].codes[p].astype(np.float64)
+        assert np.abs(np.array(view) - raw).max() > 1e-3  # the aligned view moved it ...
+        assert np.allclose(page.evaluate("v => Array.from(window.heatmapLatent.toRaw(v))", view), raw, atol=1e-5)
+        got = np.array(
+            page.evaluate("v => Array.from(window.heatmapLatent.decode(window.heatmapLatent.toRaw(v)))", view)
+        )
+        assert np.abs(got - snapshot_decode(run, snapshots[1], raw[None])[0]).max() < 1e-4  # ... the decode did not
+        page.locator("#align").uncheck()
+        raw_view = page.evaluate(f"Array.from(window.heatmapLatent.viewCodes(1).subarray({3 * p}, {3 * p + 3}))")
+        assert np.allclose(raw_view, raw, atol=1e-6)  # raw coordinates one click away
+        page.locator("#play").click()
+        page.wait_for_function("window.heatmapLatent.frame === 4", timeout=10_000)  # plays to the checkpoint
+        assert errors == []
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_run_without_snapshots_gives_the_page_without_a_slider(pages):
+    _, page_path = pages["vae-gaussian"]
+    with open_page(page_path) as (page, errors):
+        assert page.evaluate("window.heatmapLatent.frames.length") == 1
+        assert not page.locator("#epoch-panel").is_visible()
+        assert errors == []

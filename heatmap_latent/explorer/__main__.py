@@ -1,4 +1,4 @@
-"""``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE] [--checkpoint best|last]``."""
+"""``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE] [--checkpoint best|last] [--snapshots-every K]``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run", help="a train.py run directory or a checkpoint inside one")
     parser.add_argument("-o", "--output", help="the page to write (default: <run dir>/explorer.html)")
     parser.add_argument("--checkpoint", default="best", choices=["best", "last"])
+    parser.add_argument(
+        "--snapshots-every",
+        type=int,
+        default=1,
+        metavar="K",
+        help="the epoch slider's frames: every K-th snapshot and always the last (0: none; default 1)",
+    )
     args = parser.parse_args(argv)
     try:
         run = load_run(args.run, args.checkpoint)
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
-        path = write_explorer(run, out)
+        if args.snapshots_every < 0:
+            raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
+        path = write_explorer(run, out, snapshots_every=args.snapshots_every)
     except UserError as err:
         parser.exit(2, f"explorer: error: {err}\n")
     print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,15 +1,18 @@
 // heatmap-latent explorer: the run's decoder, written out in JavaScript, decodes any latent point
-// in the page. No network and no server: the page carries the codes, factors and decoder weights.
+// in the page. No network and no server: the page carries the codes, factors and decoder weights,
+// and those of every snapshot the run wrote while it trained (one frame per epoch).
+// A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
+// its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
-(function () {
-  const DATA = JSON.parse(document.getElementById("explorer-data").textContent);
-
-  function f32(b64) {
+window.heatmapLatentStart = function (DATA) {
+  function bytes(b64) {
     const raw = atob(b64);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    return new Float32Array(bytes.buffer);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
   }
+  const f32 = (b64) => new Float32Array(bytes(b64).buffer);
+  const i32 = (b64) => new Int32Array(bytes(b64).buffer);
 
   // ---------------------------------------------------------------- the decoder (Decoder.forward)
   function erf(x) {
@@ -30,13 +33,15 @@
     silu: () => (v) => v / (1 + Math.exp(-v)),
   };
 
-  const LAYERS = DATA.decoder.layers.map((l) => {
-    const out = Object.assign({}, l);
-    if (l.weight) out.w = f32(l.weight);
-    if (l.bias) out.b = f32(l.bias);
-    if (l.type === "activation") out.fn = ACTS[l.name](l);
-    return out;
-  });
+  // the layers of Decoder.forward with one set of weights: [weight, bias] per layer (null: none)
+  function layersWith(weights) {
+    return DATA.decoder.layers.map((l, i) => {
+      const out = Object.assign({}, l);
+      if (weights[i]) { out.w = f32(weights[i][0]); out.b = f32(weights[i][1]); }
+      if (l.type === "activation") out.fn = ACTS[l.name](l);
+      return out;
+    });
+  }
 
   function linear(l, x) {
     const [nOut, nIn] = l.shape;
@@ -81,7 +86,7 @@
     return [y, cOut, H];
   }
 
-  function decode(z) {
+  function decodeWith(LAYERS, z) {
     let x = Float64Array.from(z);
     let c = 0, h = 0;
     for (const l of LAYERS) {
@@ -188,27 +193,100 @@
     return best;
   }
 
-  // ---------------------------------------------------------------- the codes and their factors
-  const D = DATA.latent_dim, N = DATA.n;
-  const CODES = f32(DATA.codes);
-  const FACTORS = Object.fromEntries(Object.entries(DATA.factors).map(([k, v]) => [k, f32(v)]));
-  const SPLIT = Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0));
+  // ---------------------------------------------------------------- frames: snapshots, then the checkpoint
+  const D = DATA.latent_dim;
+  const ALL = {
+    codes: f32(DATA.codes),
+    factors: Object.fromEntries(Object.entries(DATA.factors).map(([k, v]) => [k, f32(v)])),
+    split: Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0)), // 1: test
+  };
+  const SPLIT_NAMES = ["train", "validation", "test"];
+  const frames = [];
+  for (const f of DATA.snapshots ? DATA.snapshots.frames : []) {
+    const index = i32(f.index), layers = layersWith(f.weights);
+    frames.push({
+      label: "epoch " + f.epoch + (f.final ? " (end of training)" : ""),
+      epoch: f.epoch, kl: f.kl, align: f.align, n: index.length, index: index, codes: f32(f.codes),
+      factors: Object.fromEntries(Object.entries(ALL.factors).map(([k, v]) => [k, Float32Array.from(index, (i) => v[i])])),
+      split: Array.from(bytes(f.split), (v) => SPLIT_NAMES[v]),
+      decode: (z) => decodeWith(layers, z),
+    });
+  }
+  const checkpointLayers = layersWith(DATA.decoder.layers.map((l) => (l.weight ? [l.weight, l.bias] : null)));
+  frames.push({
+    label: "checkpoint " + DATA.checkpoint.split(/[\\/]/).pop(), epoch: null, kl: null, checkpoint: true,
+    align: DATA.snapshots ? DATA.snapshots.checkpoint_align : null, n: DATA.n, codes: ALL.codes,
+    factors: ALL.factors, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
+    decode: (z) => decodeWith(checkpointLayers, z),
+  });
+  let current = frames.length - 1, aligned = true;
+
+  // view = (raw - centre) @ rotation + origin in the aligned view; raw itself otherwise
+  function toView(z, i = current) {
+    const a = frames[i].align;
+    if (!aligned || !a) return Float64Array.from(z);
+    const v = Float64Array.from(a.origin);
+    for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) v[k] += (z[j] - a.centre[j]) * a.rotation[j][k];
+    return v;
+  }
+  function toRaw(v, i = current) {
+    const a = frames[i].align;
+    if (!aligned || !a) return Float64Array.from(v);
+    const z = Float64Array.from(a.centre);
+    for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) z[j] += (v[k] - a.origin[k]) * a.rotation[j][k];
+    return z;
+  }
+  const viewCache = new Map();
+  function viewCodes(i = current) {
+    const key = i + (aligned ? "a" : "r");
+    if (!viewCache.has(key)) {
+      const f = frames[i], out = new Float32Array(f.n * D);
+      for (let p = 0; p < f.n; p++) out.set(toView(f.codes.subarray(p * D, p * D + D), i), p * D);
+      viewCache.set(key, out);
+    }
+    return viewCache.get(key);
+  }
+  function extent() {
+    // over every frame, so that the axes stay put while the slider moves
+    const lo = new Float64Array(D).fill(Infinity), hi = new Float64Array(D).fill(-Infinity);
+    frames.forEach((f, i) => {
+      const v = viewCodes(i);
+      for (let p = 0; p < f.n; p++) for (let k = 0; k < D; k++) {
+        lo[k] = Math.min(lo[k], v[p * D + k]); hi[k] = Math.max(hi[k], v[p * D + k]);
+      }
+    });
+    return { lo: lo, hi: hi };
+  }
 
   function nearest(z) {
+    const f = frames[current], C = f.codes;
     let bi = -1, bd = Infinity;
-    for (let i = 0; i < N; i++) {
+    for (let i = 0; i < f.n; i++) {
       let d = 0;
-      for (let k = 0; k < D; k++) { const t = CODES[i * D + k] - z[k]; d += t * t; }
+      for (let k = 0; k < D; k++) { const t = C[i * D + k] - z[k]; d += t * t; }
       if (d < bd) { bd = d; bi = i; }
     }
     const factors = {};
-    for (const k of Object.keys(FACTORS)) factors[k] = FACTORS[k][bi];
-    return { index: bi, distance: Math.sqrt(bd), factors: factors, split: SPLIT[bi] ? "test" : "train" };
+    for (const k of Object.keys(f.factors)) factors[k] = f.factors[k][bi];
+    return { index: f.index ? f.index[bi] : bi, distance: Math.sqrt(bd), factors: factors, split: f.split[bi] };
   }
 
-  window.heatmapLatent = {
-    decode: decode, nearest: nearest, fitFactors: fitFactors, render: render,
-    latentDim: D, imageSize: S, n: N, codes: CODES, factors: FACTORS, state: {},
+  const api = {
+    decode: (z) => frames[current].decode(z), // raw coordinates of the current frame
+    decodeAt: (i, z) => frames[i].decode(z),
+    nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
+    viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,
+    frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, n: f.n })),
+    get frame() { return current; },
+    get n() { return frames[current].n; },
+    get codes() { return frames[current].codes; },
+    get factors() { return frames[current].factors; },
+    get aligned() { return aligned; },
+    setFrame: (i) => { current = Math.max(0, Math.min(frames.length - 1, i)); },
+    setAligned: (on) => { aligned = !!on; },
+    state: {},
   };
-  if (window.heatmapLatentUI) window.heatmapLatentUI(window.heatmapLatent, DATA);
-})();
+  window.heatmapLatent = api;
+  if (window.heatmapLatentUI) window.heatmapLatentUI(api, DATA);
+  return api;
+};

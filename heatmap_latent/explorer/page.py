@@ -8,6 +8,7 @@ server and no model runtime.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from importlib.resources import files
 from typing import Any
@@ -16,6 +17,7 @@ import jinja2
 import numpy as np
 import torch
 from markupsafe import Markup
+from scipy.linalg import orthogonal_procrustes
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun
@@ -25,6 +27,7 @@ from heatmap_latent.data.heatmaps import DF_VALUES
 from heatmap_latent.models.backbone import Decoder
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import realism_distance
+from heatmap_latent.training.snapshots import Snapshot, load_snapshots
 
 
 class ExportError(UserError):
@@ -79,8 +82,63 @@ def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     return layers
 
 
-def explorer_data(run: LoadedRun, latents: np.ndarray | None = None, n_path: int = 40) -> dict[str, Any]:
-    """Everything the page carries: decoder, codes with factors and split, study paths, grid."""
+def _weights(layers: list[dict[str, Any]]) -> list[list[str] | None]:
+    """Each layer's ``[weight, bias]`` (base64 float32), None for a layer without parameters."""
+    return [[layer["weight"], layer["bias"]] if "weight" in layer else None for layer in layers]
+
+
+def _alignments(snapshots: list[Snapshot], final: np.ndarray) -> list[dict[str, Any]]:
+    """Per frame (each snapshot, then the checkpoint): ``view = (z - centre) @ rotation + origin``.
+
+    An orthogonal Procrustes fit of each frame's codes to the previous frame's aligned codes (the
+    same images), chained from the first snapshot: the first frame never moves, and a snapshot
+    added while a run trains does not move the earlier ones. The checkpoint's codes are fitted on
+    the last snapshot's images. Decoding undoes it (``raw = (view - origin) @ rotation.T + centre``).
+    """
+    frames = [s.codes.astype(np.float64) for s in snapshots] + [final[snapshots[-1].index].astype(np.float64)]
+    origin = frames[0].mean(0)
+    previous = frames[0] - origin
+    out = []
+    for codes in frames:
+        centre = codes.mean(0)
+        rotation = orthogonal_procrustes(codes - centre, previous)[0]
+        previous = (codes - centre) @ rotation
+        out.append({"centre": centre.tolist(), "rotation": rotation.tolist(), "origin": origin.tolist()})
+    return out
+
+
+def snapshot_frames(run: LoadedRun, latents: np.ndarray, every: int = 1) -> dict[str, Any] | None:
+    """The run's snapshots as the page's epoch frames (every ``every``-th, always the last), or None."""
+    snapshots = load_snapshots(run.run_dir, every) if every > 0 else []
+    if not snapshots:
+        return None
+    decoder = copy.deepcopy(run.model.decoder)
+    frames = []
+    for snap in snapshots:
+        decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+        frames.append(
+            {
+                "epoch": snap.epoch,
+                "step": snap.step,
+                "final": bool(snap.info.get("final")),
+                "codes": _b64(snap.codes),
+                "index": base64.b64encode(snap.index.astype("<i4").tobytes()).decode(),
+                "split": base64.b64encode(snap.split.astype(np.uint8).tobytes()).decode(),
+                "kl": snap.kl_per_dim.tolist() if snap.kl_per_dim is not None else None,
+                "weights": _weights(decoder_layers(decoder)),
+            }
+        )
+    align = _alignments(snapshots, latents)
+    for frame, a in zip(frames, align):
+        frame["align"] = a
+    return {"frames": frames, "checkpoint_align": align[-1], "every": every}
+
+
+def explorer_data(
+    run: LoadedRun, latents: np.ndarray | None = None, n_path: int = 40, snapshots_every: int = 1
+) -> dict[str, Any]:
+    """Everything the page carries: decoder, codes with factors and split, study paths, grid, and
+    the run's snapshots (every ``snapshots_every``-th; 0: none) for the epoch slider."""
     model, dm = run.model, run.datamodule
     layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
     if latents is None:
@@ -111,6 +169,7 @@ def explorer_data(run: LoadedRun, latents: np.ndarray | None = None, n_path: int
         # the realism shading saturates at twice the p90 realism of decoded codes
         "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
         "decoder": {"layers": layers},
+        "snapshots": snapshot_frames(run, latents, snapshots_every),
     }
 
 
@@ -135,4 +194,5 @@ def explorer_html(data: dict[str, Any]) -> str:
         # inside <script>, only "</" could end the element early
         data_json=Markup(json.dumps(data).replace("</", "<\\/")),
         script=Markup(_asset("ui.js") + "\n" + _asset("explorer.js")),
+        start=Markup("window.heatmapLatentStart(JSON.parse(document.getElementById('explorer-data').textContent));"),
     )

@@ -1,8 +1,11 @@
 // The explorer's page: a rotatable scatter of the codes, a 2-D slice to click anywhere, the decoded
-// heatmap beside its nearest real image, realism shading and decoded paths. Uses window.heatmapLatent.
+// heatmap beside its nearest real image, realism shading and decoded paths, and with snapshots an
+// epoch slider over them. Uses window.heatmapLatent. Everything drawn is in view coordinates (the
+// aligned frame, or raw); every decode goes through api.toRaw first.
 "use strict";
 window.heatmapLatentUI = function (api, DATA) {
-  const D = api.latentDim, S = api.imageSize, N = api.n, CODES = api.codes;
+  const D = api.latentDim, S = api.imageSize;
+  let N = api.n, CODES = api.viewCodes();
   const $ = (id) => document.getElementById(id);
   for (const id of ["decoded", "nearest"]) { $(id).width = S; $(id).height = S; }
   const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
@@ -13,15 +16,16 @@ window.heatmapLatentUI = function (api, DATA) {
   };
   const REALISM = [[26, 152, 80], [166, 217, 106], [254, 224, 139], [244, 109, 67], [165, 0, 38]];
 
-  // per-axis extent of the codes, with a margin
-  const lo = new Float64Array(D).fill(Infinity), hi = new Float64Array(D).fill(-Infinity);
-  for (let i = 0; i < N; i++) for (let k = 0; k < D; k++) {
-    const v = CODES[i * D + k];
-    lo[k] = Math.min(lo[k], v); hi[k] = Math.max(hi[k], v);
+  // per-axis extent of the codes over every frame, with a margin; the centre of the view
+  const lo = new Float64Array(D), hi = new Float64Array(D), mean = new Float64Array(D);
+  function setExtent() {
+    const e = api.extent();
+    for (let k = 0; k < D; k++) {
+      const m = 0.08 * (e.hi[k] - e.lo[k] || 1);
+      lo[k] = e.lo[k] - m; hi[k] = e.hi[k] + m; mean[k] = (lo[k] + hi[k]) / 2;
+    }
   }
-  for (let k = 0; k < D; k++) { const m = 0.08 * (hi[k] - lo[k] || 1); lo[k] -= m; hi[k] += m; }
-  const mean = new Float64Array(D);
-  for (let i = 0; i < N; i++) for (let k = 0; k < D; k++) mean[k] += CODES[i * D + k] / N;
+  setExtent();
 
   // ------------------------------------------------------------------ colouring factor
   const colourNames = Object.keys(api.factors).concat(["var_x - var_y"]);
@@ -47,7 +51,8 @@ window.heatmapLatentUI = function (api, DATA) {
   }
   const view = [axisSelect("ax0", 0), axisSelect("ax1", Math.min(1, D - 1)), axisSelect("ax2", Math.min(2, D - 1))];
   const plane = [axisSelect("plane-a", 0), axisSelect("plane-b", Math.min(1, D - 1))];
-  const fixed = Float64Array.from(mean); // the coordinates of the slice off its plane
+  const fixed = new Float64Array(D); // the coordinates of the slice off its plane: the codes' mean
+  for (let i = 0; i < N; i++) for (let k = 0; k < D; k++) fixed[k] += CODES[i * D + k] / N;
   function buildSliders() {
     const box = $("others");
     box.innerHTML = "";
@@ -113,6 +118,7 @@ window.heatmapLatentUI = function (api, DATA) {
       if (d < bd) { bd = d; best = i; }
     }
     if (best >= 0) select(Float64Array.from(CODES.subarray(best * D, best * D + D)));
+    api.state.lastPicked = best;
   });
 
   // ------------------------------------------------------------------ the 2-D slice
@@ -179,7 +185,7 @@ window.heatmapLatentUI = function (api, DATA) {
     const t0 = performance.now();
     for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
       const z = toLatent(((c + 0.5) / n) * slc.width, ((r + 0.5) / n) * slc.height);
-      values[r * n + c] = api.fitFactors(api.decode(z)).realism;
+      values[r * n + c] = api.fitFactors(api.decode(api.toRaw(z))).realism;
     }
     shade = { n: n, values: values, scale: DATA.realism_scale };
     api.state.shadeMs = performance.now() - t0;
@@ -198,15 +204,17 @@ window.heatmapLatentUI = function (api, DATA) {
   }
   const fmt = (o) => Object.entries(o).map(([k, v]) => k + " " + (+v).toFixed(3)).join(" · ");
   function select(z) {
-    const decoded = api.decode(z), fit = api.fitFactors(decoded), near = api.nearest(z);
+    // z is a point of the view; the decoder gets its raw coordinates in the current frame
+    const raw = api.toRaw(z), decoded = api.decode(raw), fit = api.fitFactors(decoded), near = api.nearest(raw);
     api.state.lastZ = Float64Array.from(z);
+    api.state.lastRaw = raw;
     api.state.lastDecoded = decoded;
     api.state.lastFit = fit;
     paint($("decoded"), decoded);
     const f = near.factors;
     paint($("nearest"), api.render(f.var_x, f.var_y, f.rho, f.df));
     const { realism, ...factors } = fit;
-    $("decoded-info").textContent = "z = (" + Array.from(z, (v) => v.toFixed(3)).join(", ") + ")  fitted: " + fmt(factors) + "  realism " + realism.toFixed(4);
+    $("decoded-info").textContent = "z = (" + Array.from(raw, (v) => v.toFixed(3)).join(", ") + ")  fitted: " + fmt(factors) + "  realism " + realism.toFixed(4);
     $("nearest-info").textContent = "code #" + near.index + " (" + near.split + "), distance " + near.distance.toFixed(3) + ": " + fmt(f);
     drawScatter(); drawSlice();
   }
@@ -215,7 +223,7 @@ window.heatmapLatentUI = function (api, DATA) {
     strip.innerHTML = "";
     const t0 = performance.now();
     api.state.lastPath = points.map((z) => {
-      const img = api.decode(z), fit = api.fitFactors(img);
+      const img = api.decode(api.toRaw(z)), fit = api.fitFactors(img);
       const fig = document.createElement("figure"), c = document.createElement("canvas");
       c.width = c.height = S; c.className = "tile";
       paint(c, img);
@@ -235,13 +243,85 @@ window.heatmapLatentUI = function (api, DATA) {
     const pts = studyPaths[e.target.value];
     if (!pts) return;
     const n = Math.max(2, +$("path-n").value);
-    showPath(Array.from({ length: n }, (_, i) => Float64Array.from(pts[Math.round((i * (pts.length - 1)) / (n - 1))])), e.target.value);
+    // study paths are raw points of the checkpoint (the last frame)
+    const last = api.frames.length - 1;
+    showPath(Array.from({ length: n }, (_, i) => api.toView(pts[Math.round((i * (pts.length - 1)) / (n - 1))], last)), e.target.value);
   });
+
+  // ------------------------------------------------------------------ epochs: slider, play, alignment, KL
+  const frames = api.frames, last = frames.length - 1;
+  const klFrames = frames.filter((f) => f.kl);
+  function drawKL() {
+    const c = $("kl-chart"), ctx = c.getContext("2d");
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
+    if (!klFrames.length) { $("kl-info").textContent = "No KL per dimension: this model has no posterior."; return; }
+    const e0 = klFrames[0].epoch, e1 = klFrames[klFrames.length - 1].epoch || e0 + 1;
+    let top = 0;
+    for (const f of klFrames) for (const v of f.kl) top = Math.max(top, v);
+    top = top || 1;
+    const px = (e) => 30 + ((e - e0) / (e1 - e0 || 1)) * (c.width - 40), py = (v) => c.height - 16 - (v / top) * (c.height - 26);
+    ctx.strokeStyle = "#999"; ctx.beginPath(); ctx.moveTo(30, 10); ctx.lineTo(30, c.height - 16); ctx.lineTo(c.width - 10, c.height - 16); ctx.stroke();
+    const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+    for (let k = 0; k < D; k++) {
+      ctx.strokeStyle = COLOURS[k % COLOURS.length]; ctx.lineWidth = 2; ctx.beginPath();
+      klFrames.forEach((f, i) => (i ? ctx.lineTo(px(f.epoch), py(f.kl[k])) : ctx.moveTo(px(f.epoch), py(f.kl[k]))));
+      ctx.stroke();
+      ctx.fillStyle = ctx.strokeStyle; ctx.fillText("z" + k, c.width - 34, 14 + 12 * k);
+    }
+    ctx.fillStyle = "#333"; ctx.fillText(top.toFixed(2) + " nats", 2, 12); ctx.fillText("epoch " + e0, 30, c.height - 3); ctx.fillText(String(e1), c.width - 30, c.height - 3);
+    const now = frames[api.frame];
+    if (now.epoch != null) {
+      ctx.strokeStyle = "#111"; ctx.lineWidth = 1; ctx.setLineDash([4, 3]); ctx.beginPath();
+      ctx.moveTo(px(now.epoch), 8); ctx.lineTo(px(now.epoch), c.height - 16); ctx.stroke(); ctx.setLineDash([]);
+      $("kl-info").textContent = "KL per latent dimension (nats, mean over the snapshot's images) at " + now.label + ": " +
+        (now.kl ? now.kl.map((v, k) => "z" + k + " " + v.toFixed(3)).join(", ") : "n/a");
+    } else {
+      $("kl-info").textContent = "KL per latent dimension over the snapshots; the dashed line marks the shown epoch.";
+    }
+  }
+  function showFrame(i) {
+    const view = api.state.lastZ ? Float64Array.from(api.state.lastZ) : null;
+    api.setFrame(i);
+    N = api.n; CODES = api.viewCodes();
+    $("epoch").value = api.frame;
+    $("epoch-label").textContent = frames[api.frame].label + " (" + (api.frame + 1) + " of " + frames.length + ")";
+    shade = null;
+    recolour();
+    if (view) select(view); // the same place in the view, decoded by this epoch's decoder
+    if (shownPath) showPath(shownPath, $("strip-info").textContent.split(":")[0]);
+    drawKL();
+  }
+  if (last > 0) {
+    $("epoch-panel").hidden = false;
+    $("epoch").max = last;
+    let timer = null;
+    $("epoch").addEventListener("input", (e) => showFrame(+e.target.value));
+    $("play").addEventListener("click", () => {
+      if (timer) { clearInterval(timer); timer = null; $("play").textContent = "play"; return; }
+      if (api.frame === last) showFrame(0);
+      $("play").textContent = "pause";
+      timer = setInterval(() => {
+        if (api.frame >= last) { clearInterval(timer); timer = null; $("play").textContent = "play"; return; }
+        showFrame(api.frame + 1);
+      }, 700);
+    });
+    $("align").addEventListener("change", (e) => {
+      const raw = api.state.lastRaw, rawFixed = api.toRaw(fixed);
+      api.setAligned(e.target.checked);
+      fixed.set(api.toView(rawFixed));
+      setExtent(); buildSliders();
+      CODES = api.viewCodes();
+      if (raw) api.state.lastZ = api.toView(raw);
+      showFrame(api.frame);
+    });
+  }
+  api.showFrame = showFrame;
 
   sel.addEventListener("change", recolour);
   view.forEach((s) => s.addEventListener("change", drawScatter));
   plane.forEach((s) => s.addEventListener("change", () => { shade = null; buildSliders(); drawSlice(); }));
   buildSliders();
   recolour();
-  select(Float64Array.from(mean));
+  select(Float64Array.from(fixed));
+  if (last > 0) showFrame(last);
 };

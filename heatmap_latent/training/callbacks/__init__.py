@@ -5,12 +5,14 @@ from heatmap_latent.training.callbacks.latent_logging import (
     ReconstructionGrid,
 )
 from heatmap_latent.training.callbacks.reproducibility import EpochSeed, FiniteLossGuard, InterruptCheckpoint
+from heatmap_latent.training.callbacks.snapshots import LatentSnapshots
 
 __all__ = [
     "EmbeddingProjector",
     "EpochSeed",
     "FiniteLossGuard",
     "InterruptCheckpoint",
+    "LatentSnapshots",
     "LatentProjections",
     "ReconstructionErrorHistogram",
     "ReconstructionGrid",
