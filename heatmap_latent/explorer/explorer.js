@@ -214,8 +214,10 @@ window.heatmapLatentStart = function (DATA) {
   }
   const checkpointLayers = layersWith(DATA.decoder.layers.map((l) => (l.weight ? [l.weight, l.bias] : null)));
   frames.push({
-    label: "checkpoint " + DATA.checkpoint.split(/[\\/]/).pop(), epoch: null, kl: null, checkpoint: true,
+    label: DATA.final_label || "checkpoint " + DATA.checkpoint.split(/[\\/]/).pop(),
+    epoch: DATA.final_epoch == null ? null : DATA.final_epoch, kl: DATA.final_kl || null, checkpoint: true,
     align: DATA.snapshots ? DATA.snapshots.checkpoint_align : null, n: DATA.n, codes: ALL.codes,
+    index: DATA.index ? i32(DATA.index) : null,
     factors: ALL.factors, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
     decode: (z) => decodeWith(checkpointLayers, z),
   });
@@ -271,7 +273,19 @@ window.heatmapLatentStart = function (DATA) {
     return { index: f.index ? f.index[bi] : bi, distance: Math.sqrt(bd), factors: factors, split: f.split[bi] };
   }
 
+  // an image's dataset position <-> its row in a frame (frames of snapshots hold a subset)
+  const imageOf = (p, i = current) => (frames[i].index ? frames[i].index[p] : p);
+  const rows = new Map();
+  function rowOf(image, i = current) {
+    const f = frames[i];
+    if (!f.index) return image < f.n ? image : -1;
+    if (!rows.has(i)) rows.set(i, new Map(Array.from(f.index, (v, p) => [v, p])));
+    const p = rows.get(i).get(image);
+    return p === undefined ? -1 : p;
+  }
+
   const api = {
+    imageOf: imageOf, rowOf: rowOf,
     decode: (z) => frames[current].decode(z), // raw coordinates of the current frame
     decodeAt: (i, z) => frames[i].decode(z),
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,

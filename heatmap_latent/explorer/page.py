@@ -88,14 +88,15 @@ def _weights(layers: list[dict[str, Any]]) -> list[list[str] | None]:
 
 
 def _alignments(snapshots: list[Snapshot], final: np.ndarray) -> list[dict[str, Any]]:
-    """Per frame (each snapshot, then the checkpoint): ``view = (z - centre) @ rotation + origin``.
+    """Per frame (each snapshot, then the final one): ``view = (z - centre) @ rotation + origin``.
 
     An orthogonal Procrustes fit of each frame's codes to the previous frame's aligned codes (the
     same images), chained from the first snapshot: the first frame never moves, and a snapshot
-    added while a run trains does not move the earlier ones. The checkpoint's codes are fitted on
-    the last snapshot's images. Decoding undoes it (``raw = (view - origin) @ rotation.T + centre``).
+    added while a run trains does not move the earlier ones. ``final``: the last frame's codes of
+    the snapshots' images (the checkpoint's, or the latest snapshot's while a run trains). Decoding
+    undoes it (``raw = (view - origin) @ rotation.T + centre``).
     """
-    frames = [s.codes.astype(np.float64) for s in snapshots] + [final[snapshots[-1].index].astype(np.float64)]
+    frames = [s.codes.astype(np.float64) for s in snapshots] + [final.astype(np.float64)]
     origin = frames[0].mean(0)
     previous = frames[0] - origin
     out = []
@@ -112,7 +113,13 @@ def snapshot_frames(run: LoadedRun, latents: np.ndarray, every: int = 1) -> dict
     snapshots = load_snapshots(run.run_dir, every) if every > 0 else []
     if not snapshots:
         return None
-    decoder = copy.deepcopy(run.model.decoder)
+    return epoch_frames(run.model.decoder, snapshots, latents[snapshots[-1].index], every)
+
+
+def epoch_frames(decoder: nn.Module, snapshots: list[Snapshot], final: np.ndarray, every: int) -> dict[str, Any]:
+    """The page's ``snapshots``: a frame per snapshot (codes, images, split, KL, decoder weights,
+    alignment) and the alignment of the final frame (``final``: its codes of the same images)."""
+    decoder = copy.deepcopy(decoder)
     frames = []
     for snap in snapshots:
         decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
@@ -128,7 +135,7 @@ def snapshot_frames(run: LoadedRun, latents: np.ndarray, every: int = 1) -> dict
                 "weights": _weights(decoder_layers(decoder)),
             }
         )
-    align = _alignments(snapshots, latents)
+    align = _alignments(snapshots, final)
     for frame, a in zip(frames, align):
         frame["align"] = a
     return {"frames": frames, "checkpoint_align": align[-1], "every": every}

@@ -97,11 +97,38 @@ window.heatmapLatentUI = function (api, DATA) {
       const p = [0, 0]; project(api.state.lastZ, p, 0);
       sctx.strokeStyle = "#d62728"; sctx.lineWidth = 2; sctx.beginPath(); sctx.arc(p[0], p[1], 6, 0, 7); sctx.stroke();
     }
+    const row = highlighted >= 0 ? api.rowOf(highlighted) : -1;
+    if (row >= 0) ringAt(sctx, [projected[2 * row], projected[2 * row + 1]], "#ff7f0e");
+  }
+  // the image whose drawn code is within 8 px of a pixel of the scatter, or -1
+  function pickAt(x, y) {
+    let best = -1, bd = 64;
+    for (let i = 0; i < N; i++) {
+      const d = (projected[2 * i] - x) ** 2 + (projected[2 * i + 1] - y) ** 2;
+      if (d < bd) { bd = d; best = i; }
+    }
+    return best;
+  }
+  // another view (a run side by side) can highlight an image and be told which one is hovered
+  let highlighted = -1;
+  api.highlight = (image) => { highlighted = image; api.state.highlighted = image; drawScatter(); drawSlice(); };
+  api.scatterXY = (row) => [projected[2 * row], projected[2 * row + 1]]; // where a code is drawn
+  api.pick = (image) => {
+    const row = api.rowOf(image);
+    if (row >= 0) select(Float64Array.from(CODES.subarray(row * D, row * D + D)));
+    return row >= 0;
+  };
+  function ringAt(ctx, xy, colour) {
+    ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(xy[0], xy[1], 7, 0, 7); ctx.stroke();
   }
   let drag = null;
   sc.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, y: e.offsetY, moved: false }; });
   sc.addEventListener("mousemove", (e) => {
-    if (!drag) return;
+    if (!drag) {
+      const row = pickAt(e.offsetX, e.offsetY);
+      if (row >= 0 && api.onHover) api.onHover(api.imageOf(row));
+      return;
+    }
     const dx = e.offsetX - drag.x, dy = e.offsetY - drag.y;
     if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
     yaw += dx * 0.01; pitch = Math.max(-1.5, Math.min(1.5, pitch + dy * 0.01));
@@ -112,13 +139,10 @@ window.heatmapLatentUI = function (api, DATA) {
     const click = drag && !drag.moved;
     drag = null;
     if (!click) return;
-    let best = -1, bd = 64; // within 8 px
-    for (let i = 0; i < N; i++) {
-      const d = (projected[2 * i] - e.offsetX) ** 2 + (projected[2 * i + 1] - e.offsetY) ** 2;
-      if (d < bd) { bd = d; best = i; }
-    }
+    const best = pickAt(e.offsetX, e.offsetY);
     if (best >= 0) select(Float64Array.from(CODES.subarray(best * D, best * D + D)));
     api.state.lastPicked = best;
+    if (best >= 0 && api.onPick) api.onPick(api.imageOf(best));
   });
 
   // ------------------------------------------------------------------ the 2-D slice
@@ -159,6 +183,8 @@ window.heatmapLatentUI = function (api, DATA) {
       shownPath.forEach((z, i) => { const [x, y] = toPixel(z); i ? lctx.lineTo(x, y) : lctx.moveTo(x, y); });
       lctx.stroke();
     }
+    const hl = highlighted >= 0 ? api.rowOf(highlighted) : -1;
+    if (hl >= 0) ringAt(lctx, toPixel(CODES.subarray(hl * D, hl * D + D)), "#ff7f0e");
     for (const [z, colour] of [[pathStart, "#1f77b4"], [api.state.lastZ, "#d62728"]]) {
       if (!z) continue;
       const [x, y] = toPixel(z);

@@ -1,0 +1,192 @@
+"""The Latent tab: a real TensorBoard server over real runs, the tab in Chromium."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from omegaconf import OmegaConf
+from tensorboard.plugins.base_plugin import TBContext
+
+from heatmap_latent.latent_tab.plugin import LatentTabPlugin
+from heatmap_latent.training import train
+from heatmap_latent.training.snapshots import DIRNAME, load_snapshots, write_snapshot
+from tests.browser import CHROMIUM, needs_chromium
+from tests.conftest import compose_train
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    """``logs/runs/a``: a tiny VAE trained 3 epochs with a snapshot each; ``b``: a copy of it (a
+    second run to put beside it); ``old``: a run without snapshots; ``outside``: a run outside the
+    log directory, with a symlink ``logs/runs/link`` to it."""
+    root = tmp_path_factory.mktemp("tab")
+    run = root / "logs" / "runs" / "a"
+    cfg = compose_train(run, "trainer.max_epochs=3", "logger=none", "log_latents_every_n_epochs=1")
+    train(cfg)
+    (run / ".hydra").mkdir()
+    (run / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    (run / ".hydra" / "overrides.yaml").write_text("- model=vae\n- seed=42\n")
+    shutil.copytree(run, run.parent / "b")
+    shutil.copytree(run, run.parent / "old")
+    shutil.rmtree(run.parent / "old" / DIRNAME)
+    shutil.copytree(run, root / "outside")
+    (run.parent / "link").symlink_to(root / "outside", target_is_directory=True)
+    return root / "logs"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(logdir):
+    """``tensorboard --logdir <logdir>`` on 127.0.0.1 and a free port; stopped after the tests."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/data/plugins_listing", timeout=2).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if proc.poll() is not None:
+                    pytest.fail(f"tensorboard exited: {proc.stderr.read()[-2000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server):
+    _, listing = get(server + "/data/plugins_listing")
+    tab = listing["heatmap_latent"]
+    assert tab["enabled"] and tab["tab_name"] == "Latent"
+    assert tab["loading_mechanism"] == {"type": "IFRAME", "module_path": "/data/plugin/heatmap_latent/index.js"}
+    status, runs = get(server + "/data/plugin/heatmap_latent/runs")
+    by_run = {r["run"]: r for r in runs["runs"]}
+    assert status == 200 and set(by_run) == {"runs/a", "runs/b", "runs/old"}  # the symlink is not followed
+    assert by_run["runs/a"]["epochs"] == [1, 2, 3] and by_run["runs/a"]["label"] == "model=vae seed=42"
+    assert by_run["runs/old"]["epochs"] == [] and "no snapshots" in by_run["runs/old"]["problem"]
+
+
+def test_the_backend_reads_only_inside_its_log_directory(server, logdir):
+    base = server + "/data/plugin/heatmap_latent/data?run="
+    status, data = get(base + "runs/a")
+    assert status == 200 and data["final_epoch"] == 3 and [f["epoch"] for f in data["snapshots"]["frames"]] == [1, 2]
+    outside = logdir.parent / "outside"
+    for run in ("../outside", str(outside), "runs/link", "runs/../../outside", "", "runs/old"):
+        status, body = get(base + urllib.request.quote(run))
+        assert status == 404 and set(body) == {"error"}, run
+    assert "not a run inside the log directory" in get(base + "runs/link")[1]["error"]
+    assert "has no snapshots" in get(base + "runs/old")[1]["error"]
+
+
+def test_is_active_only_with_a_run_that_has_snapshots(logdir, tmp_path):
+    assert LatentTabPlugin(TBContext(logdir=str(logdir))).is_active()
+    shutil.copytree(logdir / "runs" / "old", tmp_path / "runs" / "old")
+    assert not LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
+    assert not LatentTabPlugin(TBContext(logdir=str(tmp_path / "missing"))).is_active()
+
+
+def decode_with(logdir: Path, snapshot, z: np.ndarray) -> np.ndarray:
+    from hydra.utils import instantiate
+
+    cfg = OmegaConf.load(logdir / "runs" / "a" / ".hydra" / "config.yaml")
+    decoder = copy.deepcopy(instantiate(cfg.model).decoder)
+    decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.decoder.items()})
+    with torch.no_grad():
+        return torch.sigmoid(decoder(torch.as_tensor(z, dtype=torch.float32))).numpy().reshape(len(z), -1)
+
+
+def panel(page, run: str, timeout_s: float = 30):
+    """The frame of ``run``'s panel once its explorer has started."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            if f"run={run.replace('/', '%2F')}" in frame.url and frame.evaluate("!!window.heatmapLatent"):
+                return frame
+        page.wait_for_timeout(200)
+    raise AssertionError(f"no panel of {run} started")
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and_links_runs(server, logdir):
+    from playwright.sync_api import sync_playwright
+
+    snapshots = load_snapshots(logdir / "runs" / "a")
+    z = np.random.default_rng(0).normal(size=(10, 3)) * 2
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM or "chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1400})
+            page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
+            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+            page.goto(server + "/#heatmap_latent")
+            a = panel(page, "runs/a")  # the first run with snapshots opens by itself
+            labels = a.evaluate("window.heatmapLatent.frames.map(f => f.label)")
+            assert labels == ["epoch 1", "epoch 2", "epoch 3 (latest snapshot)"]
+            decode = "zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))"
+            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[-1], z)).max() < 1e-4
+            a.evaluate("window.heatmapLatent.showFrame(0)")
+            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[0], z)).max() < 1e-4
+            # the run writes another snapshot while the tab is open: it appears in the slider
+            later = copy.deepcopy(snapshots[-1])
+            later.epoch, later.step = 4, later.step + 1
+            later.decoder = {k: v * 1.01 for k, v in later.decoder.items()}
+            write_snapshot(logdir / "runs" / "a", later, {"seconds": 0.0, "final": True})
+            a = None
+            deadline = time.monotonic() + 20
+            while a is None and time.monotonic() < deadline:
+                frame = panel(page, "runs/a")
+                if frame.evaluate("window.heatmapLatent.frames.length") == 4:
+                    a = frame
+                page.wait_for_timeout(300)
+            assert a is not None and a.evaluate("window.heatmapLatent.frames[3].label") == "epoch 4 (latest snapshot)"
+            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, later, z)).max() < 1e-4
+            # a second run beside it: hovering an image's code in one highlights it in the other
+            tab = next(f for f in page.frames if "plugin_entry" in f.url)
+            tab.locator('label[data-run="runs/b"] input').check()
+            b = panel(page, "runs/b")
+            row = 17
+            image = a.evaluate(f"window.heatmapLatent.imageOf({row})")
+            x, y = a.evaluate(f"window.heatmapLatent.scatterXY({row})")
+            canvas = a.locator("#scatter").bounding_box()
+            page.mouse.move(canvas["x"] + x, canvas["y"] + y)
+            page.wait_for_timeout(200)
+            assert b.evaluate("window.heatmapLatent.state.highlighted") == image
+            page.mouse.click(canvas["x"] + x, canvas["y"] + y)  # picking it: the other run decodes its own code
+            picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.state.lastRaw).index")
+            assert picked == image
+            old = tab.locator('label[data-run="runs/old"]')
+            assert old.locator("input").is_disabled() and "no snapshots" in old.inner_text()
+            assert errors == []
+        finally:
+            browser.close()
