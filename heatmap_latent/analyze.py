@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
@@ -44,11 +44,14 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     runs = expand_runs(_entries(cfg))
     loaded = [load_run(path, cfg.checkpoint) for path in runs]  # every run loads before any output is written
     _unique_names(loaded)
-    analyses = [analyze_run(run, STEPS, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed) for run in loaded]
+    scores = OmegaConf.to_container(cfg.scores, resolve=True)
+    analyses = [
+        analyze_run(run, STEPS, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed, scores=scores) for run in loaded
+    ]
     metrics = {a.name: a.metrics for a in analyses}
     identities = [a.identity for a in analyses]
     codes = {a.name: a.latents for a in analyses}
-    for name, shape in shape_metrics(group_runs(identities, metrics), codes).items():
+    for name, shape in shape_metrics(group_runs(identities, metrics), codes, metrics, scores.get("udr")).items():
         metrics[name]["shape"] = shape
     groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
     claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics)

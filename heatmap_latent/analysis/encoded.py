@@ -25,6 +25,7 @@ class EncodedRun:
     n_path: int = 40
     n_strip: int = 10
     seed: int = 0
+    scores: Any = None  # analyze.yaml's ``scores``: which disentanglement scores, with what settings
 
     @classmethod
     def encode(cls, run: LoadedRun, **kwargs: Any) -> EncodedRun:

@@ -59,11 +59,11 @@ class RunAnalysis:
 
 
 def analyze_run(
-    run: LoadedRun, steps: Sequence[Step], n_path: int = 40, n_strip: int = 10, seed: int = 0
+    run: LoadedRun, steps: Sequence[Step], n_path: int = 40, n_strip: int = 10, seed: int = 0, scores: Any = None
 ) -> RunAnalysis:
     """Encode every image (posterior mean) once and run each step on it."""
     start = time.perf_counter()
-    encoded = EncodedRun.encode(run, n_path=n_path, n_strip=n_strip, seed=seed)
+    encoded = EncodedRun.encode(run, n_path=n_path, n_strip=n_strip, seed=seed, scores=scores)
     encode_s = time.perf_counter() - start
     done = run_steps(steps, encoded, prefix=run.name)
     run_seed = int(run.cfg.seed)

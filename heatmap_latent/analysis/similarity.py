@@ -7,6 +7,7 @@ from itertools import combinations
 
 import numpy as np
 from scipy.spatial import procrustes
+from scipy.stats import rankdata
 
 
 def linear_cka(a: np.ndarray, b: np.ndarray) -> float:
@@ -42,4 +43,41 @@ def seed_to_seed(codes: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
             "procrustes": float(np.mean([p for _, p in mine])),
             "n_pairs": len(mine),
         }
+    return out
+
+
+def abs_spearman_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(D1, D2)`` |Spearman| between every dimension of ``a`` and of ``b`` (a constant one: 0)."""
+    ranks_a, ranks_b = (np.apply_along_axis(rankdata, 0, x) for x in (a, b))
+    ranks_a, ranks_b = ranks_a - ranks_a.mean(0), ranks_b - ranks_b.mean(0)
+    norm = np.outer(np.linalg.norm(ranks_a, axis=0), np.linalg.norm(ranks_b, axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.abs(ranks_a.T @ ranks_b) / norm
+    return np.nan_to_num(corr)
+
+
+def relative_strength(corr: np.ndarray) -> float:
+    """Duan et al.'s pairwise disentanglement: each dimension's strongest match squared over its
+    total, averaged over the dimensions of both models (0 for an empty matrix)."""
+    if corr.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols = np.nan_to_num(corr.max(axis=0) ** 2 / corr.sum(axis=0))
+        rows = np.nan_to_num(corr.max(axis=1) ** 2 / corr.sum(axis=1))
+    return float((cols.mean() + rows.mean()) / 2)
+
+
+def udr(codes: dict[str, np.ndarray], informative: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """UDR (Duan et al. 2020, the Spearman variant UDR_S) of each run of one group: the median over
+    the other runs of the relative strength of their |Spearman| matrix restricted to both runs'
+    informative dimensions (``informative``: run name -> boolean mask). Empty for fewer than two runs."""
+    names = list(codes)
+    out = {}
+    for name in names if len(names) > 1 else ():
+        scores = []
+        for other in names:
+            if other != name:
+                corr = abs_spearman_matrix(codes[name], codes[other])[informative[name]][:, informative[other]]
+                scores.append(relative_strength(corr))
+        out[name] = {"score": float(np.median(scores)), "n_pairs": len(scores)}
     return out

@@ -5,6 +5,7 @@ Each is a function of an :class:`EncodedRun`; a study adds its own steps after t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
+from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 from heatmap_latent.analysis.step import Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
 from heatmap_latent.core.plotting import colour_factors, projection_figure
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
@@ -90,16 +92,48 @@ def factor_recoverability(e: EncodedRun) -> StepResult:
     return StepResult(out)
 
 
+def _settings(scores: Any, name: str) -> dict[str, Any] | None:
+    """A score's settings from ``analyze.yaml``'s ``scores`` (its defaults when none are given), or
+    None when it is turned off."""
+    given = dict((scores or {}).get(name, {}) or {})
+    if not given.pop("enabled", True):
+        return None
+    return given
+
+
 def disentanglement(e: EncodedRun) -> StepResult:
-    f_all = np.stack([e.factors[k] for k in CONTINUOUS], axis=1)
+    """MIG, SAP, DCI and the field's other scores over every factor (``df`` too, on student_t)."""
+    names = [k for k in (*CONTINUOUS, "df") if k in e.factors]
+    f_all = np.stack([e.factors[k] for k in names], axis=1)
     tr, te = e.train_idx, e.test_idx
-    return StepResult(
-        {
-            "mig": mig(e.latents, f_all),
-            "sap": sap(e.latents, f_all),
-            "dci": dci(e.latents[tr], f_all[tr], e.latents[te], f_all[te], seed=e.seed),
-        }
-    )
+    out: dict[str, Any] = {"factors": names}
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, compute: Any) -> None:
+        start = time.perf_counter()
+        out[name] = compute()
+        seconds[name] = time.perf_counter() - start
+
+    timed("mig", lambda: mig(e.latents, f_all))
+    timed("sap", lambda: sap(e.latents, f_all))
+    timed("dci", lambda: dci(e.latents[tr], f_all[tr], e.latents[te], f_all[te], seed=e.seed))
+    labels = factor_labels(f_all)
+    off = "turned off in analyze.yaml (scores.{}.enabled=false)"
+    for name, compute in (
+        ("beta_vae", lambda s: beta_vae_score(e.latents, labels, e.seed, **s)),
+        ("factor_vae", lambda s: factor_vae_score(e.latents, labels, active_units(e.latents), e.seed, **s)),
+        (
+            "modularity_explicitness",
+            lambda s: modularity_explicitness(e.latents[tr], labels[tr], e.latents[te], labels[te], **s),
+        ),
+    ):
+        settings = _settings(e.scores, name)
+        if settings is None:
+            out[name] = not_applicable(off.format(name))
+        else:
+            timed(name, lambda c=compute, s=settings: c(s))
+    out["timing"] = seconds  # per score, seconds (metrics.json; left out of comparisons of numbers)
+    return StepResult(out)
 
 
 ACTIVE_VARIANCE = 0.01  # Burda et al. (2016): a unit is active when Var_x(E_q[z_d | x]) exceeds this
@@ -197,6 +231,11 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("dci.disentanglement", "DCI disentanglement"),
             ("dci.completeness", "DCI completeness"),
             ("dci.informativeness", "DCI informativeness (R^2)"),
+            ("beta_vae.eval_accuracy", "BetaVAE score (eval accuracy)"),
+            ("factor_vae.eval_accuracy", "FactorVAE score (eval accuracy)"),
+            ("factor_vae.n_active", "FactorVAE score: active dimensions"),
+            ("modularity_explicitness.modularity", "modularity"),
+            ("modularity_explicitness.explicitness_test", "explicitness (test ROC-AUC)"),
         ),
     ),
     Step(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from heatmap_latent.analysis.grouping import Group, by_condition
-from heatmap_latent.analysis.similarity import linear_cka, procrustes_disparity, seed_to_seed
+from heatmap_latent.analysis.similarity import linear_cka, procrustes_disparity, seed_to_seed, udr
 from heatmap_latent.analysis.standard_steps import rows
 from heatmap_latent.analysis.step import Step, StepResult, not_applicable
 
@@ -22,26 +22,58 @@ def _across_runs(encoded: Any) -> StepResult:
 # declared like the per-run steps so that the report shows it; analyze() fills it in with shape_metrics
 SHAPE_STEP = Step(
     "shape",
-    "Shape similarity (codes of all images, across runs)",
+    "Shape similarity and UDR (codes of all images, across runs)",
     _across_runs,
     rows(
         ("vae_ae.cka", "linear CKA to the other model (VAE against AE), same seed"),
         ("vae_ae.procrustes", "Procrustes disparity to the other model, same seed"),
         ("seed_to_seed.cka", "linear CKA to the other seeds of the group (mean)"),
         ("seed_to_seed.procrustes", "Procrustes disparity to the other seeds of the group (mean)"),
+        ("udr.score", "UDR (Spearman; median over the other seeds of the group)"),
     ),
 )
 
 
-def shape_metrics(groups: list[Group], codes: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Run name -> its ``shape`` metrics; ``codes``: run name -> its codes of every image."""
+def informative(metrics: dict[str, Any], codes: np.ndarray, settings: dict[str, Any]) -> np.ndarray:
+    """UDR's informative dimensions: a KL above ``informative_kl`` for a model with a posterior (the
+    latent_usage step's, at the best checkpoint), else a code variance above ``informative_variance``."""
+    kl = metrics.get("latent_usage", {}).get("kl", {})
+    if "per_dim" in kl:
+        return np.asarray(kl["per_dim"]) > float(settings.get("informative_kl", 0.01))
+    return codes.var(axis=0) > float(settings.get("informative_variance", 0.01))
+
+
+def _udr_entry(score: dict[str, Any] | None, enabled: bool, n_seeds: int) -> dict[str, Any]:
+    if not enabled:
+        return not_applicable("UDR is turned off (scores.udr.enabled=false)")
+    if score is None:
+        return not_applicable("a single seed: UDR ranks the seeds of a group")
+    note = "fewer than 3 seeds: the median over one or two pairs" if n_seeds < 3 else ""
+    return {**score, "note": note}
+
+
+def shape_metrics(
+    groups: list[Group],
+    codes: dict[str, np.ndarray],
+    metrics: dict[str, dict[str, Any]] | None = None,
+    udr_settings: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run name -> its ``shape`` metrics; ``codes``: run name -> its codes of every image; with the
+    runs' ``metrics`` and UDR's settings (``{"enabled": false}`` skips it), each run's UDR too."""
     out: dict[str, dict[str, Any]] = {}
+    udr_on = metrics is not None and (udr_settings or {}).get("enabled", True)
     for g in groups:
-        across = seed_to_seed({name: codes[name] for name in dict.fromkeys(g.runs)})
+        members = {name: codes[name] for name in dict.fromkeys(g.runs)}
+        across = seed_to_seed(members)
+        ranked = {}
+        if udr_on:
+            masks = {n: informative(metrics[n], c, udr_settings or {}) for n, c in members.items()}
+            ranked = udr(members, masks)
         for name in g.runs:
             out[name] = {
                 "seed_to_seed": across.get(name, not_applicable("a single seed: no other seed to compare with")),
                 "vae_ae": not_applicable("measured between a VAE and an AE of one condition, data and seed"),
+                "udr": _udr_entry(ranked.get(name), udr_on, len(members)),
             }
     for gs in by_condition(groups).values():
         for data in dict.fromkeys(g.data for g in gs):
