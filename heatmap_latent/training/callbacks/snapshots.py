@@ -16,19 +16,24 @@ from heatmap_latent.training.snapshots import DIRNAME, Snapshot, read_index, wri
 
 
 @torch.no_grad()
-def kl_per_dim(model: pl.LightningModule, images: torch.Tensor, batch_size: int = 256) -> np.ndarray | None:
-    """A VAE's mean KL of each latent dimension over ``images`` (eval mode); None for other models."""
+def codes_and_kl(
+    model: pl.LightningModule, images: torch.Tensor, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The codes of ``images`` (eval mode) and, for a VAE, the mean KL of each latent dimension over
+    them, from one pass of the encoder (the posterior mean is a VAE's code)."""
     if not hasattr(model, "posterior"):
-        return None
+        return model.embed(images).numpy(), None
     was_training = model.training
     model.eval()
-    total = None
+    codes, total = [], None
     for start in range(0, len(images), batch_size):
         mu, logvar = model.posterior(images[start : start + batch_size].to(model.device))
-        part = gaussian_kl(mu.float(), logvar.float()).sum(0)
+        mu, logvar = mu.float(), logvar.float()
+        codes.append(mu.cpu())
+        part = gaussian_kl(mu, logvar).sum(0)
         total = part if total is None else total + part
     model.train(was_training)
-    return (total / len(images)).cpu().numpy()
+    return torch.cat(codes).numpy(), (total / len(images)).cpu().numpy()
 
 
 class LatentSnapshots(pl.Callback):
@@ -82,14 +87,15 @@ class LatentSnapshots(pl.Callback):
         split[np.asarray(dm.val_idx, dtype=np.int64)] = 1
         split[np.asarray(dm.test_idx, dtype=np.int64)] = 2  # with val_fraction=0 validation is the test split
         images = dm.images[torch.from_numpy(index)]
+        codes, kl = codes_and_kl(pl_module, images)
         snapshot = Snapshot(
             epoch=epoch,
             step=trainer.global_step,
             index=index,
-            codes=pl_module.embed(images).numpy(),
+            codes=codes,
             split=split[index],
             factors={k: np.asarray(v)[index] for k, v in dm.factors.items()},
             decoder={k: v.detach().float().cpu().numpy() for k, v in pl_module.decoder.state_dict().items()},
-            kl_per_dim=kl_per_dim(pl_module, images),
+            kl_per_dim=kl,
         )
         write_snapshot(self.dirpath, snapshot, {"seconds": time.perf_counter() - start, "final": final})
