@@ -19,7 +19,7 @@ from heatmap_latent.explorer import ExportError, decoder_layers, write_explorer
 from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import load_snapshots
-from tests.browser import needs_chromium, open_page
+from tests.browser import needs_chromium, one_browser, open_page
 from tests.conftest import ROOT, compose_train
 
 CASES = {
@@ -37,6 +37,13 @@ CASES = {
     ],
 }
 ACTIVATIONS = ["elu", "leaky_relu", "silu"]  # untrained decoders, one per remaining activation
+# every other model of conf/model on both datasets, untrained: the exporters must carry each
+OTHER_MODELS = [
+    (model, data)
+    for model in sorted(p.stem for p in (ROOT / "conf" / "model").glob("[!_]*.yaml"))
+    for data in ("gaussian", "student_t")
+    if f"{model}-{data}" not in CASES
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +58,14 @@ def pages(tmp_path_factory):
         (root / name / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
         run = load_run(root / name)  # its one checkpoint
         out[name] = (run, write_explorer(run, root / f"{name}.html"))
-    for act in ACTIVATIONS:
-        cfg = compose_train(root / act, f"model.activation={act}", "model.latent_dim=2")
+    untrained = [(act, [f"model.activation={act}", "model.latent_dim=2"], "vae", "gaussian") for act in ACTIVATIONS]
+    untrained += [(f"{m}-{d}", [f"model={m}", f"data={d}"], m, d) for m, d in OTHER_MODELS]
+    for name, overrides, model_name, data in untrained:
+        cfg = compose_train(root / name, *overrides)
         model, dm = instantiate(cfg.model).eval(), instantiate(cfg.data)
         dm.setup()
-        run = LoadedRun(act, root, Path("untrained"), cfg, model, dm, {"model": "vae", "data": "gaussian"}, ())
-        out[act] = (run, write_explorer(run, root / f"{act}.html"))
+        run = LoadedRun(name, root, Path("untrained"), cfg, model, dm, {"model": model_name, "data": data}, ())
+        out[name] = (run, write_explorer(run, root / f"{name}.html"))
     return out
 
 
@@ -73,6 +82,11 @@ def probe_points(latents: np.ndarray, n: int = 100, seed: int = 0) -> np.ndarray
 @pytest.mark.slow
 @needs_chromium
 def test_javascript_decoder_and_factor_fit_equal_python(pages):
+    with one_browser() as visit:
+        _decode_every_page(pages, visit)
+
+
+def _decode_every_page(pages, visit):
     for name, (run, page_path) in pages.items():
         latents = run.model.embed(run.datamodule.images).numpy()
         z = probe_points(latents)
@@ -81,13 +95,13 @@ def test_javascript_decoder_and_factor_fit_equal_python(pages):
         distance, fitted = realism_distance(
             want.reshape(len(z), *run.model.decode_batched(z[:1]).shape[-2:]), -3, 3, dfs
         )
-        with open_page(page_path) as (page, errors):
-            got = np.array(page.evaluate("zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))", z.tolist()))
-            fits = page.evaluate(
-                "zs => zs.map(z => window.heatmapLatent.fitFactors(window.heatmapLatent.decode(z)))", z[:30].tolist()
-            )
-            assert page.evaluate("window.heatmapLatent.latentDim") == latents.shape[1]
-            assert errors == [], (name, errors)
+        page, errors = visit(page_path)
+        got = np.array(page.evaluate("zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))", z.tolist()))
+        fits = page.evaluate(
+            "zs => zs.map(z => window.heatmapLatent.fitFactors(window.heatmapLatent.decode(z)))", z[:30].tolist()
+        )
+        assert page.evaluate("window.heatmapLatent.latentDim") == latents.shape[1]
+        assert errors == [], (name, errors)
         assert np.abs(got - want).max() < 1e-4, (name, np.abs(got - want).max())
         for i, fit in enumerate(fits):  # the JavaScript fit of the JavaScript decode equals Python's
             for key in ("var_x", "var_y", "rho"):
@@ -301,3 +315,49 @@ def test_a_run_without_snapshots_gives_the_page_without_a_slider(pages):
         assert page.evaluate("window.heatmapLatent.frames.length") == 1
         assert not page.locator("#epoch-panel").is_visible()
         assert errors == []
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_javascript_encoder_equals_model_encode_for_every_model(pages):
+    assert {f"{m}-{d}" for m, d in OTHER_MODELS} <= set(pages)  # every model of conf/model, both datasets
+    with one_browser() as visit:
+        _encode_every_page(pages, visit)
+
+
+def _encode_every_page(pages, visit):
+    for name, (run, page_path) in pages.items():
+        images = run.datamodule.images
+        pick = np.random.default_rng(0).choice(len(images), 100, replace=False)
+        batch = images[torch.from_numpy(pick)].clone()
+        noise = torch.from_numpy(np.random.default_rng(1).normal(0, 0.1, size=batch[50:].shape).astype(np.float32))
+        batch[50:] = (batch[50:] + noise).clamp(0, 1)  # half real, half perturbed
+        want = run.model.embed(batch).numpy()
+        page, errors = visit(page_path)
+        encode = "xs => xs.map(x => Array.from(window.heatmapLatent.encode(x)))"
+        got = np.array(page.evaluate(encode, batch[:, 0].reshape(100, -1).tolist()))
+        assert errors == [], (name, errors)
+        assert got.shape == want.shape and np.abs(got - want).max() < 1e-4, (name, np.abs(got - want).max())
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_factor_slider_marks_the_code_of_the_exact_heatmap_and_decodes_it_back(pages):
+    from heatmap_latent.data.heatmaps import gaussian_heatmaps
+
+    run, page_path = pages["vae-gaussian"]
+    with open_page(page_path) as (page, errors):
+        assert page.locator("#factor-panel").is_visible()
+        move = "v => { const s = document.getElementById('factor-var_x'); "
+        move += "s.value = v; s.dispatchEvent(new Event('input')); }"
+        for value in (0.7, 2.9):  # two moves of one slider: its trace holds both codes
+            page.evaluate(move, value)
+        assert page.evaluate("window.heatmapLatent.state.trace.length") == 2
+        z = np.array(page.evaluate("Array.from(window.heatmapLatent.state.factorZ)"))
+        factors = page.evaluate("['var_x', 'var_y', 'rho'].map(k => +document.getElementById('factor-' + k).value)")
+        info = page.locator("#factor-info").inner_text()
+        assert errors == []
+    image = gaussian_heatmaps(*(np.array([v]) for v in factors), size=run.model.hparams.image_size)
+    want = run.model.embed(torch.from_numpy(image)[:, None]).numpy()[0]
+    assert factors[0] == pytest.approx(2.9, abs=0.03) and np.abs(z - want).max() < 1e-4
+    assert f"var_x {factors[0]:.3f}" in info and "fitted to the decode" in info

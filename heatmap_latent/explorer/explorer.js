@@ -100,6 +100,66 @@ window.heatmapLatentStart = function (DATA) {
     return out;
   }
 
+  // ------------------------------------------------------------ the encoder (model.encode)
+  function conv(l, x, c, h) {
+    // weight (C_out, C_in, k, k); zero padding; out side floor((h + 2p - k) / s) + 1
+    const [cOut, cIn, k] = l.shape, s = l.stride, p = l.padding;
+    const H = Math.floor((h + 2 * p - k) / s) + 1;
+    const y = new Float64Array(cOut * H * H);
+    for (let o = 0; o < cOut; o++) {
+      for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < H; ox++) {
+        let acc = l.b[o];
+        for (let ci = 0; ci < cIn; ci++) {
+          const wBase = (o * cIn + ci) * k * k, xBase = ci * h * h;
+          for (let ky = 0; ky < k; ky++) {
+            const iy = oy * s - p + ky;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < k; kx++) {
+              const ix = ox * s - p + kx;
+              if (ix < 0 || ix >= h) continue;
+              acc += l.w[wBase + ky * k + kx] * x[xBase + iy * h + ix];
+            }
+          }
+        }
+        y[(o * H + oy) * H + ox] = acc;
+      }
+    }
+    return [y, cOut, H];
+  }
+
+  function maxPool(l, x, c, h) {
+    const k = l.kernel, s = l.stride, H = Math.floor((h - k) / s) + 1;
+    const y = new Float64Array(c * H * H);
+    for (let ch = 0; ch < c; ch++) for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < H; ox++) {
+      let m = -Infinity;
+      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) m = Math.max(m, x[(ch * h + oy * s + ky) * h + ox * s + kx]);
+      y[(ch * H + oy) * H + ox] = m;
+    }
+    return [y, c, H];
+  }
+
+  const ENCODER = DATA.encoder ? DATA.encoder.layers.map((l) => {
+    const out = Object.assign({}, l);
+    if (l.weight) { out.w = f32(l.weight); out.b = f32(l.bias); }
+    if (l.type === "activation") out.fn = ACTS[l.name](l);
+    return out;
+  }) : null;
+
+  // an (S*S) image, row-major as the decoder emits it, to its code (a VAE: the posterior mean)
+  function encode(image) {
+    if (!ENCODER) throw new Error("this page carries no encoder");
+    let x = Float64Array.from(image), c = 1, h = DATA.image_size;
+    for (const l of ENCODER) {
+      if (l.type === "conv") [x, c, h] = conv(l, x, c, h);
+      else if (l.type === "max_pool") [x, c, h] = maxPool(l, x, c, h);
+      else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
+      else if (l.type === "linear") x = linear(l, x);
+      else if (l.type === "take") x = x.slice(0, l.n);
+      // flatten: (C, H, W) is already laid out row-major
+    }
+    return x;
+  }
+
   // ------------------------------------------------- exact heatmaps and the factor fit (realism.py)
   const S = DATA.image_size, LOW = DATA.grid.low, HIGH = DATA.grid.high;
   const G = Array.from({ length: S }, (_, i) => LOW + ((HIGH - LOW) * i) / (S - 1));
@@ -287,6 +347,7 @@ window.heatmapLatentStart = function (DATA) {
   const api = {
     imageOf: imageOf, rowOf: rowOf,
     decode: (z) => frames[current].decode(z), // raw coordinates of the current frame
+    encode: encode, hasEncoder: !!ENCODER, // the checkpoint's encoder: codes of the last frame
     decodeAt: (i, z) => frames[i].decode(z),
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
     viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,

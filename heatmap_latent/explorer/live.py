@@ -56,6 +56,7 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
         "paths": {},
         "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
         "decoder": {"layers": layers},
+        "encoder": None,  # snapshots hold decoders only: the tab does not encode
         "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every) if earlier else None,
         "epochs": [s.epoch for s in snapshots],
     }

@@ -24,7 +24,7 @@ from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.heatmaps import DF_VALUES
-from heatmap_latent.models.backbone import Decoder
+from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
@@ -60,6 +60,28 @@ def _layer(name: str, module: nn.Module) -> dict[str, Any]:
             "weight": _b64(module.weight),
             "bias": _b64(module.bias),
         }
+    if isinstance(module, nn.Conv2d):
+        k, s, p, d = module.kernel_size, module.stride, module.padding, module.dilation
+        plain = module.groups == 1 and d == (1, 1) and isinstance(p, tuple) and module.padding_mode == "zeros"
+        if not (plain and k[0] == k[1] and s[0] == s[1] and p[0] == p[1] and module.bias is not None):
+            raise ExportError(f"cannot export encoder layer {name} ({module}): only square, undilated, ungrouped")
+        return {
+            "type": "conv",
+            "shape": [module.out_channels, module.in_channels, k[0]],
+            "stride": s[0],
+            "padding": p[0],
+            "weight": _b64(module.weight),
+            "bias": _b64(module.bias),
+        }
+    if isinstance(module, nn.MaxPool2d):
+        k, s = module.kernel_size, module.stride
+        if module.padding not in (0, (0, 0)) or module.dilation not in (1, (1, 1)) or module.ceil_mode:
+            raise ExportError(f"cannot export encoder layer {name} ({module}): only unpadded floor-mode pooling")
+        if not (isinstance(k, int) and isinstance(s, int)):
+            raise ExportError(f"cannot export encoder layer {name} ({module}): only square pooling")
+        return {"type": "max_pool", "kernel": k, "stride": s}
+    if isinstance(module, nn.Flatten):
+        return {"type": "flatten"}
     if isinstance(module, nn.LeakyReLU):
         return {"type": "activation", "name": "leaky_relu", "negative_slope": module.negative_slope}
     if isinstance(module, nn.ELU):
@@ -79,6 +101,22 @@ def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     layers = [_layer(f"decoder.fc.{i}", m) for i, m in enumerate(decoder.fc)]
     layers.append({"type": "reshape", "shape": [int(v) for v in decoder.start_shape]})
     layers += [_layer(f"decoder.deconv.{i}", m) for i, m in enumerate(decoder.deconv)]
+    return layers
+
+
+def encoder_layers(model: nn.Module) -> list[dict[str, Any]]:
+    """``model.encode`` as a list of layers: the conv blocks, the fully connected layers, the
+    bottleneck, and for a model with a posterior its mean (the first ``latent_dim`` outputs)."""
+    encoder, bottleneck = getattr(model, "encoder", None), getattr(model, "bottleneck", None)
+    if not isinstance(encoder, Encoder) or not isinstance(bottleneck, nn.Linear):
+        what = type(model).__name__
+        raise ExportError(f"cannot export the encoder of {what}: not the project's Encoder and bottleneck")
+    layers = [_layer(f"encoder.conv.{i}", m) for i, m in enumerate(encoder.conv)]
+    layers += [_layer(f"encoder.fc.{i}", m) for i, m in enumerate(encoder.fc)]
+    layers.append(_layer("bottleneck", bottleneck))
+    latent_dim = int(model.hparams.latent_dim)
+    if bottleneck.out_features != latent_dim:  # (mu, logvar): the code is the posterior mean
+        layers.append({"type": "take", "n": latent_dim})
     return layers
 
 
@@ -171,11 +209,14 @@ def explorer_data(
         "n": int(len(latents)),
         "codes": _b64(latents),
         "factors": {k: _b64(v) for k, v in factors.items()},
+        "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
         "split": base64.b64encode(split.tobytes()).decode(),
         "paths": paths,
         # the realism shading saturates at twice the p90 realism of decoded codes
         "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
         "decoder": {"layers": layers},
+        # the checkpoint's encoder (snapshots hold decoders only: the page encodes with these weights)
+        "encoder": {"layers": encoder_layers(model)},
         "snapshots": snapshot_frames(run, latents, snapshots_every),
     }
 

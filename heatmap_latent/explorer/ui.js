@@ -99,6 +99,7 @@ window.heatmapLatentUI = function (api, DATA) {
     }
     const row = highlighted >= 0 ? api.rowOf(highlighted) : -1;
     if (row >= 0) ringAt(sctx, [projected[2 * row], projected[2 * row + 1]], "#ff7f0e");
+    if (api.drawFactorMarks) drawTrace(sctx, (v) => { const p = [0, 0]; project(v, p, 0); return p; });
   }
   // the image whose drawn code is within 8 px of a pixel of the scatter, or -1
   function pickAt(x, y) {
@@ -185,6 +186,7 @@ window.heatmapLatentUI = function (api, DATA) {
     }
     const hl = highlighted >= 0 ? api.rowOf(highlighted) : -1;
     if (hl >= 0) ringAt(lctx, toPixel(CODES.subarray(hl * D, hl * D + D)), "#ff7f0e");
+    if (api.drawFactorMarks) drawTrace(lctx, (v) => toPixel(v));
     for (const [z, colour] of [[pathStart, "#1f77b4"], [api.state.lastZ, "#d62728"]]) {
       if (!z) continue;
       const [x, y] = toPixel(z);
@@ -342,6 +344,65 @@ window.heatmapLatentUI = function (api, DATA) {
     });
   }
   api.showFrame = showFrame;
+
+  // ------------------------------------------------------------------ factors -> code -> decode
+  const trace = [];
+  api.state.trace = trace; // the codes the last moved slider swept
+  let traceFactor = null;
+  function drawTrace(ctx, toXY) {
+    const pts = trace.map((z) => toXY(api.toView(z, last)));
+    if (pts.length > 1) {
+      ctx.strokeStyle = "#ff7f0e"; ctx.lineWidth = 2; ctx.beginPath();
+      pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+      ctx.stroke();
+    }
+    if (api.state.factorZ) {
+      const [x, y] = toXY(api.toView(api.state.factorZ, last));
+      ctx.strokeStyle = "#ff7f0e"; ctx.lineWidth = 3; ctx.beginPath();
+      ctx.moveTo(x - 7, y - 7); ctx.lineTo(x + 7, y + 7); ctx.moveTo(x - 7, y + 7); ctx.lineTo(x + 7, y - 7); ctx.stroke();
+    }
+  }
+  api.drawFactorMarks = () => {
+    drawTrace(sctx, (v) => { const p = [0, 0]; project(v, p, 0); return p; });
+    drawTrace(lctx, (v) => toPixel(v));
+  };
+  if (api.hasEncoder) {
+    $("factor-panel").hidden = false;
+    for (const id of ["factor-image", "factor-decoded"]) { $(id).width = S; $(id).height = S; }
+    const F = DATA.factors_range, box = $("factor-sliders"), values = {};
+    for (const name of ["var_x", "var_y", "rho"]) {
+      const [mn, mx] = F[name], label = document.createElement("label"), input = document.createElement("input"), out = document.createElement("output");
+      values[name] = (mn + mx) / 2;
+      Object.assign(input, { type: "range", min: mn, max: mx, step: (mx - mn) / 200, value: values[name], id: "factor-" + name });
+      out.textContent = values[name].toFixed(3);
+      input.addEventListener("input", () => { values[name] = +input.value; out.textContent = values[name].toFixed(3); setFactors(name); });
+      label.append(name + " ", input, out); box.append(label);
+    }
+    if (DATA.dfs) {
+      const label = document.createElement("label"), pick = document.createElement("select");
+      pick.id = "factor-df";
+      for (const df of DATA.dfs) pick.add(new Option(String(df), df));
+      values.df = DATA.dfs[0];
+      pick.addEventListener("change", () => { values.df = +pick.value; setFactors("df"); });
+      label.append("df ", pick); box.append(label);
+    }
+    function setFactors(moved) {
+      const image = Float32Array.from(api.render(values.var_x, values.var_y, values.rho, values.df));
+      const z = api.encode(image), decoded = api.decodeAt(last, z), fit = api.fitFactors(decoded);
+      if (moved !== traceFactor) { trace.length = 0; traceFactor = moved; }
+      trace.push(Float64Array.from(z));
+      api.state.factorZ = Float64Array.from(z);
+      api.state.factorImage = image;
+      api.state.factorFit = fit;
+      paint($("factor-image"), image); paint($("factor-decoded"), decoded);
+      const { realism, ...fitted } = fit, set = Object.assign({}, values);
+      $("factor-info").textContent = "set: " + fmt(set) + "  ->  code (" + Array.from(z, (v) => v.toFixed(3)).join(", ") +
+        ")  ->  fitted to the decode: " + fmt(fitted) + "  realism " + realism.toFixed(4);
+      drawScatter(); drawSlice();
+    }
+    api.setFactors = (f) => { Object.assign(values, f); setFactors(Object.keys(f).join()); };
+    setFactors(null);
+  }
 
   sel.addEventListener("change", recolour);
   view.forEach((s) => s.addEventListener("change", drawScatter));
