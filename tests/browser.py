@@ -20,21 +20,8 @@ needs_chromium = pytest.mark.skipif(
 @contextmanager
 def open_page(path: Path, width: int = 1400, height: int = 1800) -> Iterator[tuple[object, list[str]]]:
     """The page at ``path`` and the list its JavaScript errors (uncaught and console.error) go to."""
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM or "chromium", args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
-            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-            page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-            page.goto(Path(path).resolve().as_uri())
-            page.wait_for_load_state("load")
-            yield page, errors
-        finally:
-            browser.close()
+    with one_browser(width, height) as visit:
+        yield visit(path)
 
 
 @contextmanager
