@@ -83,6 +83,7 @@ def get(url: str) -> tuple[int, dict]:
         return err.code, json.loads(err.read())
 
 
+@pytest.mark.slow
 def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server):
     _, listing = get(server + "/data/plugins_listing")
     tab = listing["heatmap_latent"]
@@ -95,6 +96,7 @@ def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server)
     assert by_run["runs/old"]["epochs"] == [] and "no snapshots" in by_run["runs/old"]["problem"]
 
 
+@pytest.mark.slow
 def test_the_backend_reads_only_inside_its_log_directory(server, logdir):
     base = server + "/data/plugin/heatmap_latent/data?run="
     status, data = get(base + "runs/a")
@@ -107,11 +109,17 @@ def test_the_backend_reads_only_inside_its_log_directory(server, logdir):
     assert "has no snapshots" in get(base + "runs/old")[1]["error"]
 
 
-def test_is_active_only_with_a_run_that_has_snapshots(logdir, tmp_path):
-    assert LatentTabPlugin(TBContext(logdir=str(logdir))).is_active()
-    shutil.copytree(logdir / "runs" / "old", tmp_path / "runs" / "old")
-    assert not LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
+def test_is_active_only_with_a_run_that_has_snapshots(tmp_path):
+    from heatmap_latent.training.snapshots import Snapshot
+
+    run = tmp_path / "runs" / "a"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "config.yaml").write_text("model: {}\ndata: {}\n")
+    assert not LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()  # a run, but no snapshot
     assert not LatentTabPlugin(TBContext(logdir=str(tmp_path / "missing"))).is_active()
+    snap = Snapshot(1, 5, np.arange(3), np.zeros((3, 2)), np.zeros(3), {}, {"w": np.ones(2)})
+    write_snapshot(run, snap, {"seconds": 0.0, "final": True})
+    assert LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
 
 
 def decode_with(logdir: Path, snapshot, z: np.ndarray) -> np.ndarray:

@@ -419,8 +419,9 @@ def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
         "seed=1,2",
         "data.var.step=0.5",
         "data.rho.step=0.25",
-        "trainer.max_epochs=2",
+        "trainer.max_epochs=1",
         "logger=none",
+        "callbacks=none",
         f"hydra.sweep.dir={sweep}",
     )
     out = tmp_path / "analysis"
