@@ -361,3 +361,30 @@ def test_a_factor_slider_marks_the_code_of_the_exact_heatmap_and_decodes_it_back
     want = run.model.embed(torch.from_numpy(image)[:, None]).numpy()[0]
     assert factors[0] == pytest.approx(2.9, abs=0.03) and np.abs(z - want).max() < 1e-4
     assert f"var_x {factors[0]:.3f}" in info and "fitted to the decode" in info
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_clicked_code_is_traversed_dimension_by_dimension(pages):
+    run, page_path = pages["vae-gaussian"]
+    latents = run.model.embed(run.datamodule.images).numpy().astype(np.float64)
+    with open_page(page_path) as (page, errors):
+        box = page.locator("#slice").bounding_box()
+        page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.6 * box["height"])
+        traversal = page.evaluate("window.heatmapLatent.state.traversal")
+        rows = page.locator("#traversals .traversal-row")
+        assert rows.count() == 3 and rows.nth(0).locator("canvas").count() == 9
+        tile = np.array(
+            page.evaluate(
+                "() => { const c = document.querySelectorAll('#traversals .traversal-row')[1].children[8]; "
+                "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"
+            )
+        ).reshape(-1, 4)[:, 0]
+        assert errors == []
+    raw = np.array(traversal["raw"])
+    want = raw[:, None] + latents.std(0)[:, None] * np.linspace(-3, 3, 9)[None]
+    assert np.allclose(traversal["values"], want, atol=1e-5)
+    z = raw.copy()
+    z[1] = want[1, 8]  # the last image of the second row
+    decoded = run.model.decode_batched(z[None])[0, 0].numpy().ravel()
+    assert np.abs(tile - np.round(255 * decoded)).max() <= 1

@@ -52,3 +52,22 @@ def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_
     assert kl == pytest.approx([logged[f"test/kl_dim{i}"] for i in range(3)], rel=1e-4)
     assert metrics["latent_usage"]["n_collapsed"] == 3  # three epochs: every dimension still collapsed
     assert metrics["run"]["protocol"] == "validation on the test split (the seed study's protocol)"
+
+
+def test_each_run_gets_its_traversals_as_a_figure_and_an_animated_gif(legacy_analysis):
+    from PIL import Image
+
+    gifs = list((legacy_analysis / "figures").glob("*_traversals_gif.gif"))
+    assert len(gifs) == 1 and (legacy_analysis / "figures" / gifs[0].name.replace("_gif.gif", ".png")).is_file()
+    with Image.open(gifs[0]) as gif:
+        durations = []
+        for frame in range(gif.n_frames):
+            gif.seek(frame)
+            durations.append(gif.info["duration"])
+        # -3 std to +3 std and back: 16 steps of 120 ms (Pillow merges identical neighbours)
+        assert gif.is_animated and sum(durations) == (2 * 9 - 2) * 120
+    page = next((legacy_analysis / "runs").glob("*.html")).read_text()
+    assert f"../figures/{gifs[0].name}" in page and "Latent traversals" in page
+    saved = json.loads((legacy_analysis / "metrics.json").read_text())
+    traversal = next(iter(saved["runs"].values()))["traversals"]
+    assert traversal["n_steps"] == 9 and len(traversal["image_change"]) == 3

@@ -100,3 +100,20 @@ def test_every_kth_snapshot_keeps_the_last_and_a_bad_index_is_one_clear_error(tm
         read_index(tmp_path)
     with pytest.raises(ValueError, match="every_n_epochs"):
         LatentSnapshots(str(tmp_path), every_n_epochs=0)
+
+
+def test_traversals_reach_tensorboards_images_during_training(make_cfg, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from heatmap_latent.training.callbacks import LatentTraversals
+
+    cfg = make_cfg("logger=tensorboard", "~callbacks.early_stopping", "trainer.max_epochs=2")
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(tmp_path)
+    train(cfg, extra_callbacks=[LatentTraversals(every_n_epochs=1)])
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0})
+    events.Reload()
+    images = events.Images("latent/traversals")
+    assert [e.step for e in images] == [5, 10]  # each validation epoch (5 batches each)
+    size, n = cfg.data.grid.size, 9
+    assert (images[0].height, images[0].width) == (3 * (size + 1) - 1, n * (size + 1) - 1)  # 3 rows of 9

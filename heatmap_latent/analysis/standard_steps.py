@@ -18,8 +18,9 @@ from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
-from heatmap_latent.analysis.step import Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
+from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
 from heatmap_latent.core.plotting import colour_factors, projection_figure
+from heatmap_latent.core.traversals import traversal_figure, traversal_gif, traversal_points
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.models.losses import gaussian_kl
@@ -75,6 +76,40 @@ def projections(e: EncodedRun) -> StepResult:
         "axis_range": np.ptp(e.latents, axis=0).tolist(),
     }
     return StepResult(metrics, figures)
+
+
+TRAVERSAL_STEPS, TRAVERSAL_SPAN = 9, 3.0  # columns, and how many standard deviations each way
+
+
+def traversals(e: EncodedRun) -> StepResult:
+    """Per-dimension traversals of the mean code, as a figure and an animated GIF."""
+    points, values = traversal_points(e.latents, n_steps=TRAVERSAL_STEPS, span=TRAVERSAL_SPAN)
+    dim = e.latents.shape[1]
+    images = e.decode(points.reshape(-1, dim)).reshape(dim, TRAVERSAL_STEPS, *e.decode(points[0, :1]).shape[-2:])
+    metrics = {
+        "centre": e.latents.mean(0).tolist(),
+        "std": e.latents.std(0).tolist(),
+        "span_std": TRAVERSAL_SPAN,
+        "n_steps": TRAVERSAL_STEPS,
+        # how much each dimension's sweep changes the decoded image: mean |pixel change| per step
+        "image_change": [float(np.abs(np.diff(images[d], axis=0)).mean()) for d in range(dim)],
+    }
+    caption = (
+        f"Each row moves one latent dimension of the mean code over +-{TRAVERSAL_SPAN:g} std of its codes "
+        "(the value above each image), the others held; decoded."
+    )
+    return StepResult(
+        metrics,
+        [
+            Figure("traversals", caption, "traversals", lambda: traversal_figure(images, values), overview=True),
+            Figure(
+                "traversals_gif",
+                "The same traversals animated: each frame shows every dimension at one step.",
+                "traversals",
+                lambda: Animation(traversal_gif(images)),
+            ),
+        ],
+    )
 
 
 def factor_recoverability(e: EncodedRun) -> StepResult:
@@ -211,6 +246,12 @@ STANDARD_STEPS: tuple[Step, ...] = (
         ),
     ),
     Step("latent", "Latent space", projections, rows(("latent_dim", "latent dimensions"))),
+    Step(
+        "traversals",
+        "Latent traversals",
+        traversals,
+        rows(("image_change", "mean |pixel change| per step, per dimension")),
+    ),
     Step(
         "recoverability",
         "Factor recoverability (held-out R^2, best single axis)",

@@ -27,6 +27,13 @@ class Figure:
     wide: bool = False  # takes a whole row of the page (decoded strips, interactive 3-D)
 
 
+@dataclass(frozen=True)
+class Animation:
+    """What a figure's ``build()`` may return instead of a figure: an animated GIF, shown as is."""
+
+    gif: bytes
+
+
 @dataclass
 class StepResult:
     metrics: dict[str, Any]

@@ -231,11 +231,39 @@ window.heatmapLatentUI = function (api, DATA) {
     ctx.putImageData(img, 0, 0);
   }
   const fmt = (o) => Object.entries(o).map(([k, v]) => k + " " + (+v).toFixed(3)).join(" · ");
+  // per-dimension traversals of a raw code over +-3 std of the shown frame's codes
+  const TRAVERSAL_STEPS = 9, TRAVERSAL_SPAN = 3;
+  function traverse(raw) {
+    const C = api.codes, n = api.n, std = new Float64Array(D), mu = new Float64Array(D);
+    for (let i = 0; i < n; i++) for (let k = 0; k < D; k++) mu[k] += C[i * D + k] / n;
+    for (let i = 0; i < n; i++) for (let k = 0; k < D; k++) std[k] += (C[i * D + k] - mu[k]) ** 2 / n;
+    const box = $("traversals");
+    box.innerHTML = "";
+    const rows = [];
+    for (let d = 0; d < D; d++) {
+      const row = document.createElement("div"), values = [];
+      row.className = "traversal-row";
+      row.append("z" + d + " ");
+      for (let t = 0; t < TRAVERSAL_STEPS; t++) {
+        const z = Float64Array.from(raw);
+        z[d] = raw[d] + Math.sqrt(std[d]) * (-TRAVERSAL_SPAN + (2 * TRAVERSAL_SPAN * t) / (TRAVERSAL_STEPS - 1));
+        const c = document.createElement("canvas");
+        c.width = c.height = S; c.className = "tile"; c.title = "z" + d + " = " + z[d].toFixed(3);
+        paint(c, api.decode(z));
+        row.append(c);
+        values.push(z[d]);
+      }
+      box.append(row);
+      rows.push(values);
+    }
+    api.state.traversal = { raw: Array.from(raw), values: rows };
+  }
   function select(z) {
     // z is a point of the view; the decoder gets its raw coordinates in the current frame
     const raw = api.toRaw(z), decoded = api.decode(raw), fit = api.fitFactors(decoded), near = api.nearest(raw);
     api.state.lastZ = Float64Array.from(z);
     api.state.lastRaw = raw;
+    traverse(raw);
     api.state.lastDecoded = decoded;
     api.state.lastFit = fit;
     paint($("decoded"), decoded);

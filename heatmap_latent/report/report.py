@@ -26,7 +26,7 @@ from plotly.offline import get_plotlyjs
 
 from heatmap_latent.analysis.grouping import Group
 from heatmap_latent.analysis.pipeline import RunAnalysis
-from heatmap_latent.analysis.step import Figure, NotApplicable, Step, lookup
+from heatmap_latent.analysis.step import Animation, Figure, NotApplicable, Step, lookup
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.plotting import plt
 from heatmap_latent.study.claims import RULE
@@ -117,14 +117,19 @@ class ReportWriter:
             fig = build()
             if isinstance(fig, go.Figure):
                 self._rendered[stem] = (Markup(fig.to_html(full_html=False, include_plotlyjs=False)), True)
+            elif isinstance(fig, Animation):
+                self.files[f"figures/{stem}.gif"] = fig.gif
+                self._rendered[stem] = (Markup("gif"), False)
             else:
                 self.files[f"figures/{stem}.png"] = _png(fig)
                 self._rendered[stem] = (Markup(""), False)
         body, plotly = self._rendered[stem]
         if plotly:
             return body, True
-        data = self.files[f"figures/{stem}.png"]
-        src = "data:image/png;base64," + base64.b64encode(data).decode() if embed else f"../figures/{stem}.png"
+        kind = "gif" if body == "gif" else "png"
+        data = self.files[f"figures/{stem}.{kind}"]
+        inline = f"data:image/{kind};base64," + base64.b64encode(data).decode()
+        src = inline if embed else f"../figures/{stem}.{kind}"
         return Markup('<img alt="{}" src="{}" loading="lazy">').format(stem, src), False
 
     def figure(self, spec: Figure, run_slug: str, embed: bool, label: str | None = None) -> RenderedFigure:

@@ -1,6 +1,7 @@
 from heatmap_latent.training.callbacks.latent_logging import (
     EmbeddingProjector,
     LatentProjections,
+    LatentTraversals,
     ReconstructionErrorHistogram,
     ReconstructionGrid,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "FiniteLossGuard",
     "InterruptCheckpoint",
     "LatentSnapshots",
+    "LatentTraversals",
     "LatentProjections",
     "ReconstructionErrorHistogram",
     "ReconstructionGrid",

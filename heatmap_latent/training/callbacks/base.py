@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import lightning.pytorch as pl
@@ -24,6 +25,7 @@ class ValSnapshot:
     factors: dict[str, np.ndarray]
     latents: torch.Tensor  # (N, D)
     recons: torch.Tensor  # (N, 1, S, S)
+    decode: Callable[[torch.Tensor], torch.Tensor] | None = None  # the model's batched decode at that step
 
 
 def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
@@ -41,7 +43,7 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     latents = pl_module.embed(images)
     recons = pl_module.decode_batched(latents)
     factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
-    return ValSnapshot(images, factors, latents, recons)
+    return ValSnapshot(images, factors, latents, recons, pl_module.decode_batched)
 
 
 # per trainer: its latest logging step and that step's snapshots by max_points (see shared_snapshot)

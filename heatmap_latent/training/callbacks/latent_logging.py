@@ -7,6 +7,7 @@ import torch
 
 from heatmap_latent.core.plotting import ProjectionCanvas, colour_factors
 from heatmap_latent.core.subsample import evenly_spaced
+from heatmap_latent.core.traversals import traversal_grid, traversal_points
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.training.callbacks.base import LatentCallback, LatentLog, ValSnapshot
 from heatmap_latent.training.callbacks.image_sinks import gray_rgb
@@ -72,3 +73,20 @@ class EmbeddingProjector(LatentCallback):
             global_step=step,
             tag="latent",
         )
+
+
+class LatentTraversals(LatentCallback):
+    """Image ``latent/traversals``: per-dimension traversals of the mean code of the validation
+    images, each dimension over +-3 std of its codes (one row per dimension)."""
+
+    def __init__(self, n_steps: int = 9, span: float = 3.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.n_steps, self.span = n_steps, span
+
+    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+        latents = snapshot.latents.numpy()
+        points, _ = traversal_points(latents, n_steps=self.n_steps, span=self.span)
+        dim = latents.shape[1]
+        images = snapshot.decode(torch.from_numpy(points.reshape(-1, dim)).float())[:, 0].numpy()
+        grid = traversal_grid(images.reshape(dim, self.n_steps, *images.shape[-2:]))
+        log.image("latent/traversals", gray_rgb(grid), step)

@@ -1,0 +1,70 @@
+"""Per-dimension latent traversals, the figure every VAE tool has: for one code (by default the
+mean code), one row per latent dimension, that coordinate swept over +-``span`` standard deviations
+of the dimension's codes (posterior means) over the data, the others held."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from heatmap_latent.core.plotting import plt
+
+
+def traversal_points(
+    codes: np.ndarray, centre: np.ndarray | None = None, n_steps: int = 9, span: float = 3.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(points (D, n_steps, D), values (D, n_steps))``: row d moves coordinate d alone."""
+    centre = codes.mean(0) if centre is None else np.asarray(centre, dtype=np.float64)
+    std = codes.std(0)
+    steps = np.linspace(-span, span, n_steps)
+    dim = codes.shape[1]
+    points = np.repeat(np.repeat(centre[None, None], dim, axis=0), n_steps, axis=1)
+    values = centre[:, None] + std[:, None] * steps[None]
+    for d in range(dim):
+        points[d, :, d] = values[d]
+    return points, values
+
+
+def traversal_grid(images: np.ndarray, gap: int = 1) -> np.ndarray:
+    """``(D, n, S, S)`` images as one ``(D*(S+gap)-gap, n*(S+gap)-gap)`` image, gaps white."""
+    dim, n, size = images.shape[0], images.shape[1], images.shape[-1]
+    out = np.ones((dim * (size + gap) - gap, n * (size + gap) - gap), dtype=np.float32)
+    for d in range(dim):
+        for t in range(n):
+            out[d * (size + gap) : d * (size + gap) + size, t * (size + gap) : t * (size + gap) + size] = images[d, t]
+    return out
+
+
+def traversal_figure(images: np.ndarray, values: np.ndarray) -> plt.Figure:
+    """One row per latent dimension, its value over each column."""
+    dim, n = images.shape[:2]
+    fig, axes = plt.subplots(dim, n, figsize=(1.0 * n, 1.1 * dim), squeeze=False)
+    for d in range(dim):
+        for t in range(n):
+            ax = axes[d, t]
+            ax.imshow(images[d, t], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{values[d, t]:.2f}", fontsize=7)
+        axes[d, 0].set_ylabel(f"z{d}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def traversal_gif(images: np.ndarray, scale: int = 4, frame_ms: int = 120) -> bytes:
+    """An animated GIF (Pillow): each frame shows every dimension's image side by side at one step,
+    the steps going from -span to +span and back."""
+    dim, n, size = images.shape[0], images.shape[1], images.shape[-1]
+    order = list(range(n)) + list(range(n - 2, 0, -1))
+    frames = []
+    for t in order:
+        row = np.ones((size, dim * (size + 2) - 2), dtype=np.float32)
+        for d in range(dim):
+            row[:, d * (size + 2) : d * (size + 2) + size] = images[d, t]
+        pixels = (np.clip(row, 0, 1) * 255).round().astype(np.uint8)
+        frames.append(Image.fromarray(pixels, mode="L").resize((row.shape[1] * scale, size * scale), Image.NEAREST))
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    return buf.getvalue()
