@@ -388,3 +388,26 @@ def test_the_clicked_code_is_traversed_dimension_by_dimension(pages):
     z[1] = want[1, 8]  # the last image of the second row
     decoded = run.model.decode_batched(z[None])[0, 0].numpy().ravel()
     assert np.abs(tile - np.round(255 * decoded)).max() <= 1
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_controllability_map_equals_the_python_round_trip(pages):
+    from heatmap_latent.data.heatmaps import gaussian_heatmaps
+
+    run, page_path = pages["vae-gaussian"]
+    with open_page(page_path) as (page, errors):
+        cells = page.evaluate(
+            "(() => { const m = window.heatmapLatent.controlMap('var_x', 'rho', 'rho', 4); "
+            "return {xs: m.xs, ys: m.ys, values: Array.from(m.values), fixed: m.fixed, ms: m.ms}; })()"
+        )
+        page.locator("#map-draw").click()
+        assert "round trips in" in page.locator("#map-info").inner_text()
+        assert errors == []
+    var_x, rho = np.meshgrid(cells["xs"], cells["ys"])  # rows: y (rho), columns: x (var_x)
+    var_y = np.full(var_x.size, cells["fixed"]["var_y"])
+    images = gaussian_heatmaps(var_x.ravel(), var_y, rho.ravel(), size=run.model.hparams.image_size)
+    codes = run.model.embed(torch.from_numpy(images)[:, None])
+    _, fitted = realism_distance(run.model.decode_batched(codes)[:, 0].numpy(), -3, 3)
+    want = np.abs(fitted["rho"] - rho.ravel())
+    assert np.abs(np.array(cells["values"]) - want).max() < 1e-4

@@ -132,6 +132,22 @@ def realism(e: EncodedRun) -> StepResult:
     return StepResult(out)
 
 
+def round_trip(e: EncodedRun) -> StepResult:
+    """Factors -> exact heatmap -> code -> decode -> fitted factors, for every test image (each is the
+    exact heatmap of its factors): per factor, how far the factors fitted to the decode land from
+    the ones set (|fitted - set|: mean and p90). The explorer's controllability map shades the same
+    error over a grid of factors."""
+    te = e.test_idx
+    _, fitted = realism_of(e, e.test_reconstruction[1])  # the decodes of the test codes
+    out: dict[str, Any] = {}
+    for name in CONTINUOUS:
+        error = np.abs(np.asarray(fitted[name]) - e.factors[name][te])
+        out[name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
+    if e.student_t:
+        out["df"] = {"share_wrong": float(np.mean(np.asarray(fitted["df"]) != e.factors["df"][te]))}
+    return StepResult(out)
+
+
 def df_classifier(e: EncodedRun) -> StepResult:
     tr, te = e.train_idx, e.test_idx
     return StepResult(
@@ -169,6 +185,15 @@ STEPS: tuple[Step, ...] = (
             ("reconstructions.mean", "test reconstructions"),
             ("empty_regions.mean", "empty regions"),
             ("prior_samples.mean", "prior samples"),
+        ),
+    ),
+    Step(
+        "round_trip",
+        "Round trip: factors -> heatmap -> code -> decode -> fitted factors (test split)",
+        round_trip,
+        rows(
+            *((f"{k}.mean", f"|fitted - set| {k}: mean") for k in CONTINUOUS),
+            *((f"{k}.p90", f"|fitted - set| {k}: p90") for k in CONTINUOUS),
         ),
     ),
     Step(
