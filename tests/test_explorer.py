@@ -411,3 +411,35 @@ def test_the_controllability_map_equals_the_python_round_trip(pages):
     _, fitted = realism_distance(run.model.decode_batched(codes)[:, 0].numpy(), -3, 3)
     want = np.abs(fitted["rho"] - rho.ravel())
     assert np.abs(np.array(cells["values"]) - want).max() < 1e-4
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_brushed_or_noised_image_is_encoded_where_python_encodes_it(pages):
+    from heatmap_latent.data.heatmaps import gaussian_heatmaps
+
+    run, page_path = pages["vae-gaussian"]
+    with open_page(page_path) as (page, errors):
+        start = page.evaluate(
+            "(() => { const api = window.heatmapLatent; api.resetPerturb(); api.perturbBump(5, 7, 0.5, 1.5); "
+            "return {factors: api.state.lastNearest.factors, code: Array.from(api.state.perturb.code)}; })()"
+        )
+        noised = [
+            page.evaluate(
+                f"(() => {{ const api = window.heatmapLatent; api.resetPerturb(); api.perturbNoise({seed}, 0.05); "
+                "return Array.from(api.state.perturb.code); })()"
+            )
+            for seed in (3, 3, 4)
+        ]
+        box = page.locator("#perturbed").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the brush itself
+        assert "moved" in page.locator("#perturb-info").inner_text()
+        assert errors == []
+    f = start["factors"]
+    size = run.model.hparams.image_size
+    image = gaussian_heatmaps(np.array([f["var_x"]]), np.array([f["var_y"]]), np.array([f["rho"]]), size=size)[0]
+    rows, cols = np.mgrid[0:size, 0:size]
+    image = image + 0.5 * np.exp(-((rows - 7) ** 2 + (cols - 5) ** 2) / (2 * 1.5**2))  # the bump at x=5, y=7
+    want = run.model.embed(torch.from_numpy(image.astype(np.float32))[None, None]).numpy()[0]
+    assert np.abs(np.array(start["code"]) - want).max() < 1e-4
+    assert noised[0] == noised[1] and noised[0] != noised[2]  # seeded: the same seed repeats

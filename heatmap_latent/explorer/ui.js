@@ -265,6 +265,7 @@ window.heatmapLatentUI = function (api, DATA) {
     api.state.lastRaw = raw;
     traverse(raw);
     api.state.lastDecoded = decoded;
+    api.state.lastNearest = near;
     api.state.lastFit = fit;
     paint($("decoded"), decoded);
     const f = near.factors;
@@ -384,9 +385,11 @@ window.heatmapLatentUI = function (api, DATA) {
       pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
       ctx.stroke();
     }
-    if (api.state.factorZ) {
-      const [x, y] = toXY(api.toView(api.state.factorZ, last));
-      ctx.strokeStyle = "#ff7f0e"; ctx.lineWidth = 3; ctx.beginPath();
+    const crosses = [[api.state.factorZ, "#ff7f0e"], [api.state.perturb && api.state.perturb.code, "#9467bd"]];
+    for (const [z, colour] of crosses) {
+      if (!z) continue;
+      const [x, y] = toXY(api.toView(z, last));
+      ctx.strokeStyle = colour; ctx.lineWidth = 3; ctx.beginPath();
       ctx.moveTo(x - 7, y - 7); ctx.lineTo(x + 7, y + 7); ctx.moveTo(x - 7, y + 7); ctx.lineTo(x + 7, y - 7); ctx.stroke();
     }
   }
@@ -430,6 +433,54 @@ window.heatmapLatentUI = function (api, DATA) {
     }
     api.setFactors = (f) => { Object.assign(values, f); setFactors(Object.keys(f).join()); };
     setFactors(null);
+
+    // perturb an image: a Gaussian bump where the brush clicks, or seeded Gaussian noise
+    $("perturbed").width = $("perturbed").height = S;
+    function seeded(seed) { // mulberry32, then Box-Muller: the same seed gives the same noise
+      let a = seed >>> 0;
+      const uniform = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+      return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+    }
+    function startImage() {
+      if ($("perturb-source").value === "decoded" && api.state.lastDecoded) return Float32Array.from(api.state.lastDecoded);
+      const f = api.state.lastNearest ? api.state.lastNearest.factors : values;
+      return Float32Array.from(api.render(f.var_x, f.var_y, f.rho, f.df));
+    }
+    function showPerturbed() {
+      const p = api.state.perturb, z = api.encode(p.image);
+      p.code = Float64Array.from(z);
+      paint($("perturbed"), p.image);
+      let move = 0;
+      for (let k = 0; k < D; k++) move += (z[k] - p.start[k]) ** 2;
+      $("perturb-info").textContent = "code of the start image (" + Array.from(p.start, (v) => v.toFixed(3)).join(", ") +
+        ") -> perturbed (" + Array.from(z, (v) => v.toFixed(3)).join(", ") + "): moved " + Math.sqrt(move).toFixed(3);
+      drawScatter(); drawSlice();
+    }
+    function resetPerturb() {
+      const image = startImage();
+      api.state.perturb = { image: image, start: Float64Array.from(api.encode(image)), code: null };
+      showPerturbed();
+    }
+    api.perturbBump = (x, y, amplitude, sigma) => {
+      if (!api.state.perturb) resetPerturb();
+      const img = api.state.perturb.image;
+      for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) img[i * S + j] += amplitude * Math.exp(-((i - y) ** 2 + (j - x) ** 2) / (2 * sigma * sigma));
+      showPerturbed();
+    };
+    api.perturbNoise = (seed, std) => {
+      if (!api.state.perturb) resetPerturb();
+      const gauss = seeded(seed), img = api.state.perturb.image;
+      for (let p = 0; p < img.length; p++) img[p] += std * gauss();
+      showPerturbed();
+    };
+    $("perturbed").addEventListener("click", (e) => {
+      const r = $("perturbed").getBoundingClientRect();
+      api.perturbBump(((e.clientX - r.left) / r.width) * S - 0.5, ((e.clientY - r.top) / r.height) * S - 0.5, +$("bump-amp").value, +$("bump-sigma").value);
+    });
+    $("perturb-noise").addEventListener("click", () => { api.perturbNoise(+$("noise-seed").value, +$("noise-std").value); $("noise-seed").value = +$("noise-seed").value + 1; });
+    $("perturb-reset").addEventListener("click", resetPerturb);
+    $("perturb-source").addEventListener("change", resetPerturb);
+    api.resetPerturb = resetPerturb;
 
     // the controllability map: the round trip over a grid of two factors
     const names = ["var_x", "var_y", "rho"];
