@@ -81,3 +81,26 @@ def test_reach_target_stops_at_the_first_epoch_at_or_below_the_target(make_cfg):
         expected = frobenius_error(model.eval().reconstruct(images), images).mean()
     assert reach.reached_error == pytest.approx(float(expected), rel=1e-5)
     assert reach.reached_error != pytest.approx(reach.reached_val_error, rel=1e-6)
+
+
+def test_roofline_counts_the_steps_flops_and_divides_by_a_measured_peak():
+    from heatmap_latent.bench import roofline
+
+    figures = roofline.step_figures(TINY_DATA, steps=2, batch_size=16)
+    assert figures["device"] in ("cpu", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu")
+    fp32, bf16 = figures["fp32"], figures["bf16"]
+    assert fp32["flops_per_step"] == bf16["flops_per_step"] > 0  # the count does not depend on the precision
+    for f in (fp32, bf16):
+        assert f["gflops"] == pytest.approx(f["flops_per_step"] / f["step_s"] / 1e9)
+        assert f["fraction_of_peak"] == pytest.approx(f["gflops"] / f["peak_gflops"]) and 0 < f["fraction_of_peak"] < 2
+    # a training step is a forward and a backward (about twice the forward): about 3 forward passes
+    from hydra.utils import instantiate
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from heatmap_latent.core.conf import compose_config
+
+    cfg = compose_config("train", ["paths.output_dir=.", *TINY_DATA])
+    model = instantiate(cfg.model)
+    with FlopCounterMode(display=False) as forward:
+        model.loss_terms(torch.rand(16, 1, 12, 12))
+    assert 2.5 < fp32["flops_per_step"] / forward.get_total_flops() < 3.5

@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 
 from heatmap_latent.analysis import LoadedRun, analyze_run
 from heatmap_latent.bench import measures as M
+from heatmap_latent.bench import roofline
 from heatmap_latent.bench import time_to_quality as TTQ
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.conf import CONF_DIR, compose_config
@@ -149,6 +150,9 @@ def main() -> None:
     )
     parser.add_argument("--study", action="store_true", help="with --time-to-quality: also time a one-seed study")
     parser.add_argument(
+        "--roofline", action="store_true", help="GFLOPS of the training step against the machine's matmul peak"
+    )
+    parser.add_argument(
         "--seeds",
         type=seed_list,
         help="with --time-to-quality: train every run once per seed (e.g. 1,2) and report medians",
@@ -156,10 +160,14 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
-    if args.time_to_quality:
+    if args.roofline:
+        figures = {"default": roofline.step_figures([]), "study": roofline.step_figures(["experiment=study"])}
+        for label, f in figures.items():
+            roofline.report(f, label)
+    elif args.time_to_quality:
         figures = TTQ.time_to_quality(seeds=args.seeds)
         if args.study:
-            figures["study_default_s"] = TTQ.time_study([])
+            figures["study_default_s"] = TTQ.time_study(["recipe=default"])
             figures["study_fast_s"] = TTQ.time_study(["recipe=fast"])
         TTQ.report(figures)
     else:
