@@ -29,7 +29,7 @@ SHAPE_STEP = Step(
         ("vae_ae.procrustes", "Procrustes disparity to the other model, same seed"),
         ("seed_to_seed.cka", "linear CKA to the other seeds of the group (mean)"),
         ("seed_to_seed.procrustes", "Procrustes disparity to the other seeds of the group (mean)"),
-        ("udr.score", "UDR (Spearman; median over the other seeds of the group)"),
+        ("udr.score", "UDR (Spearman; the median over the other seeds: over one or two pairs with fewer than 3 seeds)"),
     ),
 )
 
