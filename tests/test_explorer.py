@@ -443,3 +443,22 @@ def test_a_brushed_or_noised_image_is_encoded_where_python_encodes_it(pages):
     want = run.model.embed(torch.from_numpy(image.astype(np.float32))[None, None]).numpy()[0]
     assert np.abs(np.array(start["code"]) - want).max() < 1e-4
     assert noised[0] == noised[1] and noised[0] != noised[2]  # seeded: the same seed repeats
+
+
+@pytest.mark.slow
+def test_analyze_writes_the_explorer_with_every_kth_snapshot_when_asked(snapshot_page, tmp_path):
+    import json as _json
+
+    from tests.test_study import analyze_in_process
+
+    run, _, _ = snapshot_page
+    for every, epochs in ((0, None), (3, [1, 4])):  # every 3rd of epochs 1-4, and always the last
+        out = tmp_path / str(every)
+        analyze_in_process(
+            out, f"run={run.run_dir}", "figures=false", "explorer=true", f"explorer_snapshots_every={every}"
+        )
+        page = (out / "explorer.html").read_text()
+        start = page.index('id="explorer-data">') + len('id="explorer-data">')
+        data = _json.loads(page[start : page.index("</script>", start)].replace("<\\/", "</"))
+        got = [f["epoch"] for f in data["snapshots"]["frames"]] if data["snapshots"] else None
+        assert got == epochs
