@@ -105,12 +105,13 @@ def test_every_kth_snapshot_keeps_the_last_and_a_bad_index_is_one_clear_error(tm
 def test_traversals_reach_tensorboards_images_during_training(make_cfg, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from heatmap_latent.training.callbacks import LatentTraversals
-
-    cfg = make_cfg("logger=tensorboard", "~callbacks.early_stopping", "trainer.max_epochs=2")
+    # the default callbacks (conf/callbacks/default.yaml: latent_traversals) at every epoch
+    cfg = make_cfg(
+        "logger=tensorboard", "~callbacks.early_stopping", "trainer.max_epochs=2", "log_latents_every_n_epochs=1"
+    )
     with open_dict(cfg):
         cfg.paths.output_dir = str(tmp_path)
-    train(cfg, extra_callbacks=[LatentTraversals(every_n_epochs=1)])
+    train(cfg)
     events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0})
     events.Reload()
     images = events.Images("latent/traversals")
