@@ -39,6 +39,26 @@ def _b64(array: np.ndarray | torch.Tensor) -> str:
     return base64.b64encode(data.tobytes()).decode()
 
 
+def _conv(what: str, module: nn.Conv2d | nn.ConvTranspose2d, kind: str, channels: list[int]) -> dict[str, Any]:
+    """A square, undilated, ungrouped (transposed) convolution with a bias, as ``explorer.js`` runs it."""
+    k, s, p = module.kernel_size, module.stride, module.padding
+    plain = module.groups == 1 and module.dilation == (1, 1) and isinstance(p, tuple)
+    if isinstance(module, nn.ConvTranspose2d):
+        plain = plain and module.output_padding == (0, 0)
+    else:
+        plain = plain and module.padding_mode == "zeros"
+    if not (plain and k[0] == k[1] and s[0] == s[1] and p[0] == p[1] and module.bias is not None):
+        raise ExportError(f"cannot export {what} ({module}): only square, undilated, ungrouped")
+    return {
+        "type": kind,
+        "shape": [*channels, k[0]],
+        "stride": s[0],
+        "padding": p[0],
+        "weight": _b64(module.weight),
+        "bias": _b64(module.bias),
+    }
+
+
 def _layer(name: str, module: nn.Module) -> dict[str, Any]:
     if isinstance(module, nn.Linear):
         return {
@@ -48,31 +68,9 @@ def _layer(name: str, module: nn.Module) -> dict[str, Any]:
             "bias": _b64(module.bias),
         }
     if isinstance(module, nn.ConvTranspose2d):
-        k, s, p = module.kernel_size, module.stride, module.padding
-        plain = module.groups == 1 and module.dilation == (1, 1) and module.output_padding == (0, 0)
-        if not (plain and k[0] == k[1] and s[0] == s[1] and p[0] == p[1] and module.bias is not None):
-            raise ExportError(f"cannot export decoder layer {name} ({module}): only square, undilated, ungrouped")
-        return {
-            "type": "conv_transpose",
-            "shape": [module.in_channels, module.out_channels, k[0]],
-            "stride": s[0],
-            "padding": p[0],
-            "weight": _b64(module.weight),
-            "bias": _b64(module.bias),
-        }
+        return _conv(f"decoder layer {name}", module, "conv_transpose", [module.in_channels, module.out_channels])
     if isinstance(module, nn.Conv2d):
-        k, s, p, d = module.kernel_size, module.stride, module.padding, module.dilation
-        plain = module.groups == 1 and d == (1, 1) and isinstance(p, tuple) and module.padding_mode == "zeros"
-        if not (plain and k[0] == k[1] and s[0] == s[1] and p[0] == p[1] and module.bias is not None):
-            raise ExportError(f"cannot export encoder layer {name} ({module}): only square, undilated, ungrouped")
-        return {
-            "type": "conv",
-            "shape": [module.out_channels, module.in_channels, k[0]],
-            "stride": s[0],
-            "padding": p[0],
-            "weight": _b64(module.weight),
-            "bias": _b64(module.bias),
-        }
+        return _conv(f"encoder layer {name}", module, "conv", [module.out_channels, module.in_channels])
     if isinstance(module, nn.MaxPool2d):
         k, s = module.kernel_size, module.stride
         if module.padding not in (0, (0, 0)) or module.dilation not in (1, (1, 1)) or module.ceil_mode:
