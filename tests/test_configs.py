@@ -116,8 +116,10 @@ def test_study_experiment_declares_its_sweep_in_yaml():
 
 
 def test_the_study_trains_with_the_fast_recipe_unless_told_otherwise(make_cfg):
+    from heatmap_latent.core.precision import fastest_precision
+
     study = make_cfg("experiment=study", tiny=False)
-    assert study.trainer.precision == "bf16-mixed" and study.trainer.max_epochs == 40
+    assert study.trainer.precision == fastest_precision("auto").precision and study.trainer.max_epochs == 40
     assert study.model.optimizer.lr == pytest.approx(2e-3) and "WarmupCosine" in study.model.scheduler._target_
     seed = make_cfg("experiment=study", "recipe=default", tiny=False)
     plain = make_cfg(tiny=False)
@@ -140,10 +142,11 @@ def test_family_experiment_sweeps_every_model_on_gaussian():
 
 
 def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_cfg):
+    from heatmap_latent.core.precision import fastest_precision
     from heatmap_latent.models.schedules import warmup_cosine_factor
 
     cfg = make_cfg("experiment=study", "recipe=fast", tiny=False)
-    assert cfg.trainer.precision == "bf16-mixed" and cfg.model.channels_last
+    assert cfg.trainer.precision == fastest_precision("auto").precision and cfg.model.channels_last
     assert cfg.data.batch_size == 64 and cfg.model.optimizer.lr == pytest.approx(2e-3)
     assert cfg.trainer.max_epochs == 40 and list(cfg.model.channels) == [32, 64]  # the study's architecture
     model = instantiate(cfg.model)
@@ -159,8 +162,48 @@ def test_fast_recipe_sets_precision_batch_and_schedule_over_any_experiment(make_
     assert warmup_cosine_factor(40, 2, 40, 0.02) == pytest.approx(0.02)
 
 
-@pytest.mark.parametrize("trainer", ["gpu", "ddp", "cpu"])
-def test_the_fast_recipe_keeps_bf16_under_any_trainer(make_cfg, trainer):
+@pytest.mark.parametrize("trainer", ["gpu", "ddp", "cpu", "fast"])
+def test_the_fast_recipe_takes_the_fastest_native_precision_of_any_trainers_device(make_cfg, trainer):
+    from heatmap_latent.core.precision import fastest_precision
+
     cfg = make_cfg(f"trainer={trainer}", "recipe=fast")
-    assert cfg.trainer.precision == "bf16-mixed" and cfg.trainer.max_epochs == 40
-    assert cfg.trainer.accelerator == {"gpu": "gpu", "ddp": "auto", "cpu": "cpu"}[trainer]
+    accelerator = {"gpu": "gpu", "ddp": "auto", "cpu": "cpu", "fast": "auto"}[trainer]
+    assert cfg.trainer.accelerator == accelerator and cfg.trainer.max_epochs == 40
+    assert cfg.trainer.precision == fastest_precision(accelerator).precision
+    # an explicit precision always wins over the rule
+    forced = make_cfg(f"trainer={trainer}", "recipe=fast", "trainer.precision=bf16-mixed")
+    assert forced.trainer.precision == "bf16-mixed"
+    assert make_cfg(f"trainer={trainer}", "recipe=fast", "trainer.precision=32-true").trainer.precision == "32-true"
+
+
+@pytest.mark.parametrize(
+    ("device", "native", "expected"),
+    [("cpu", True, "bf16-mixed"), ("cpu", False, "32-true"), ("cuda", True, "bf16-mixed"), ("cuda", False, "32-true")],
+)
+def test_the_precision_rule_is_bf16_only_where_the_device_runs_it_natively(device, native, expected):
+    from heatmap_latent.core.precision import choose
+
+    assert choose(device, native) == expected
+    assert choose("mps", True) == "32-true"  # no rule for other devices: fp32
+
+
+@pytest.mark.parametrize(
+    ("avx512_bf16", "amx", "label", "native"),
+    [(False, False, "AVX2", False), (True, False, "AVX512-BF16", True), (True, True, "AMX", True)],
+)
+def test_the_cpu_capability_decides_native_bf16(avx512_bf16, amx, label, native):
+    from heatmap_latent.core.precision import CpuCapability
+
+    cpu = CpuCapability("some CPU", "AVX2" if not avx512_bf16 else "AVX512", avx512_bf16, amx)
+    assert cpu.label == label and cpu.native_bf16 is native and label in cpu.describe()
+
+
+def test_this_cpus_capability_is_what_torch_reports():
+    import torch
+
+    from heatmap_latent.core.precision import cpu_capability, fastest_precision
+
+    cpu = cpu_capability()
+    assert cpu.isa == torch.backends.cpu.get_cpu_capability()
+    assert cpu.native_bf16 == (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    assert fastest_precision("cpu").precision == ("bf16-mixed" if cpu.native_bf16 else "32-true")

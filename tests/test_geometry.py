@@ -89,6 +89,39 @@ def test_isovariance_spline_follows_the_rho_axis_through_the_strip():
     assert np.all(np.diff(path[:, 0]) > 0)
 
 
+def collapsed_codes(seed=0):
+    """Codes of a collapsed encoder, as the legacy run has them: 200 codes 1e-3 wide around 0.05,
+    a third of them one saturated code, and factors of a var_x = var_y strip for every code."""
+    rng = np.random.default_rng(seed)
+    rho = np.tile(np.linspace(-0.9, 0.9, 10), 20)
+    var = np.repeat(np.arange(1.0, 5.0, 0.2), 10)
+    latents = 0.05 + 1e-3 * rng.normal(size=(200, 3))
+    latents[:, 2] = 0.05 + 1e-3 * rho + 1e-4 * rng.normal(size=200)  # the axis that tracks rho
+    latents[::3] = latents[0]  # a saturated encoder: many images, one code
+    return latents, var, var.copy(), rho
+
+
+def test_the_isovariance_spline_of_collapsed_codes_moves_no_more_than_the_codes():
+    latents, vx, vy, rho = collapsed_codes()
+    path, knots = geo.isovariance_spline(latents, vx, vy, rho, 40)
+    rng = np.random.default_rng(1)
+    for eps in (1e-9, 1e-7):  # another CPU's rounding, and far more
+        moved = latents * (1 + eps * rng.standard_normal(latents.shape))
+        moved[::3] = moved[0]  # copies stay copies
+        other, _ = geo.isovariance_spline(moved, vx, vy, rho, 40)
+        # relative to the path's own extent, the path moves by about what the codes move (at the
+        # codes' scale the cross-validated smoothing was ill-posed and moved the path by ~10%)
+        assert np.abs(other - path).max() / np.ptp(path, axis=0).max() < 1e3 * eps
+
+
+def test_near_hull_anchors_among_tied_hull_vertices_are_chosen_by_index_not_rounding():
+    latents = cylinder(n=500)
+    first, _ = geo.near_hull_perturbations(latents, 5, 2, 0.1, seed=0)
+    hull = ConvexHull(latents)
+    assert len(hull.vertices) > 5  # every vertex is at distance 0: a five-way choice among ties
+    assert np.allclose(first, latents[np.sort(hull.vertices)[:5]])
+
+
 def test_tails_and_line_between_them():
     latents = np.stack([np.linspace(-1, 1, 101), np.zeros(101)], axis=1)
     lo, hi = geo.tails(latents, latents[:, 0], share=0.05)

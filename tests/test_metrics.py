@@ -112,3 +112,28 @@ def test_active_units_find_a_known_dead_dimension():
     codes = np.stack([rng.normal(size=1000), np.full(1000, 0.3), rng.normal(scale=0.05, size=1000)], axis=1)
     assert active_units(codes).tolist() == [True, False, False]  # var 1, 0, 0.0025 against 0.01
     assert active_units(codes, threshold=0.001).tolist() == [True, False, True]
+
+
+def test_spearman_of_values_constant_to_rounding_is_no_trend():
+    from heatmap_latent.analysis.standard_steps import abs_spearman
+
+    steps = np.arange(40)
+    # the fitted rho along a path of a collapsed model: 0 +- 1e-17, ranked by rounding before
+    noise = np.random.default_rng(0).choice([-1.8e-17, 0.0, 1.8e-17], size=40)
+    assert abs_spearman(steps, noise) == 0.0
+    assert abs_spearman(steps, 2.5 + noise) == 0.0
+    assert abs_spearman(steps, steps * 1e-6) == pytest.approx(1.0)  # a small trend is still one
+    assert abs_spearman(steps, -(steps**2)) == pytest.approx(1.0)
+
+
+def test_near_ties_become_exact_ties_and_nothing_else_moves():
+    from heatmap_latent.core.ties import snap_near_ties
+
+    codes = np.array([[0.062, 1.0], [0.062 * (1 + 3e-16), 2.0], [0.05, 2.0 + 4e-16], [0.0621, -3.0]])
+    snapped = snap_near_ties(codes)
+    assert snapped[0, 0] == snapped[1, 0] == 0.062 and snapped[2, 0] == 0.05 and snapped[3, 0] == 0.0621
+    assert snapped[1, 1] == snapped[2, 1] == 2.0 and snapped[0, 1] == 1.0
+    assert snap_near_ties(codes.astype(np.float32)).dtype == np.float32
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(11875, 3))  # codes of a trained model: nothing is that close
+    assert np.array_equal(snap_near_ties(real), real)

@@ -74,8 +74,10 @@ def test_slurm_profile_targets_the_submitit_slurm_launcher():
     assert launcher.gpus_per_node == 1 and launcher.timeout_min == 240
 
 
-def test_fast_trainer_trains_in_bf16_with_channels_last(make_cfg):
+def test_fast_trainer_trains_in_the_fastest_native_precision_with_channels_last(make_cfg):
+    from heatmap_latent.core.precision import fastest_precision
+
     cfg = make_cfg("trainer=fast", "trainer.max_epochs=1", "logger=none", "callbacks=none")
-    assert cfg.trainer.precision == "bf16-mixed" and cfg.model.channels_last is True
+    assert cfg.trainer.precision == fastest_precision("auto").precision and cfg.model.channels_last is True
     metrics = train(cfg)
     assert metrics["val/loss"] > 0 and metrics["test/frobenius"] > 0

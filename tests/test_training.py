@@ -4,6 +4,7 @@ import lightning.pytorch as pl
 import pytest
 import torch
 from hydra.utils import instantiate
+from omegaconf import open_dict
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -274,3 +275,30 @@ def test_by_default_training_validates_on_a_held_out_split_and_tests_once(make_c
     metrics = train(cfg, extra_callbacks=[Splits()])
     assert seen["val"] and not seen["val"] & seen["test"] and not seen["val"] & seen["train"]
     assert metrics["val/frobenius"] != metrics["test/frobenius"]  # validation is not the test split
+
+
+@pytest.mark.parametrize("explicit", [None, "32-true"], ids=["by-capability", "explicit"])
+def test_the_precision_and_who_chose_it_are_logged_in_one_line_and_recorded(make_cfg, caplog, explicit):
+    import json
+    import logging
+
+    from heatmap_latent.core.precision import fastest_precision
+
+    chosen = [f"trainer.precision={explicit}"] if explicit else []
+    cfg = make_cfg("recipe=fast", *chosen, "logger=none", "callbacks=none", "~callbacks.early_stopping")
+    with open_dict(cfg):
+        cfg.trainer.max_epochs = 1
+    with caplog.at_level(logging.INFO, logger="heatmap_latent.training.run"):
+        train(cfg)
+    rule = fastest_precision("auto")
+    record = json.loads((Path(cfg.paths.output_dir) / "job.json").read_text())["precision"]
+    assert record == {
+        "precision": explicit or rule.precision,
+        "chosen_by": "trainer.precision" if explicit else "fastest_precision",
+        "device": "cpu",
+        "hardware": rule.hardware,
+        "native_bf16": rule.native_bf16,
+    }
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("precision ")]
+    assert len(lines) == 1 and lines[0].startswith(f"precision {record['precision']} (")
+    assert (rule.hardware in lines[0]) != bool(explicit)  # the rule names the hardware it read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -12,6 +13,7 @@ from scipy.spatial import cKDTree
 
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.core.ties import snap_near_ties
 from heatmap_latent.models.losses import frobenius_error
 
 
@@ -27,12 +29,19 @@ class EncodedRun:
     seed: int = 0
     scores: Any = None  # analyze.yaml's ``scores``: which disentanglement scores, with what settings
 
+    model: Any = None  # the run's model in float64 (``encode``): what every step encodes and decodes with
+
     @classmethod
     def encode(cls, run: LoadedRun, **kwargs: Any) -> EncodedRun:
+        """Every image's code, computed in float64. Two CPUs' float32 kernels (AVX2, AVX-512) give the
+        same code to within a few units in the last place, and a collapsed model's codes lie that close
+        together, so a float32 analysis ranks, bins and splits them by each CPU's rounding; in float64
+        those differences are 1e-16, and the codes closer than a few float32 ulps are made one code."""
+        model = copy.deepcopy(run.model).double().eval()
         dm = run.datamodule
-        latents = run.model.embed(dm.images).numpy()
+        latents = snap_near_ties(model.embed(dm.images).numpy())
         factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
-        return cls(run, latents, factors, **kwargs)
+        return cls(run, latents, factors, model=model, **kwargs)
 
     @property
     def name(self) -> str:
@@ -52,7 +61,7 @@ class EncodedRun:
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """``(N, S, S)`` images decoded from ``(N, D)`` codes (the model's one batched decode)."""
-        return self.run.model.decode_batched(z)[:, 0].numpy()
+        return self.model.decode_batched(z)[:, 0].numpy()
 
     @cached_property
     def tree(self) -> cKDTree:

@@ -89,20 +89,35 @@ def isovariance_spline(
     if len(strip) < 4:
         raise ValueError(f"the isovariance strip holds only {len(strip)} points; raise the tolerance")
     axis = tracking_axis(latents, rho)
-    edges = np.quantile(strip[:, axis], np.linspace(0, 1, n_bins + 1))
-    which = np.clip(np.searchsorted(edges, strip[:, axis], side="right") - 1, 0, n_bins - 1)
-    knots = np.array([np.median(strip[which == b], axis=0) for b in range(n_bins) if np.any(which == b)])
-    knots = knots[np.argsort(knots[:, axis])]
-    knots = knots[np.concatenate([[True], np.diff(knots[:, axis]) > 1e-9])]  # strictly increasing
+    # bins of equal count by rank (a stable sort: equal codes, which a saturated encoder gives many
+    # images, keep their order), not by quantile edges, where equal codes leave bins empty and a
+    # last-digit change of one code moves it to another bin
+    order = np.argsort(strip[:, axis], kind="stable")
+    knots = np.array([np.median(strip[b], axis=0) for b in np.array_split(order, min(n_bins, len(strip)))])
+    knots = knots[np.argsort(knots[:, axis], kind="stable")]
+    span = max(float(np.ptp(knots[:, axis])), 1e-300)
+    knots = knots[np.concatenate([[True], np.diff(knots[:, axis]) > 1e-9 * span])]  # strictly increasing
+    if len(knots) < 2:
+        raise ValueError("the isovariance strip's codes do not vary along the axis that tracks rho")
     t = np.linspace(knots[0, axis], knots[-1, axis], n)
+    # fitted on [0, 1] x unit scale: at the codes' own scale (a collapsed model's codes span 1e-3)
+    # the cross-validated smoothing is ill-posed, and a 1e-7 change of the codes (another CPU's
+    # rounding) moves the whole path
+    x0, width = knots[0, axis], knots[-1, axis] - knots[0, axis]
+    u, u_path = (knots[:, axis] - x0) / width, (t - x0) / width
     path = np.empty((n, latents.shape[1]))
     for d in range(latents.shape[1]):
         if d == axis:
             path[:, d] = t
-        elif len(knots) >= 5:  # a cubic smoothing spline, smoothness by generalised cross-validation
-            path[:, d] = make_smoothing_spline(knots[:, axis], knots[:, d])(t)
+            continue
+        centre, scale = knots[:, d].mean(), knots[:, d].std()
+        scale = scale if scale > 0 else 1.0
+        v = (knots[:, d] - centre) / scale
+        if len(knots) >= 5:  # a cubic smoothing spline, smoothness by generalised cross-validation
+            fitted = make_smoothing_spline(u, v)(u_path)
         else:
-            path[:, d] = make_interp_spline(knots[:, axis], knots[:, d], k=min(3, len(knots) - 1))(t)
+            fitted = make_interp_spline(u, v, k=min(3, len(knots) - 1))(u_path)
+        path[:, d] = centre + scale * fitted
     return path, knots
 
 
@@ -161,7 +176,10 @@ def near_hull_perturbations(
     perturbed (k * n_draws, D))``.
     """
     hull = ConvexHull(latents)
-    anchors = latents[np.argsort(hull_distance(hull, latents))[:n_points]]
+    # every hull vertex is at distance 0 (+-1e-17): rounded, so that the lower index, not the
+    # rounding of one CPU, decides between them
+    distance = np.round(hull_distance(hull, latents) / (latents.std(0).max() * 1e-9))
+    anchors = latents[np.argsort(distance, kind="stable")[:n_points]]
     noise = np.random.default_rng(seed).normal(size=(n_points, n_draws, latents.shape[1]))
     perturbed = anchors[:, None] + scale * latents.std(0) * noise
     return anchors, perturbed.reshape(-1, latents.shape[1])

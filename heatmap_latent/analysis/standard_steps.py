@@ -28,8 +28,23 @@ from heatmap_latent.models.losses import gaussian_kl
 CONTINUOUS = FACTOR_NAMES
 
 
+# values closer than this (relative to the largest magnitude, absolute below 1) are one value: a rank
+# decided by rounding (fitted factors of 0 +- 1e-17 along the path of a collapsed model) differs
+# between CPUs
+RANK_RESOLUTION = 1e-9
+
+
+def _settled(x: np.ndarray) -> np.ndarray:
+    """``x`` in units of :data:`RANK_RESOLUTION` times its largest magnitude (at least 1), rounded, so
+    near-ties are ties."""
+    x = np.asarray(x, dtype=np.float64)
+    scale = max(float(np.max(np.abs(x))) if x.size else 0.0, 1.0)
+    return np.round(x / (scale * RANK_RESOLUTION))
+
+
 def abs_spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """|Spearman| of two sequences; 0 where either is constant (no monotone trend)."""
+    """|Spearman| of two sequences; 0 where either is constant to :data:`RANK_RESOLUTION` (no trend)."""
+    a, b = _settled(a), _settled(b)
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return 0.0
     return float(abs(spearmanr(a, b).statistic))
@@ -185,7 +200,8 @@ def posterior_kl_per_dim(model: VAE, images: torch.Tensor, batch_size: int = 256
     was_training = model.training
     model.eval()
     try:
-        parts = [gaussian_kl(*model.posterior(x.to(model.device))).sum(0).cpu() for x in images.split(batch_size)]
+        batches = (x.to(model.device, model.dtype) for x in images.split(batch_size))
+        parts = [gaussian_kl(*model.posterior(x)).sum(0).cpu() for x in batches]
     finally:
         model.train(was_training)
     return (torch.stack(parts).sum(0) / len(images)).double().numpy()
@@ -205,7 +221,7 @@ def latent_usage(e: EncodedRun) -> StepResult:
     }
     if isinstance(e.run.model, VAE):
         images = e.run.datamodule.images[torch.from_numpy(e.test_idx)]
-        kl = posterior_kl_per_dim(e.run.model, images)
+        kl = posterior_kl_per_dim(e.model, images)
         out["kl"] = {"per_dim": kl.tolist(), "min": float(kl.min()), "total": float(kl.sum())}
     else:
         out["kl"] = not_applicable(f"{type(e.run.model).__name__} has no posterior")

@@ -18,11 +18,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from heatmap_latent.analysis import LoadedRun, analyze_run
+from heatmap_latent.bench import device_check, roofline
 from heatmap_latent.bench import measures as M
-from heatmap_latent.bench import roofline
 from heatmap_latent.bench import time_to_quality as TTQ
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.conf import CONF_DIR, compose_config
+from heatmap_latent.core.precision import describe_machine, fastest_precision, machine
 from heatmap_latent.study.steps import STEPS
 
 ROOT = CONF_DIR.parent  # where train.py is
@@ -42,11 +43,11 @@ def build(cfg: DictConfig, channels_last: bool, dm=None):
     return model, dm
 
 
-def one_epoch(model, dm, path: str, channels_last: bool, bf16: bool) -> float:
+def one_epoch(model, dm, path: str, channels_last: bool, precision: str) -> float:
     """Seconds of one training epoch of ``model`` on the Lightning path or the raw loop."""
     if path == "lightning":
-        return M.lightning_epochs(model, dm, 1, "bf16-mixed" if bf16 else "32-true")[0]
-    return M.raw_epochs(model, dm, 1, bf16=bf16, channels_last=channels_last)[0]
+        return M.lightning_epochs(model, dm, 1, precision)[0]
+    return M.raw_epochs(model, dm, 1, bf16=precision.startswith("bf16"), channels_last=channels_last)[0]
 
 
 def run(args: argparse.Namespace) -> dict[str, float]:
@@ -68,21 +69,22 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     cfg = default_config("model.scheduler=null")  # ReduceLROnPlateau needs validation, which is not timed
     _, dm = build(cfg, False)
     n_train = len(dm.train_idx)
-    variants = {  # name: (path, channels_last, bf16)
-        "raw_fp32_nchw": ("raw", False, False),
-        "lightning_fp32_nchw": ("lightning", False, False),
-        "raw_fp32_cl": ("raw", True, False),
-        "lightning_fp32_cl": ("lightning", True, False),
-        "raw_bf16_cl": ("raw", True, True),
-        "lightning_fast": ("lightning", True, True),
+    fast = fastest_precision("auto").precision  # what trainer=fast and recipe=fast train in here
+    variants = {  # name: (path, channels_last, precision); raw bf16 is emulated on an AVX2-only CPU
+        "raw_fp32_nchw": ("raw", False, "32-true"),
+        "lightning_fp32_nchw": ("lightning", False, "32-true"),
+        "raw_fp32_cl": ("raw", True, "32-true"),
+        "lightning_fp32_cl": ("lightning", True, "32-true"),
+        "raw_bf16_cl": ("raw", True, "bf16-mixed"),
+        "lightning_fast": ("lightning", True, fast),
     }
     # interleaved: every round times one epoch of each variant in turn (A B C ... A B C ...), so a
     # drift of the machine's speed hits every variant alike; ratios are taken within a round
     models = {name: build(cfg, cl, dm)[0] for name, (_, cl, _) in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
     for round_ in range(args.epochs + 1):  # round 0 warms up
-        for name, (path, cl, bf16) in variants.items():
-            t = one_epoch(models[name], dm, path, cl, bf16)
+        for name, (path, cl, precision) in variants.items():
+            t = one_epoch(models[name], dm, path, cl, precision)
             if round_:
                 times[name].append(t)
     for name in variants:
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     fig["fast_speedup"] = fig["epoch_raw_fp32_nchw_s"] / fig["epoch_lightning_fast_s"]
     rows.append(("Lightning / raw loop (default precision and format)", f"{fig['train_ratio']:.3f}"))
     rows.append(("channels_last speed-up (raw fp32)", f"{fig['channels_last_speedup']:.2f}x"))
-    rows.append(("trainer=fast vs raw fp32 NCHW loop", f"{fig['fast_speedup']:.2f}x"))
+    rows.append((f"trainer=fast ({fast}) vs raw fp32 NCHW loop", f"{fig['fast_speedup']:.2f}x"))
 
     model, _ = build(cfg, default_cl, dm)
     model.eval()
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         rows.append(("peak resident memory, default train.py (2 epochs)", f"{fig['peak_rss_mb']:.0f} MB"))
 
     width = max(len(r[0]) for r in rows)
-    print(f"\nheatmap-latent benchmark ({torch.get_num_threads()} threads, torch {torch.__version__})")
+    print(f"\nheatmap-latent benchmark on {describe_machine()}")
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
     return fig
@@ -144,13 +146,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--repeats", type=int, default=5, help="repeats for the medians (default 5)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per training variant (default 3)")
-    parser.add_argument("--quick", action="store_true", help="one scipy loop repeat, no memory run")
+    parser.add_argument(
+        "--quick", action="store_true", help="one scipy loop repeat, no memory run; with --roofline: a toy size"
+    )
     parser.add_argument(
         "--time-to-quality", action="store_true", help="time to a converged model, default vs fast recipe"
     )
     parser.add_argument("--study", action="store_true", help="with --time-to-quality: also time a one-seed study")
     parser.add_argument(
         "--roofline", action="store_true", help="GFLOPS of the training step against the machine's matmul peak"
+    )
+    parser.add_argument(
+        "--device-check",
+        type=Path,
+        metavar="OUT",
+        help="the GPU tests, the roofline, a default run and a one-seed study; OUT/device_check.json",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="with --device-check: the same steps at toy size on the CPU"
     )
     parser.add_argument(
         "--seeds",
@@ -160,8 +173,19 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
+    if args.device_check:
+        report = device_check.run(args.device_check, dry_run=args.dry_run or not torch.cuda.is_available())
+        failed = [name for name, step in report["steps"].items() if step["rc"] != 0]
+        raise SystemExit(f"device check: {', '.join(failed)} failed (see device_check.json)" if failed else 0)
+    print(f"machine: {describe_machine()}", flush=True)
     if args.roofline:
-        figures = {"default": roofline.step_figures([]), "study": roofline.step_figures(["experiment=study"])}
+        # --quick: a toy size (the device check's dry run); the figures' arithmetic, not the machine's
+        sizes = {"steps": 2, "batch_size": 16, "peak_size": 256} if args.quick else {}
+        tiny = device_check.TINY if args.quick else []
+        figures = {
+            "default": roofline.step_figures(tiny, **sizes),
+            "study": roofline.step_figures([*tiny, "experiment=study"], **sizes),
+        }
         for label, f in figures.items():
             roofline.report(f, label)
     elif args.time_to_quality:
@@ -172,6 +196,7 @@ def main() -> None:
         TTQ.report(figures)
     else:
         figures = run(args)
+    figures["machine"] = machine()
     if args.json:
         write_atomic(args.json, json.dumps(figures, indent=2))
 

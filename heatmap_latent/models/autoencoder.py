@@ -124,22 +124,24 @@ class LatentAutoencoder(pl.LightningModule):
         was_training = self.training
         self.eval()
         try:
-            codes = [self.encode(chunk.to(self.device)).cpu() for chunk in images.split(batch_size)]
+            codes = [self.encode(chunk.to(self.device, self.dtype)).cpu() for chunk in images.split(batch_size)]
         finally:
             self.train(was_training)
         return torch.cat(codes)
 
     @torch.no_grad()
     def decode_batched(self, z: torch.Tensor | np.ndarray, batch_size: int = 256) -> torch.Tensor:
-        """Decode a whole ``(N, D)`` array of codes in eval mode; returns ``(N, 1, S, S)`` float32 on the CPU.
+        """Decode a whole ``(N, D)`` array of codes in eval mode; returns ``(N, 1, S, S)`` on the CPU,
+        float32 (float64 from a model in float64, as the analysis runs it).
 
         The one decode that callbacks, the analysis and the explorer share.
         """
         was_training = self.training
         self.eval()
+        dtype = torch.float64 if self.dtype == torch.float64 else torch.float32
         try:
-            codes = torch.as_tensor(z, dtype=torch.float32)
-            out = [self.decode(chunk.to(self.device)).float().cpu() for chunk in codes.split(batch_size)]
+            codes = torch.as_tensor(z, dtype=dtype)
+            out = [self.decode(chunk.to(self.device)).to(dtype).cpu() for chunk in codes.split(batch_size)]
         finally:
             self.train(was_training)
         return torch.cat(out) if out else torch.empty(0, 1, self.hparams.image_size, self.hparams.image_size)

@@ -26,7 +26,7 @@ from omegaconf.errors import OmegaConfBaseException
 from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
 from heatmap_latent.training.records import BASIC_SWEEPER
-from heatmap_latent.training.run import build
+from heatmap_latent.training.run import build, check_named
 from heatmap_latent.training.trainer_args import check_trainer_args
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,8 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
     with open_dict(cfg):
         cfg.paths.output_dir = str(output_dir)
         hydra_cfg = cfg.pop("hydra", None)
+    for group in ("callbacks", "logger"):
+        check_named(cfg.get(group), group)
     for key, target in config_targets(cfg):
         if not _importable(target):
             raise UserError(f"{key}={target} cannot be imported")

@@ -65,7 +65,14 @@ def _overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
-def write_record(cfg: DictConfig, status: str, metrics: dict[str, float] | None = None, error: str = "") -> Path:
+def write_record(
+    cfg: DictConfig,
+    status: str,
+    metrics: dict[str, float] | None = None,
+    error: str = "",
+    precision: dict[str, Any] | None = None,
+) -> Path:
+    """``job.json``; ``precision`` (what the job trained in, and why) where the job got that far."""
     record = {
         "status": status,
         "overrides": _overrides(),
@@ -73,6 +80,8 @@ def write_record(cfg: DictConfig, status: str, metrics: dict[str, float] | None 
         "metrics": _finite(metrics or {}),
         "error": error,
     }
+    if precision is not None:
+        record["precision"] = precision
     path = Path(cfg.paths.output_dir) / RECORD
     write_atomic(path, json.dumps(record, indent=2))
     return path

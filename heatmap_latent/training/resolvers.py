@@ -10,6 +10,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from heatmap_latent.core.precision import fastest_precision as _fastest
+
 
 def resume_run_dir(ckpt_path: Any, default: str) -> str:
     """``hydra.run.dir`` of a run: a checkpoint inside ``<run>/checkpoints/`` resumes in ``<run>``."""
@@ -44,11 +46,18 @@ def digest(text: str) -> str:
     return hashlib.sha256(str(text).encode()).hexdigest()[:10]
 
 
+def fastest_precision(accelerator: str) -> str:
+    """``${fastest_precision:ACCELERATOR}``: ``bf16-mixed`` where that device runs bf16 natively
+    (a CUDA device with bf16, a CPU with AVX512-BF16 or AMX), else ``32-true`` (core/precision.py)."""
+    return _fastest(accelerator).precision
+
+
 RESOLVERS = {
     "resume_run_dir": resume_run_dir,
     "sqlite_in": sqlite_in,
     "seed_after_trials": seed_after_trials,
     "digest": digest,
+    "fastest_precision": fastest_precision,
 }
 
 

@@ -19,6 +19,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError
+from heatmap_latent.core.precision import fastest_precision
 from heatmap_latent.training import records
 from heatmap_latent.training.checkpoint_io import AtomicCheckpointIO
 
@@ -36,8 +37,25 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
         raise UserError(str(cause).splitlines()[0] if str(cause) else repr(cause)) from err
 
 
-def instantiate_named(nodes: DictConfig | None) -> list[Any]:
+def check_named(nodes: DictConfig | None, group: str) -> None:
+    """Every entry of a group of named nodes (``callbacks``, ``logger``) is ``null`` or names a
+    ``_target_``; an entry that only sets values (``callbacks.early_stopping.patience=10`` where the
+    chosen callbacks have no ``early_stopping``) is a one-line :class:`UserError`."""
+    for name in nodes or {}:
+        node = nodes[name]
+        if node is None:
+            continue
+        if not OmegaConf.is_dict(node) or "_target_" not in node:
+            keys = ", ".join(f"{group}.{name}.{k}" for k in node) if OmegaConf.is_dict(node) else f"{group}.{name}"
+            raise UserError(
+                f"{group}.{name} has no _target_: {keys} is set (by a recipe, an experiment or an override) "
+                f"but the chosen {group} config has no {name}; add ~{group}.{name} or choose {group} that have it"
+            )
+
+
+def instantiate_named(nodes: DictConfig | None, group: str = "callbacks") -> list[Any]:
     """Instantiate each ``_target_`` node of a dict of named nodes; ``null`` entries are dropped."""
+    check_named(nodes, group)
     if not nodes:
         return []
     return [build(node) for node in nodes.values() if node is not None]
@@ -114,6 +132,24 @@ def _last_good_checkpoint(trainer: pl.Trainer) -> str:
     return str(max(existing, key=lambda p: p.stat().st_mtime)) if existing else "none (no checkpoint was written)"
 
 
+def precision_record(cfg: DictConfig, trainer: pl.Trainer) -> dict[str, Any]:
+    """What the job trains in and who chose it: the ``${fastest_precision:...}`` rule (a recipe) or
+    an explicit ``trainer.precision``; logged in one line and written to ``job.json``."""
+    raw = OmegaConf.to_container(cfg.trainer, resolve=False).get("precision")
+    by_rule = isinstance(raw, str) and "${fastest_precision:" in raw
+    choice = fastest_precision(str(cfg.trainer.get("accelerator", "auto")))
+    record = {
+        "precision": str(trainer.precision),
+        "chosen_by": "fastest_precision" if by_rule else "trainer.precision",
+        "device": choice.device,
+        "hardware": choice.hardware,
+        "native_bf16": choice.native_bf16,
+    }
+    why = f"the fastest this device runs natively: {choice.reason}" if by_rule else "as trainer.precision sets it"
+    log.info("precision %s (%s)", record["precision"], why)
+    return record
+
+
 def _write_failed(cfg: DictConfig, err: WriteError, trainer: pl.Trainer) -> UserError:
     """A file that could not be written: one line naming it and the last good checkpoint, and a
     ``job.json`` that says failed where it still fits."""
@@ -142,14 +178,15 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule: pl.LightningDataModule = build(cfg.data)
     model: pl.LightningModule = build(cfg.model)
-    loggers = instantiate_named(cfg.get("logger"))
-    callbacks = [*instantiate_named(cfg.get("callbacks")), *extra_callbacks]
+    loggers = instantiate_named(cfg.get("logger"), "logger")
+    callbacks = [*instantiate_named(cfg.get("callbacks"), "callbacks"), *extra_callbacks]
     if not loggers:
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     # checkpoints written whole or not at all, unless the config names its own plugins
     plugins = {} if cfg.trainer.get("plugins") else {"plugins": [AtomicCheckpointIO()]}
     trainer: pl.Trainer = build(cfg.trainer, callbacks=callbacks, logger=loggers or False, **plugins)
     resume_from = _checkpoint_to_resume(cfg, callbacks)
+    precision = precision_record(cfg, trainer)
 
     for logger in loggers:
         if isinstance(logger, TensorBoardLogger):  # the HParams tab's metric column
@@ -189,5 +226,5 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
             logger.experiment.finish()  # flush it; the next job of a sweep in this process starts its own run
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
     if trainer.is_global_zero and not trainer.fast_dev_run:
-        records.write_record(cfg, "completed", metrics)
+        records.write_record(cfg, "completed", metrics, precision=precision)
     return metrics
