@@ -53,14 +53,29 @@ def tiny_runs(tmp_path_factory) -> Path:
     """Two real train.py runs on a small grid (800 images of 12x12) in one folder:
     ``0`` = VAE on student_t, ``1`` = AE on gaussian."""
     root = tmp_path_factory.mktemp("tiny_runs")
-    for job, (model, data) in enumerate((("vae", "student_t"), ("ae", "gaussian"))):
-        run_train(
-            f"model={model}",
-            f"data={data}",
-            "data.var.step=0.5",
-            "data.rho.step=0.25",
-            "trainer.max_epochs=4",
-            "logger=none",
-            f"hydra.run.dir={root / str(job)}",
+    # both at once: each process spends most of its time importing torch and Lightning
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "train.py",
+                *TINY_DATA,
+                f"model={model}",
+                f"data={data}",
+                "data.var.step=0.5",
+                "data.rho.step=0.25",
+                "trainer.max_epochs=4",
+                "logger=none",
+                f"hydra.run.dir={root / str(job)}",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        for job, (model, data) in enumerate((("vae", "student_t"), ("ae", "gaussian")))
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
     return root

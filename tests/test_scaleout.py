@@ -1,9 +1,7 @@
 """Scale-out configs run as a user runs them: DDP on CPU, parallel launchers, Optuna, the fast path."""
 
-import json
 
 import pytest
-import yaml
 from hydra.utils import get_class
 
 from heatmap_latent.training import train
@@ -28,40 +26,6 @@ def test_ddp_on_cpu_with_two_gloo_processes_logs_once(tmp_path, model):
     assert events and len({e.name.split(".")[-2] for e in events}) == 1  # one writer process: rank zero
     assert {"last.ckpt"} < {p.name for p in (run / "checkpoints").iterdir()}
     assert not list(tmp_path.glob("**/version_*"))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
-def test_parallel_launchers_run_a_sweep(tmp_path, launcher):
-    extra = ["hydra.launcher.n_jobs=2"] if launcher == "joblib" else ["hydra.launcher.timeout_min=10"]
-    run_train(
-        "-m",
-        f"hydra/launcher={launcher}",
-        *extra,
-        "model=vae,ae",
-        "trainer.max_epochs=1",
-        "logger=none",
-        f"hydra.sweep.dir={tmp_path}",
-    )
-    for job in ("0", "1"):
-        assert (tmp_path / job / "checkpoints" / "last.ckpt").is_file()
-
-
-@pytest.mark.slow
-def test_optuna_search_minimises_the_returned_validation_loss(tmp_path):
-    run_train(
-        "-m",
-        "hparams_search=optuna",
-        "hydra.sweeper.n_trials=3",
-        "trainer.max_epochs=1",
-        "logger=none",
-        f"hydra.sweep.dir={tmp_path}",
-    )
-    result = yaml.safe_load((tmp_path / "optimization_results.yaml").read_text())
-    assert result["name"] == "optuna" and set(result["best_params"]) >= {"model.optimizer.lr", "model.hidden_dims"}
-    jobs = [p for p in tmp_path.iterdir() if p.name.startswith("trial_")]
-    losses = [json.loads((job / "job.json").read_text())["metrics"]["best_val_loss"] for job in jobs]
-    assert len(losses) == 3 and result["best_value"] == pytest.approx(min(losses), rel=1e-4)
 
 
 def test_slurm_profile_targets_the_submitit_slurm_launcher():

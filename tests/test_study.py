@@ -240,14 +240,29 @@ def test_a_summary_key_that_names_no_metric_fails(tiny_metrics_only, tiny_runs, 
     assert not (tmp_path / "r" / "report.html").exists()  # nothing half-written
 
 
+# the callbacks that draw in TensorBoard or write snapshots
+HEAVY_CALLBACKS = (
+    "latent_projections",
+    "recon_histogram",
+    "recon_grid",
+    "embedding_projector",
+    "latent_snapshots",
+    "latent_traversals",
+)
+
+
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory):
-    """``train.py -m experiment=study seed=1,2`` on the tiny grid (8 runs), analysed with figures."""
+    """``train.py -m experiment=study seed=1,2`` on the tiny grid (8 runs), analysed with figures;
+    trained with the default recipe and without the callbacks that draw or snapshot (no test here
+    is about them)."""
     root = tmp_path_factory.mktemp("study")
     run_train(
         "-m",
         "experiment=study",
         "seed=1,2",
+        "recipe=default",
+        *(f"~callbacks.{name}" for name in HEAVY_CALLBACKS),
         "data.var.step=0.5",
         "data.rho.step=0.25",
         "trainer.max_epochs=2",

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+import yaml
 from omegaconf import open_dict
 
 from heatmap_latent.training import train
@@ -131,6 +132,11 @@ def test_optuna_continues_the_study_stored_in_the_sweep_dir(tmp_path):
     assert len(trials) == 3 and all(t.state.name == "COMPLETE" for t in trials)
     jobs = [p for p in sweep.iterdir() if (p / "job.json").is_file()]
     assert len(jobs) == 3  # one directory per trial: the continued search overwrote none
+    # the search minimises the validation loss train() returns, over every trial of the study
+    result = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
+    assert result["name"] == "optuna" and set(result["best_params"]) >= {"model.optimizer.lr", "model.hidden_dims"}
+    losses = [json.loads((job / "job.json").read_text())["metrics"]["best_val_loss"] for job in jobs]
+    assert result["best_value"] == pytest.approx(min(losses), rel=1e-4)
     summary = (sweep / "summary.csv").read_text()
     assert summary.count(",completed,") == 3  # the summary covers every job of the sweep dir
     assert json.loads((jobs[0] / "job.json").read_text())["status"] == "completed"
@@ -182,15 +188,14 @@ def test_optuna_search_where_every_trial_fails_ends_with_its_summary(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
-def test_resume_with_parallel_launchers(tmp_path, launcher):
+def test_parallel_launchers_run_a_sweep_and_resume_it(tmp_path, launcher):
     sweep = tmp_path / "sweep"
     args = ["-m", f"hydra/launcher={launcher}", "model=vae,ae", "trainer.max_epochs=1", "logger=none"]
     args += ["~callbacks.embedding_projector", f"hydra.sweep.dir={sweep}"]
-    if launcher == "joblib":
-        args.append("hydra.launcher.n_jobs=2")
+    args.append("hydra.launcher.n_jobs=2" if launcher == "joblib" else "hydra.launcher.timeout_min=10")
     train_py(*args)
     jobs = sorted(p for p in sweep.iterdir() if (p / "job.json").is_file())
-    assert len(jobs) == 2
+    assert len(jobs) == 2 and all((j / "checkpoints" / "last.ckpt").is_file() for j in jobs)
     before = {j.name: checkpoint_digests(j) for j in jobs}
     train_py(*args, "resume=true")
     assert {j.name: checkpoint_digests(j) for j in jobs} == before
