@@ -38,12 +38,15 @@ def make_cfg(tmp_path):
     return make
 
 
+def train_cmd(*args: str, tiny: bool = True) -> list[str]:
+    """``python train.py [-m] <tiny grid> *args`` as an argument list."""
+    lead = [a for a in args[:1] if a == "-m"]
+    return [sys.executable, "train.py", *lead, *(TINY_DATA if tiny else []), *args[len(lead) :]]
+
+
 def run_train(*args: str, tiny: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
     """``python train.py [-m] <tiny grid> *args`` from the repository root; asserts it succeeded."""
-    lead = [a for a in args[:1] if a == "-m"]
-    rest = list(args[len(lead) :])
-    cmd = [sys.executable, "train.py", *lead, *(TINY_DATA if tiny else []), *rest]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(train_cmd(*args, tiny=tiny), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -56,10 +59,7 @@ def tiny_runs(tmp_path_factory) -> Path:
     # both at once: each process spends most of its time importing torch and Lightning
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "train.py",
-                *TINY_DATA,
+            train_cmd(
                 f"model={model}",
                 f"data={data}",
                 "data.var.step=0.5",
@@ -67,7 +67,7 @@ def tiny_runs(tmp_path_factory) -> Path:
                 "trainer.max_epochs=4",
                 "logger=none",
                 f"hydra.run.dir={root / str(job)}",
-            ],
+            ),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -112,6 +112,7 @@ def machine() -> dict[str, object]:
         "cpu_isa": cpu.isa,
         "avx512_bf16": cpu.avx512_bf16,
         "amx": cpu.amx,
+        "native_bf16": cpu.native_bf16,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
@@ -122,7 +123,7 @@ def machine() -> dict[str, object]:
 def describe_machine(info: dict[str, object] | None = None) -> str:
     """One line: ``AMD EPYC (AVX2: no native bf16), 2 threads, torch 2.13.0; fastest precision 32-true``."""
     m = info or machine()
-    native = "native bf16" if m["avx512_bf16"] or m["amx"] else "no native bf16"
+    native = "native bf16" if m["native_bf16"] else "no native bf16"
     gpu = f", GPU {m['cuda']}" if m["cuda"] else ""
     return (
         f"{m['cpu']} ({m['cpu_capability']}: {native}), {m['threads']} threads, torch {m['torch']}{gpu}; "
