@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-import heatmap_latent.training  # noqa: F401  (registers the config schemas and resolvers that conf/ uses)
+# nothing here imports torch or Lightning at module level: pytest-xdist's controller loads this file
+# before it starts the workers, and those imports take 10 s on a slow CPU (the test modules import them)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
@@ -20,14 +23,70 @@ CONF_DIR = ROOT / "conf"
 TINY_DATA = ["data.grid.size=12", "data.var.step=1.0", "data.rho.step=0.5", "data.batch_size=16", "data.val_fraction=0"]
 
 
+MAX_WORKERS = 8  # each worker holds torch, Lightning and a browser: about 1 GiB
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker per CPU (``os.cpu_count``), at most ``MAX_WORKERS``."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist each worker gets its share of the CPUs for torch's threads, and so do the
+    train.py processes it starts (``OMP_NUM_THREADS``): two workers that each spin threads on every
+    core slow each other far more than 2x."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        import torch
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+
+
+def shared_once(tmp_path_factory, name: str, build) -> Path:
+    """``build(folder)`` once per test session, whatever the number of xdist workers: the first worker
+    builds ``folder`` under the session's shared temporary root, the others wait on its lock and reuse it
+    (pytest-xdist's documented recipe for session fixtures)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the root all workers' temporary folders share
+    folder, done = base / name, base / f"{name}.done"
+    with FileLock(str(base / f"{name}.lock")):
+        if not done.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            build(folder)
+            done.touch()
+    return folder
+
+
 def compose_train(tmp_path: Path, *overrides: str, tiny: bool = True) -> DictConfig:
     """``conf/train.yaml`` composed with ``overrides``, writing under ``tmp_path``."""
+    import heatmap_latent  # noqa: F401  (registers the config schemas and resolvers that conf/ uses)
+
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=[*(TINY_DATA if tiny else []), *overrides])
     with open_dict(cfg):
         cfg.paths.output_dir = str(tmp_path)
         cfg.paths.log_dir = str(tmp_path)
     return cfg
+
+
+def in_process_run(run_dir: Path, *overrides: str, tiny: bool = True) -> Path:
+    """A run trained by ``train()`` in this process (on the tiny grid unless ``tiny=False``), with the
+    ``.hydra`` files that ``analyze.py`` reads: no ``train.py`` process, so none of its 10 s of imports
+    on a slow CPU."""
+    from heatmap_latent.training import train
+
+    overrides = (*(TINY_DATA if tiny else ()), *overrides)
+    cfg = compose_train(run_dir, *overrides, tiny=False)
+    train(cfg)
+    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+    (run_dir / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    # as Hydra writes it: each key once, the last value given
+    last = {o.partition("=")[0]: o for o in overrides}
+    (run_dir / ".hydra" / "overrides.yaml").write_text(OmegaConf.to_yaml(list(last.values())))
+    return run_dir
 
 
 @pytest.fixture
@@ -55,7 +114,10 @@ def run_train(*args: str, tiny: bool = True, timeout: int = 600) -> subprocess.C
 def tiny_runs(tmp_path_factory) -> Path:
     """Two real train.py runs on a small grid (800 images of 12x12) in one folder:
     ``0`` = VAE on student_t, ``1`` = AE on gaussian."""
-    root = tmp_path_factory.mktemp("tiny_runs")
+    return shared_once(tmp_path_factory, "tiny_runs", _train_tiny_runs)
+
+
+def _train_tiny_runs(root: Path) -> None:
     # both at once: each process spends most of its time importing torch and Lightning
     procs = [
         subprocess.Popen(
@@ -78,4 +140,3 @@ def tiny_runs(tmp_path_factory) -> Path:
     for proc in procs:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
-    return root

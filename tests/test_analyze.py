@@ -16,6 +16,9 @@ from heatmap_latent.study.steps import STEPS
 from heatmap_latent.training import train
 from tests.conftest import ROOT
 
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("analyze")
+
 FIGURES = [
     "examples",
     "projection_rho",
@@ -113,6 +116,7 @@ def test_compare_writes_one_report_over_a_folder_of_runs(tiny_runs, tmp_path):
     assert "ae-gaussian (1)" in html and "vae-student_t (0)" in html
 
 
+@pytest.mark.slow  # a subprocess; tests/test_faults.py refuses a missing run in-process
 def test_missing_run_fails_cleanly_without_output(tmp_path):
     out = tmp_path / "out"
     done = run_analyze(f"run={tmp_path / 'nope'}", f"output_dir={out}")

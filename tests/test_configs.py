@@ -73,7 +73,10 @@ def test_callbacks_are_named_nodes_that_can_be_dropped(make_cfg):
     assert "embedding_projector" not in cfg.callbacks and "model_checkpoint" in cfg.callbacks
 
 
-@pytest.mark.parametrize("name", options("logger"))
+# mlflow's and wandb's clients take seconds to import: with the slow tests (tests/test_training.py logs through them)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in ("mlflow", "wandb") else n for n in options("logger")]
+)
 def test_logger_options(make_cfg, name):
     loggers = instantiate_named(make_cfg(f"logger={name}").logger)
     assert len(loggers) == {"none": 0, "many": 2}.get(name, 1)

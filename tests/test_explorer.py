@@ -20,7 +20,10 @@ from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import load_snapshots
 from tests.browser import needs_chromium, one_browser, open_page
-from tests.conftest import ROOT, compose_train
+from tests.conftest import ROOT, compose_train, in_process_run
+
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("explorer")
 
 CASES = {
     "ae-gaussian": ["model=ae", "data=gaussian"],
@@ -52,21 +55,29 @@ def pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("explorer")
     out = {}
     for name, overrides in CASES.items():
-        cfg = compose_train(root / name, *overrides, "trainer.max_epochs=1", "logger=none", "callbacks=none")
-        train(cfg)
-        (root / name / ".hydra").mkdir()
-        (root / name / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-        run = load_run(root / name)  # its one checkpoint
+        trained = in_process_run(root / name, *overrides, "trainer.max_epochs=1", "logger=none", "callbacks=none")
+        run = load_run(trained)  # its one checkpoint
         out[name] = (run, write_explorer(run, root / f"{name}.html"))
     untrained = [(act, [f"model.activation={act}", "model.latent_dim=2"], "vae", "gaussian") for act in ACTIVATIONS]
     untrained += [(f"{m}-{d}", [f"model={m}", f"data={d}"], m, d) for m, d in OTHER_MODELS]
     for name, overrides, model_name, data in untrained:
-        cfg = compose_train(root / name, *overrides)
-        model, dm = instantiate(cfg.model).eval(), instantiate(cfg.data)
-        dm.setup()
-        run = LoadedRun(name, root, Path("untrained"), cfg, model, dm, {"model": model_name, "data": data}, ())
-        out[name] = (run, write_explorer(run, root / f"{name}.html"))
+        out[name] = untrained_page(root, name, overrides, model_name, data)
     return out
+
+
+def untrained_page(root: Path, name: str, overrides: list[str], model_name: str, data: str):
+    """An untrained model's run on the tiny grid and its explorer page (no training: about a second)."""
+    cfg = compose_train(root / name, *overrides)
+    model, dm = instantiate(cfg.model).eval(), instantiate(cfg.data)
+    dm.setup()
+    run = LoadedRun(name, root, Path("untrained"), cfg, model, dm, {"model": model_name, "data": data}, ())
+    return run, write_explorer(run, root / f"{name}.html")
+
+
+@pytest.fixture(scope="module")
+def untrained_vae_student_t(tmp_path_factory):
+    root = tmp_path_factory.mktemp("untrained")
+    return untrained_page(root, "vae-student_t", ["model=vae", "data=student_t"], "vae", "student_t")
 
 
 def probe_points(latents: np.ndarray, n: int = 100, seed: int = 0) -> np.ndarray:
@@ -145,8 +156,8 @@ def test_clicking_the_slice_decodes_that_point_on_the_page(pages, tmp_path):
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
 
 
-def test_exporter_names_a_layer_it_cannot_translate(pages):
-    run, _ = pages["vae-gaussian"]
+def test_exporter_names_a_layer_it_cannot_translate(untrained_vae_student_t):
+    run, _ = untrained_vae_student_t
     decoder = run.model.decoder
     layers = decoder_layers(decoder)
     assert [layer["type"] for layer in layers][:3] == ["linear", "activation", "linear"]
@@ -185,11 +196,11 @@ def test_cli_writes_a_page_or_fails_in_one_line_writing_nothing(pages, tmp_path)
     assert not (tmp_path / "x.html").exists()
 
 
-def test_page_carries_every_code_factor_and_split(pages):
+def test_page_carries_every_code_factor_and_split(untrained_vae_student_t):
     import base64
     import json
 
-    run, page_path = pages["vae-student_t"]
+    run, page_path = untrained_vae_student_t
     text = page_path.read_text()
     start = text.index('id="explorer-data">') + len('id="explorer-data">')
     data = json.loads(text[start : text.index("</script>", start)])

@@ -17,6 +17,7 @@ from heatmap_latent.core.errors import NonFiniteLossError, UserError
 from heatmap_latent.training import train
 from tests.conftest import ROOT, TINY_DATA
 from tests.faulty_models import NaNAfterAE
+from tests.golden import LEGACY_RUN
 
 
 def digest(path):
@@ -196,8 +197,9 @@ def test_bad_values_fail_in_one_line_before_training(make_cfg, tmp_path, overrid
     assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "tensorboard").exists()
 
 
-# a subprocess each (about 5 s of imports): the bad value runs with the slow tests
-@pytest.mark.parametrize("override, message", [BAD_OVERRIDES[0], pytest.param(*BAD_VALUES[0], marks=pytest.mark.slow)])
+# train.py itself, a subprocess each (10 s of imports on a slow CPU): the in-process checks above are the quick set's
+@pytest.mark.slow
+@pytest.mark.parametrize("override, message", [BAD_OVERRIDES[0], BAD_VALUES[0]])
 def test_train_py_exits_non_zero_with_the_one_line(tmp_path, override, message):
     run = tmp_path / "run"
     cmd = [sys.executable, "train.py", *TINY_DATA, override, f"hydra.run.dir={run}"]
@@ -209,12 +211,13 @@ def test_train_py_exits_non_zero_with_the_one_line(tmp_path, override, message):
 
 
 @pytest.fixture
-def run_copy(tiny_runs, tmp_path):
-    """A copy of a trained run's config and checkpoints, to damage."""
+def run_copy(tmp_path):
+    """A copy of a trained VAE run's config and checkpoints, to damage: the committed legacy run (a real
+    train.py run directory), so that these tests need no training of their own."""
     import shutil
 
     run = tmp_path / "run"
-    shutil.copytree(tiny_runs / "0", run)
+    shutil.copytree(LEGACY_RUN, run)
     return run
 
 
@@ -271,6 +274,7 @@ def test_analyze_wrong_kind_of_checkpoint(run_copy, tmp_path):
     analyze_fails(run_copy, tmp_path / "out", "is not a loadable VAE checkpoint")
 
 
+@pytest.mark.slow  # trains the tiny runs
 def test_analyze_checkpoint_of_another_model(run_copy, tiny_runs, tmp_path):
     ae_ckpt = checkpoint_of(tiny_runs / "1")
     checkpoint_of(run_copy).write_bytes(ae_ckpt.read_bytes())  # an AE's weights under a VAE config

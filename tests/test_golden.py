@@ -11,19 +11,33 @@ from tests.conftest import run_train
 from tests.golden import GOLDEN, LEGACY_RUN, assert_close, summarise
 from tests.test_study import analyze_in_process
 
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("golden")
+
 
 @pytest.fixture(scope="module")
 def legacy_analysis(tmp_path_factory):
+    """The legacy run's whole analysis, its figures too (most of its time on a slow CPU)."""
     out = tmp_path_factory.mktemp("legacy_analysis")
     analyze_in_process(out, f"run={LEGACY_RUN}")
     return out
 
 
-def test_the_legacy_run_analyses_to_the_golden_metrics(legacy_analysis):
-    metrics, _ = summarise(legacy_analysis)
+@pytest.fixture(scope="module")
+def legacy_metrics(tmp_path_factory):
+    """The legacy run's metrics alone (``figures=false``): what the quick set checks."""
+    out = tmp_path_factory.mktemp("legacy_metrics")
+    analyze_in_process(out, f"run={LEGACY_RUN}", "figures=false")
+    return out
+
+
+@pytest.mark.parametrize("analysis", ["legacy_metrics", pytest.param("legacy_analysis", marks=pytest.mark.slow)])
+def test_the_legacy_run_analyses_to_the_golden_metrics(analysis, request):
+    metrics, _ = summarise(request.getfixturevalue(analysis))
     assert_close(metrics, json.loads((GOLDEN / "metrics.json").read_text()), "metrics")
 
 
+@pytest.mark.slow  # draws every figure
 def test_the_legacy_run_draws_the_golden_figures(legacy_analysis):
     _, figures = summarise(legacy_analysis)
     golden = json.loads((GOLDEN / "figures.json").read_text())
@@ -57,6 +71,7 @@ def test_the_legacy_run_analyses_to_the_same_metrics_under_another_cpus_rounding
     assert_close(metrics, json.loads((GOLDEN / "metrics.json").read_text()), "metrics")
 
 
+@pytest.mark.slow  # train.py in a subprocess
 def test_the_legacy_run_resumes_with_todays_code(tmp_path):
     run = tmp_path / "legacy_run"
     shutil.copytree(LEGACY_RUN, run)
@@ -66,10 +81,10 @@ def test_the_legacy_run_resumes_with_todays_code(tmp_path):
     assert json.loads((run / "job.json").read_text())["status"] == "completed"
 
 
-def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_analysis):
+def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_metrics):
     """The legacy run validated on its test split: its job.json's test/kl_dim<i> at the best checkpoint
     are what the analysis recomputes from the posterior (closed form, no sampling)."""
-    metrics = next(iter(json.loads((legacy_analysis / "metrics.json").read_text())["runs"].values()))
+    metrics = next(iter(json.loads((legacy_metrics / "metrics.json").read_text())["runs"].values()))
     logged = json.loads((LEGACY_RUN / "job.json").read_text())["metrics"]
     kl = metrics["latent_usage"]["kl"]["per_dim"]
     assert kl == pytest.approx([logged[f"test/kl_dim{i}"] for i in range(3)], rel=1e-4)
@@ -77,6 +92,7 @@ def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_
     assert metrics["run"]["protocol"] == "validation on the test split (the seed study's protocol)"
 
 
+@pytest.mark.slow  # draws every figure
 def test_each_run_gets_its_traversals_as_a_figure_and_an_animated_gif(legacy_analysis):
     from PIL import Image
 

@@ -25,6 +25,9 @@ from heatmap_latent.training.snapshots import DIRNAME, load_snapshots, write_sna
 from tests.browser import CHROMIUM, needs_chromium
 from tests.conftest import compose_train
 
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("latent_tab")
+
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):

@@ -10,6 +10,9 @@ from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_heatmaps
 from heatmap_latent.study.realism import fit_factors, realism_distance
 
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("metrics")
+
 
 @pytest.fixture(scope="module")
 def factors():

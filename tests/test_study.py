@@ -27,7 +27,11 @@ from heatmap_latent.study.claims import (
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 from tests.browser import needs_chromium, open_page
-from tests.conftest import CONF_DIR, run_train
+from tests.conftest import CONF_DIR, in_process_run, run_train
+from tests.golden import LEGACY_RUN
+
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("study")
 
 CLAIMS_CFG = OmegaConf.load(CONF_DIR / "analyze.yaml").claims
 ROLES = [("vae", "gaussian"), ("ae", "gaussian"), ("vae", "student_t"), ("ae", "student_t")]
@@ -190,9 +194,19 @@ def analyze_in_process(tmp_path, *overrides):
 
 
 @pytest.fixture(scope="module")
-def tiny_metrics_only(tiny_runs, tmp_path_factory):
+def two_runs(tmp_path_factory) -> list:
+    """The legacy run (a VAE on gaussian) and an AE on student_t trained here for one epoch."""
+    # the legacy run's own settings, so that the two runs differ only in model and data: one condition
+    legacy = [o for o in OmegaConf.load(LEGACY_RUN / ".hydra" / "overrides.yaml") if not o.startswith("seed=")]
+    root = tmp_path_factory.mktemp("two_runs")
+    student_t = in_process_run(root / "ae", *legacy, "model=ae", "data=student_t", tiny=False)
+    return [LEGACY_RUN, student_t]
+
+
+@pytest.fixture(scope="module")
+def tiny_metrics_only(two_runs, tmp_path_factory):
     out = tmp_path_factory.mktemp("metrics_only")
-    return out, analyze_in_process(out, f"study={tiny_runs}", "figures=false")
+    return out, analyze_in_process(out, f"study=[{','.join(map(str, two_runs))}]", "figures=false")
 
 
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
@@ -228,12 +242,12 @@ def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only
     assert "<img" not in html and "plotly" not in html
 
 
-def test_a_summary_key_that_names_no_metric_fails(tiny_metrics_only, tiny_runs, tmp_path):
+def test_a_summary_key_that_names_no_metric_fails(two_runs, tmp_path):
     from heatmap_latent.analysis.loading import load_run
     from heatmap_latent.analysis.pipeline import analyze_run
 
     broken = Step(STEPS[0].name, STEPS[0].title, STEPS[0].compute, (SummaryRow("meen", "typo"),))
-    analysis = analyze_run(load_run(tiny_runs / "1"), steps=[broken])
+    analysis = analyze_run(load_run(two_runs[1]), steps=[broken])
     groups = group_runs([analysis.identity], {analysis.name: analysis.metrics})
     with pytest.raises(MissingMetric, match="meen"):
         write_report([analysis], groups, [], {}, tmp_path / "r", "t", figures=False, steps=[broken])
@@ -319,17 +333,17 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
     assert pixels.std() > 0.05 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100  # not blank
 
 
-def test_a_sweep_directory_expands_to_its_completed_jobs_only(tiny_runs, tmp_path, caplog):
+def test_a_sweep_directory_expands_to_its_completed_jobs_only(tmp_path, caplog):
     import shutil
 
     from heatmap_latent.analysis.loading import expand_runs
 
     sweep = tmp_path / "sweep"
-    for job in ("0", "1"):
-        shutil.copytree(tiny_runs / job, sweep / job)
+    for job in ("0", "1", "2"):
+        shutil.copytree(LEGACY_RUN, sweep / job)  # a completed run (its job.json says so)
     record = json.loads((sweep / "1" / "job.json").read_text())
+    assert record["status"] == "completed"
     (sweep / "1" / "job.json").write_text(json.dumps({**record, "status": "failed"}))
-    shutil.copytree(tiny_runs / "0", sweep / "2")
     (sweep / "2" / "job.json").unlink()  # still training: no record yet
     assert expand_runs([str(sweep)]) == [sweep / "0"]
     assert "leaving out jobs 1, 2" in caplog.text

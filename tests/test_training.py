@@ -14,6 +14,9 @@ from heatmap_latent.training import train
 from heatmap_latent.training.callbacks import base
 from tests.conftest import ROOT
 
+# its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
+pytestmark = pytest.mark.xdist_group("training")
+
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("[!_]*.yaml"))
 TERMS = {"tcvae": ("mi", "tc", "dim_kl"), "mmd_vae": ("mmd",), "capacity_vae": ("capacity",)}
 TERMS["factor_vae"] = ("tc", "disc_loss", "disc_accuracy")

@@ -175,7 +175,8 @@ def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> 
         raise RunLoadError(f"{cfg.model._target_} is not a heatmap-latent model")
     try:
         model = cls.load_from_checkpoint(checkpoint, map_location=map_location, weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, KeyError, TypeError) as err:
+    # OSError: a truncated archive can fail in a seek (Errno 22), depending on where it was cut
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, KeyError, TypeError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise RunLoadError(f"{checkpoint} is not a loadable {cls.__name__} checkpoint: {first}") from err
     return model.eval()
