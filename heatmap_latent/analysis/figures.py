@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from heatmap_latent.analysis.geometry import Path
-from heatmap_latent.core.plotting import colour_factors, plt
+from heatmap_latent.core.plotting import colour_factors, image_tiles, plt
 from heatmap_latent.core.subsample import evenly_spaced
 
 
@@ -31,17 +31,11 @@ def examples_figure(images: np.ndarray, recons: np.ndarray, errors: np.ndarray, 
     """The ``n`` best and ``n`` worst reconstructions: originals above reconstructions."""
     order = np.argsort(errors)
     picks = {"best": order[:n], "worst": order[::-1][:n]}
-    fig, axes = plt.subplots(4, n, figsize=(1.3 * n, 5.8))
-    for r, (label, idx) in enumerate(picks.items()):
-        for c, i in enumerate(idx):
-            for k, (img, kind) in enumerate(((images[i], "original"), (recons[i], "recon"))):
-                ax = axes[2 * r + k, c]
-                ax.imshow(img, cmap="gray", vmin=0, vmax=1, origin="upper")
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if c == 0:
-                    ax.set_ylabel(f"{label}\n{kind}", fontsize=8)
-            axes[2 * r, c].set_title(f"{errors[i]:.3f}", fontsize=8)
+    fig, axes = plt.subplots(2, 1, figsize=(1.3 * n, 4.8))
+    for ax, (label, idx) in zip(axes, picks.items()):
+        tiles = np.stack([images[idx], recons[idx]])  # (2, n, H, W): originals, reconstructions
+        titles = [[f"{errors[i]:.3f}" for i in idx], [""] * len(idx)]
+        image_tiles(ax, tiles, titles=titles, row_labels=[f"{label}\noriginal", f"{label}\nrecon"], fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -74,16 +68,13 @@ def trajectory_figure(
     ax.set_ylabel(f"z{j}")
     ax.set_title(f"{path.name} (colour: {colour_name})", fontsize=9)
     steps = evenly_spaced(len(path.points), n)
-    for c, (img, f, d) in enumerate(zip(decoded, nearest_factors, realism)):
-        a = fig.add_subplot(grid[0, 3 + c])
-        a.imshow(img, cmap="gray", vmin=0, vmax=1)
-        a.set_xticks([])
-        a.set_yticks([])
-        a.set_title(f"#{steps[c]}\nreal. {d:.2f}", fontsize=7)
-        # the nearest factors below the image in the grid's lower row, as text on the figure: an axes
-        # for each text would double the figure's cost (an Axes is ~20 ms to make and draw)
-        a.text(0, -0.08, "\n".join(f"{k} {v:.2f}" for k, v in f.items()), transform=a.transAxes, fontsize=7,
-               va="top", family="monospace")
+    strip = fig.add_subplot(grid[:, 3:])
+    image_tiles(
+        strip,
+        np.asarray(decoded)[None],
+        titles=[[f"#{steps[c]}\nreal. {d:.2f}" for c, d in enumerate(realism)]],
+        below=[["\n".join(f"{k} {v:.2f}" for k, v in f.items()) for f in nearest_factors]],
+    )
     fig.suptitle(path.description + "  —  below each image: factors of the nearest data point", fontsize=9)
     fig.tight_layout()
     return fig

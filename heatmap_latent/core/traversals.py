@@ -9,7 +9,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from heatmap_latent.core.plotting import plt
+from heatmap_latent.core.plotting import image_tiles, plt
 
 
 def traversal_points(
@@ -40,15 +40,9 @@ def traversal_grid(images: np.ndarray, gap: int = 1) -> np.ndarray:
 def traversal_figure(images: np.ndarray, values: np.ndarray) -> plt.Figure:
     """One row per latent dimension, its value over each column."""
     dim, n = images.shape[:2]
-    fig, axes = plt.subplots(dim, n, figsize=(1.0 * n, 1.1 * dim), squeeze=False)
-    for d in range(dim):
-        for t in range(n):
-            ax = axes[d, t]
-            ax.imshow(images[d, t], cmap="gray", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(f"{values[d, t]:.2f}", fontsize=7)
-        axes[d, 0].set_ylabel(f"z{d}", fontsize=9)
+    fig, ax = plt.subplots(figsize=(1.0 * n, 1.1 * dim))
+    titles = [[f"{v:.2f}" for v in row] for row in values]
+    image_tiles(ax, images, titles=titles, row_labels=[f"z{d}" for d in range(dim)])
     fig.tight_layout()
     return fig
 
