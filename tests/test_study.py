@@ -221,7 +221,7 @@ def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only
         for step in STEPS:
             assert step.name in metrics, step.name
             assert f"id='{step.name}'" in html
-            for row in step.summary:
+            for row in step.rows(metrics):
                 value = lookup(metrics, f"{step.name}.{row.key}")  # raises on a key that names no metric
                 assert html_escape(row.label) in html
                 if step.name == "df_classifier" and not student_t:

@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.ties import snap_near_ties
+from heatmap_latent.data.factors import FactorDeclaration, declaration_of
 from heatmap_latent.models.losses import frobenius_error
 
 
@@ -55,9 +56,10 @@ class EncodedRun:
     def test_idx(self) -> np.ndarray:
         return np.asarray(self.run.datamodule.test_idx)
 
-    @property
-    def student_t(self) -> bool:
-        return "df" in self.factors
+    @cached_property
+    def declaration(self) -> FactorDeclaration:
+        """What the run's dataset declares about its factors (names, kinds, colourings, capabilities)."""
+        return declaration_of(self.run.datamodule)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
         """``(N, S, S)`` images decoded from ``(N, D)`` codes (the model's one batched decode)."""

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from heatmap_latent.analysis.geometry import Path
-from heatmap_latent.core.plotting import colour_factors, image_tiles, plt
+from heatmap_latent.core.plotting import image_tiles, plt
 from heatmap_latent.core.subsample import evenly_spaced
 
 
@@ -80,11 +80,11 @@ def trajectory_figure(
     return fig
 
 
-def latent_3d(latents: np.ndarray, factors: dict[str, np.ndarray], paths: list[Path], title: str) -> go.Figure:
-    """Interactive 3-D scatter of the code; a dropdown chooses the colouring factor; hovering a point
-    shows all its factors."""
+def latent_3d(latents: np.ndarray, colourings: dict[str, np.ndarray], paths: list[Path], title: str) -> go.Figure:
+    """Interactive 3-D scatter of the code; a dropdown chooses the colouring (``colourings``: the
+    dataset's factors and derived colourings by name); hovering a point shows them all."""
     axes = [0, 1, 2] if latents.shape[1] >= 3 else [0, 1, 1]
-    colours = {k: np.asarray(v, dtype=np.float32) for k, v in colour_factors(factors).items()}
+    colours = {k: np.asarray(v, dtype=np.float32) for k, v in colourings.items()}
     names = list(colours)
     xyz = latents[:, axes].astype(np.float32)
     hover = "<br>".join(f"{name}=%{{customdata[{k}]:.2f}}" for k, name in enumerate(names)) + "<extra></extra>"

@@ -19,14 +19,10 @@ from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
-from heatmap_latent.core.plotting import colour_factors, projection_figure
+from heatmap_latent.core.plotting import projection_figure
 from heatmap_latent.core.traversals import traversal_figure, traversal_gif, traversal_points
-from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.models.losses import gaussian_kl
-
-CONTINUOUS = FACTOR_NAMES
-
 
 # values closer than this (relative to the largest magnitude, absolute below 1) are one value: a rank
 # decided by rounding (fitted factors of 0 +- 1e-17 along the path of a collapsed model) differs
@@ -83,7 +79,7 @@ def projections(e: EncodedRun) -> StepResult:
             lambda values=values, name=name: projection_figure(e.latents, values, name),
             overview=name == "rho",
         )
-        for name, values in colour_factors(e.factors).items()
+        for name, values in e.declaration.colour_by(e.factors).items()
     ]
     metrics = {
         "latent_dim": int(e.latents.shape[1]),
@@ -128,14 +124,16 @@ def traversals(e: EncodedRun) -> StepResult:
 
 
 def factor_recoverability(e: EncodedRun) -> StepResult:
+    """How well each ordered factor (continuous or ordinal, as the dataset declares) is read from the code."""
     tr, te = e.train_idx, e.test_idx
+    ordered = e.declaration.ordered
     out = recoverability(
         e.latents[tr],
-        {k: e.factors[k][tr] for k in CONTINUOUS},
+        {k: e.factors[k][tr] for k in ordered},
         e.latents[te],
-        {k: e.factors[k][te] for k in CONTINUOUS},
+        {k: e.factors[k][te] for k in ordered},
     )
-    for name in CONTINUOUS:
+    for name in ordered:
         per_axis = [abs_spearman(e.latents[te, d], e.factors[name][te]) for d in range(e.latents.shape[1])]
         out[name]["best_axis"] = int(np.argmax(per_axis))
         out[name]["best_axis_spearman"] = float(max(per_axis))
@@ -152,8 +150,8 @@ def _settings(scores: Any, name: str) -> dict[str, Any] | None:
 
 
 def disentanglement(e: EncodedRun) -> StepResult:
-    """MIG, SAP, DCI and the field's other scores over every factor (``df`` too, on student_t)."""
-    names = [k for k in (*CONTINUOUS, "df") if k in e.factors]
+    """MIG, SAP, DCI and the field's other scores over every factor the dataset declares."""
+    names = list(e.declaration.names)
     f_all = np.stack([e.factors[k] for k in names], axis=1)
     tr, te = e.train_idx, e.test_idx
     out: dict[str, Any] = {"factors": names}
@@ -273,9 +271,9 @@ STANDARD_STEPS: tuple[Step, ...] = (
         "Factor recoverability (held-out R^2, best single axis)",
         factor_recoverability,
         rows(
-            *((f"{k}.linear_r2", f"R^2 {k} (linear)") for k in CONTINUOUS),
-            *((f"{k}.knn_r2", f"R^2 {k} (k-NN)") for k in CONTINUOUS),
-            *((f"{k}.best_axis_spearman", f"best axis |Spearman| {k}") for k in CONTINUOUS),
+            ("*.linear_r2", "R^2 {} (linear)"),
+            ("*.knn_r2", "R^2 {} (k-NN)"),
+            ("*.best_axis_spearman", "best axis |Spearman| {}"),
         ),
     ),
     Step(

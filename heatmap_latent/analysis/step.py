@@ -40,9 +40,17 @@ class StepResult:
     figures: list[Figure] = field(default_factory=list)
 
 
+PER_FACTOR = "*"  # in a SummaryRow's key: each factor the step's metrics hold, in their order
+
+
 @dataclass(frozen=True)
 class SummaryRow:
-    """A row of the summary tables: ``key`` is a dotted path inside the step's metrics."""
+    """A row of the summary tables: ``key`` is a dotted path inside the step's metrics.
+
+    A key that starts with ``*.`` is a row per factor: ``*`` stands for each key of the step's metrics
+    that holds a dict (the factors a dataset declares, as the step computed them) and ``{}`` in the
+    label for its name.
+    """
 
     key: str
     label: str
@@ -66,6 +74,23 @@ class Step:
     summary: tuple[SummaryRow, ...] = ()
     not_applicable: Callable[[Any], str | None] = lambda encoded: None  # why the step does not apply
     group_figure: GroupFigure | None = None  # shown first in the step's study section
+
+    def rows(self, *runs_metrics: dict[str, Any]) -> tuple[SummaryRow, ...]:
+        """The summary rows for these runs' metrics: each per-factor row once per factor that any of
+        the runs has (in first-seen order), the others as declared."""
+        factors: dict[str, None] = {}
+        for metrics in runs_metrics:
+            node = metrics.get(self.name)
+            if isinstance(node, dict) and NA_KEY not in node:
+                factors.update(dict.fromkeys(k for k, v in node.items() if isinstance(v, dict)))
+        out: list[SummaryRow] = []
+        for row in self.summary:
+            if row.key.startswith(PER_FACTOR + "."):
+                rest = row.key[len(PER_FACTOR) :]
+                out += [SummaryRow(f"{name}{rest}", row.label.format(name)) for name in factors]
+            else:
+                out.append(row)
+        return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -56,13 +56,6 @@ def image_tiles(ax, images: np.ndarray, titles=None, below=None, row_labels=None
             ax.text(-1.5, top + (h - 1) / 2, row_labels[r], ha="right", va="center", fontsize=fontsize + 1)
 
 
-def colour_factors(factors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The factors the study colours latent plots by: each factor and ``var_x - var_y``."""
-    out = dict(factors)
-    out["var_x-var_y"] = factors["var_x"] - factors["var_y"]
-    return out
-
-
 def coordinate_planes(latent_dim: int) -> list[tuple[int, int]]:
     """Pairs of latent axes to project on: (0, 1), (0, 2), (1, 2) for a 3-D code."""
     return list(itertools.combinations(range(min(latent_dim, 3)), 2))

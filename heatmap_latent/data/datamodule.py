@@ -11,7 +11,9 @@ from torch.utils.data import DataLoader
 
 from heatmap_latent.core import checks
 from heatmap_latent.data.batches import heatmap_loader
+from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
 from heatmap_latent.data.heatmaps import (
+    DF_VALUES,
     Range,
     factor_grid,
     gaussian_heatmaps,
@@ -93,6 +95,28 @@ class HeatmapDataModule(pl.LightningDataModule):
         """Return ``(images (N, S, S) float32, factors)``; subclasses choose the density."""
         raise NotImplementedError
 
+    def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The images ``(N, 1, S, S)`` of ``factors`` on this module's pixel grid; subclasses choose the density."""
+        raise NotImplementedError
+
+    @property
+    def declaration(self) -> FactorDeclaration:
+        """The heatmaps' factors: both variances and the correlation, continuous, on the configured grid;
+        ``var_x - var_y`` as an extra colouring; a renderer (no inverse: the study's realism fit is one)."""
+        return FactorDeclaration(
+            (
+                Factor("var_x", tuple(self.var.values().tolist())),
+                Factor("var_y", tuple(self.var.values().tolist())),
+                Factor("rho", tuple(self.rho.values().tolist())),
+                *self._extra_factors(),
+            ),
+            colourings={"var_x-var_y": lambda f: np.asarray(f["var_x"]) - np.asarray(f["var_y"])},
+            render=self.render,
+        )
+
+    def _extra_factors(self) -> tuple[Factor, ...]:
+        return ()
+
     def setup(self, stage: str | None = None) -> None:
         if self.images is not None:
             return
@@ -138,6 +162,9 @@ class GaussianHeatmapDataModule(HeatmapDataModule):
         factors = factor_grid(self.var, self.rho)
         return gaussian_heatmaps(**factors, **self.grid), factors
 
+    def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
+        return gaussian_heatmaps(factors["var_x"], factors["var_y"], factors["rho"], **self.grid)[:, None]
+
 
 class StudentTHeatmapDataModule(HeatmapDataModule):
     """``data=student_t``: bivariate t densities with ``df`` in {2, 200} by SPEC's seeded rule."""
@@ -148,6 +175,13 @@ class StudentTHeatmapDataModule(HeatmapDataModule):
         factors = factor_grid(self.var, self.rho)
         factors["df"] = student_t_df(factors["var_x"], factors["var_y"], self.seed)
         return student_t_heatmaps(**factors, **self.grid), factors
+
+    def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
+        f = factors
+        return student_t_heatmaps(f["var_x"], f["var_y"], f["rho"], f["df"], **self.grid)[:, None]
+
+    def _extra_factors(self) -> tuple[Factor, ...]:
+        return (Factor("df", tuple(float(v) for v in DF_VALUES), Kind.CATEGORICAL),)
 
 
 def split_protocol(val_fraction: float) -> str:

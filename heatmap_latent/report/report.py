@@ -211,7 +211,7 @@ def _run_page(writer: ReportWriter, a: RunAnalysis, slug: str, steps: Sequence[S
         if isinstance(value, NotApplicable):
             sections.append({"name": step.name, "title": step.title, "na": value})
             continue
-        rows = [(r.label, lookup(m, f"{step.name}.{r.key}")) for r in step.summary]
+        rows = [(r.label, lookup(m, f"{step.name}.{r.key}")) for r in step.rows(m)]
         figs = [f for f in a.figures if f.section == step.name] if writer.with_figures else []
         rendered = [writer.figure(f, slug, embed=False) for f in figs]
         any_plotly |= any(f.plotly for f in rendered)
@@ -255,7 +255,8 @@ def write_report(
     for step in steps:
         section = {"name": step.name, "title": step.title, "short_title": step.title.split(" (")[0], "datasets": []}
         for data, gs in datasets.items():
-            rows = [{"label": r.label, "cells": [_cell(step, r.key, g, metrics) for g in gs]} for r in step.summary]
+            shown_rows = step.rows(*(metrics[run] for g in gs for run in g.runs))
+            rows = [{"label": r.label, "cells": [_cell(step, r.key, g, metrics) for g in gs]} for r in shown_rows]
             shown: list[RenderedFigure] = []
             if figures and step.group_figure is not None:
                 overview = step.group_figure

@@ -78,4 +78,4 @@ def realism_distance(
 def realism_of(e: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Realism distance of each image of run ``e``'s grid and the factors fitted to it."""
     grid = e.run.cfg.data.grid
-    return realism_distance(images, grid.low, grid.high, DF_VALUES if e.student_t else None)
+    return realism_distance(images, grid.low, grid.high, DF_VALUES if "df" in e.declaration.names else None)

@@ -12,12 +12,16 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import latent_3d, trajectory_figure
 from heatmap_latent.analysis.probes import knn_classifier
 from heatmap_latent.analysis.reconstruction import error_summary
-from heatmap_latent.analysis.standard_steps import CONTINUOUS, STANDARD_STEPS, abs_spearman, rows
+from heatmap_latent.analysis.standard_steps import STANDARD_STEPS, abs_spearman, rows
 from heatmap_latent.analysis.step import Figure, Step, StepResult, not_applicable
 from heatmap_latent.core.subsample import evenly_spaced
+from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import realism_of
+
+# the heatmaps' continuous factors: what the study's paths, fits and realism read
+CONTINUOUS = FACTOR_NAMES
 
 
 def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
@@ -105,7 +109,9 @@ def trajectories(e: EncodedRun) -> StepResult:
             "latent_3d",
             "Interactive: drag to rotate; the menu picks the colouring factor; the lines are the decoded paths.",
             "trajectories",
-            lambda: latent_3d(e.latents, e.factors, paths, f"{e.name}: latent space and decoded paths"),
+            lambda: latent_3d(
+                e.latents, e.declaration.colour_by(e.factors), paths, f"{e.name}: latent space and decoded paths"
+            ),
             overview=True,
             wide=True,
         )
@@ -143,7 +149,7 @@ def round_trip(e: EncodedRun) -> StepResult:
     for name in CONTINUOUS:
         error = np.abs(np.asarray(fitted[name]) - e.factors[name][te])
         out[name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
-    if e.student_t:
+    if "df" in e.declaration.names:
         out["df"] = {"share_wrong": float(np.mean(np.asarray(fitted["df"]) != e.factors["df"][te]))}
     return StepResult(out)
 
@@ -206,6 +212,6 @@ STEPS: tuple[Step, ...] = (
             ("majority_baseline", "majority baseline"),
             ("k", "k (by CV)"),
         ),
-        not_applicable=lambda e: None if e.student_t else f"{e.run.datamodule.name} has no df factor",
+        not_applicable=lambda e: None if "df" in e.declaration.names else f"{e.run.datamodule.name} has no df factor",
     ),
 )

@@ -14,6 +14,7 @@ from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from torch.utils.tensorboard import SummaryWriter
 
 from heatmap_latent.core.subsample import evenly_spaced
+from heatmap_latent.data.factors import FactorDeclaration, declaration_of, infer_declaration
 from heatmap_latent.training.callbacks.image_sinks import ImageSink, image_sinks
 
 
@@ -26,6 +27,11 @@ class ValSnapshot:
     latents: torch.Tensor  # (N, D)
     recons: torch.Tensor  # (N, 1, S, S)
     decode: Callable[[torch.Tensor], torch.Tensor] | None = None  # the model's batched decode at that step
+    declaration: FactorDeclaration | None = None  # the dataset's factors (names, kinds, colourings)
+
+    def colour_by(self) -> dict[str, np.ndarray]:
+        """The colourings of the latent plots: the declared factors and derived colourings."""
+        return (self.declaration or infer_declaration(self.factors)).colour_by(self.factors)
 
 
 def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
@@ -43,7 +49,7 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     latents = pl_module.embed(images)
     recons = pl_module.decode_batched(latents)
     factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
-    return ValSnapshot(images, factors, latents, recons, pl_module.decode_batched)
+    return ValSnapshot(images, factors, latents, recons, pl_module.decode_batched, declaration_of(dm))
 
 
 # per trainer: its latest logging step and that step's snapshots by max_points (see shared_snapshot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from heatmap_latent.core.plotting import ProjectionCanvas, colour_factors
+from heatmap_latent.core.plotting import ProjectionCanvas
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.core.traversals import traversal_grid, traversal_points
 from heatmap_latent.models.losses import frobenius_error
@@ -25,7 +25,7 @@ class LatentProjections(LatentCallback):
         latents = snapshot.latents.numpy()
         if self._canvas is None or self._canvas.latent_dim != latents.shape[1]:
             self._canvas = ProjectionCanvas(latents.shape[1])
-        for name, values in colour_factors(snapshot.factors).items():
+        for name, values in snapshot.colour_by().items():
             log.image(f"latent/projection/{name}", self._canvas.render(latents, values, name), step)
 
 
