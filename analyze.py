@@ -23,5 +23,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    check_overrides("analyze", sys.argv[1:], "analyze.py")
+    sys.argv[1:] = check_overrides("analyze", sys.argv[1:], "analyze.py")  # old keys renamed (core/legacy.py)
     main()

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _entries(cfg: DictConfig) -> list[str]:
-    given = {k: cfg.get(k) for k in ("run", "study", "compare") if cfg.get(k) is not None}
+    given = {k: cfg.get(k) for k in ("run", "study") if cfg.get(k) is not None}
     if len(given) != 1:
         raise RunLoadError("give exactly one of run=PATH, study=PATH (a multirun directory) or study=[PATH,PATH,...]")
     value = next(iter(given.values()))

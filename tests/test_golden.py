@@ -110,3 +110,21 @@ def test_each_run_gets_its_traversals_as_a_figure_and_an_animated_gif(legacy_ana
     saved = json.loads((legacy_analysis / "metrics.json").read_text())
     traversal = next(iter(saved["runs"].values()))["traversals"]
     assert traversal["n_steps"] == 9 and len(traversal["image_change"]) == 3
+
+
+def test_old_names_map_in_one_place(caplog):
+    from heatmap_latent.core.legacy import current_target, renamed_override
+    from heatmap_latent.training.preflight import check_overrides
+
+    assert renamed_override("train", "model.scheduler.kind=cosine") == "model/scheduler=cosine"
+    assert renamed_override("analyze", "compare=[a,b]") == "study=[a,b]"
+    assert renamed_override("train", "compare=[a,b]") is None and renamed_override("analyze", "seed=1") is None
+    old = "heatmap_latent.callbacks.LatentSnapshots"
+    assert current_target(old) == "heatmap_latent.training.callbacks.LatentSnapshots"
+    assert current_target("heatmap_latent.models.VAE") == "heatmap_latent.models.VAE"
+    # analyze.py's former compare= is study= now: composed, and said once
+    assert check_overrides("analyze", ["compare=[/tmp/a]", "figures=false"], "analyze.py") == [
+        "study=[/tmp/a]",
+        "figures=false",
+    ]
+    assert "compare=[/tmp/a] is now study=[/tmp/a]" in caplog.text

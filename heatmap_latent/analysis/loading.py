@@ -17,9 +17,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from heatmap_latent.core.conf import config_targets, configured_targets
 from heatmap_latent.core.errors import UserError
+from heatmap_latent.core.legacy import TARGETS_KEPT, current_target
 from heatmap_latent.data import HeatmapDataModule
 from heatmap_latent.models import LatentAutoencoder
-from heatmap_latent.training import callbacks as training_callbacks
 from heatmap_latent.training.records import read_record
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,6 @@ def load_config(run_dir: Path) -> DictConfig:
     return cfg
 
 
-# names a run directory's config may carry from before the layers (docs/architecture.md): the
-# callbacks lived in heatmap_latent.callbacks, the schedules came from one factory
-LEGACY_TARGETS = {
-    *(f"heatmap_latent.callbacks.{name}" for name in training_callbacks.__all__),
-    "heatmap_latent.models.schedules.lr_scheduler",
-}
 # beside conf/'s own: any optimizer or LR scheduler of torch, any callback or logger of Lightning
 TRUSTED_PREFIXES = ("torch.optim.", "lightning.pytorch.callbacks.", "lightning.pytorch.loggers.")
 
@@ -149,8 +143,9 @@ def check_targets(cfg: DictConfig, cfg_path: Path) -> None:
     (with nothing nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
     optimizer, scheduler, callback or logger of torch and Lightning). Hydra's own blocklist differs
     between versions; this check does not depend on it."""
-    trusted = configured_targets() | LEGACY_TARGETS
-    for key, target in config_targets(cfg):
+    trusted = configured_targets() | TARGETS_KEPT  # old names: core/legacy.py
+    for key, named in config_targets(cfg):
+        target = current_target(named)
         if key == "model._target_":
             ok = _project_class(target, LatentAutoencoder) is not None
         elif key == "data._target_":
@@ -161,7 +156,7 @@ def check_targets(cfg: DictConfig, cfg_path: Path) -> None:
             ok = target in trusted or target.startswith(TRUSTED_PREFIXES)
         if not ok:
             raise RunLoadError(
-                f"{cfg_path}: {key}={target} is not a class this project configures; not loading the run"
+                f"{cfg_path}: {key}={named} is not a class this project configures; not loading the run"
             )
     for key in ("model._target_", "data._target_"):
         if OmegaConf.select(cfg, key, default=None) is None:

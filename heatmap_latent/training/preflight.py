@@ -25,6 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
+from heatmap_latent.core.legacy import renamed_override
 from heatmap_latent.training.records import BASIC_SWEEPER
 from heatmap_latent.training.run import build, check_named
 from heatmap_latent.training.trainer_args import check_trainer_args
@@ -114,19 +115,15 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
         raise UserError(f"cannot write the output directory {output_dir}: {why}")
 
 
-# Overrides whose keys were renamed, as a run directory written before may have saved them: the one
-# place that maps old names (docs/architecture.md, "Old run directories").
-LEGACY_OVERRIDES = {"model.scheduler.kind": "model/scheduler"}  # schedules chosen by _target_ since 0.2
-
-
-def legacy_overrides(argv: list[str]) -> list[str]:
-    """``argv`` with renamed keys under their new names (``model.scheduler.kind=X`` -> ``model/scheduler=X``)."""
+def legacy_overrides(argv: list[str], config_name: str = "train") -> list[str]:
+    """``argv`` with renamed keys under their names now (``core/legacy.py``: ``model.scheduler.kind=X``
+    -> ``model/scheduler=X`` for train.py, ``compare=`` -> ``study=`` for analyze.py), each said once."""
     out = []
     for arg in argv:
-        key, sep, value = arg.partition("=")
-        if sep and key in LEGACY_OVERRIDES:
-            log.warning("%s is now %s=%s", arg, LEGACY_OVERRIDES[key], value)
-            arg = f"{LEGACY_OVERRIDES[key]}={value}"
+        renamed = renamed_override(config_name, arg)
+        if renamed is not None:
+            log.warning("%s is now %s", arg, renamed)
+            arg = renamed
         out.append(arg)
     return out
 
@@ -199,7 +196,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
     multirun = any(a in ("-m", "--multirun") for a in flags)
     if any(a in NO_CHECK_FLAGS or a.split("=")[0] in NO_CHECK_FLAGS for a in flags if a not in ("-m", "--multirun")):
         return argv
-    overrides = legacy_overrides([a for a in argv if not a.startswith("-")])
+    overrides = legacy_overrides([a for a in argv if not a.startswith("-")], config_name)
     try:
         if not multirun and config_name == "train":
             overrides = resumed_run_overrides(overrides)
@@ -207,7 +204,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
         base = [o.input_line for o in parser.parse_overrides(overrides) if not o.is_sweep_override()]
         cfg = _compose(config_name, base)
         if config_name != "train":
-            return argv
+            return [*(a for a in argv if a.startswith("-")), *overrides]
         multirun = multirun or cfg.hydra.mode == RunMode.MULTIRUN
         jobs = _job_override_lists(cfg, overrides) if multirun else [overrides]
         for job in jobs:
@@ -222,6 +219,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
     return [*flags_kept, *overrides]
 
 
-def check_overrides(config_name: str, argv: list[str], prog: str) -> None:
-    """Compose the config as Hydra will; exit with one line if an override is unknown or malformed."""
-    preflight(config_name, argv, prog)
+def check_overrides(config_name: str, argv: list[str], prog: str) -> list[str]:
+    """Compose the config as Hydra will; exit with one line if an override is unknown or malformed.
+    Returns the overrides to run with (old keys renamed)."""
+    return preflight(config_name, argv, prog)
