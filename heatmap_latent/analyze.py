@@ -78,6 +78,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         f"heatmap-latent: {title}",
         figures=cfg.figures,
         steps=(*STEPS, SHAPE_STEP),
+        rule=RULE,
         explorers=explorers,
     )
     log.info("report: %s", report)

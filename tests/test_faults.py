@@ -313,7 +313,7 @@ def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
     analysis = analyze_run(load_run(tiny_runs / "1"), STEPS)
     groups = group_runs([analysis.identity], {analysis.name: analysis.metrics})
     out = tmp_path / "out"
-    write_report([analysis], groups, [], {"first": 1}, out, "first")
+    write_report([analysis], groups, [], {"first": 1}, out, "first", steps=STEPS)
     before = {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")}
 
     def broken():
@@ -321,7 +321,7 @@ def test_a_crash_while_writing_leaves_the_previous_report(tmp_path, tiny_runs):
 
     analysis.figures = [replace(f, build=broken) if f.name == "path_circle" else f for f in analysis.figures]
     with pytest.raises(RuntimeError, match="midway"):
-        write_report([analysis], groups, [], {"second": 2}, out, "second")
+        write_report([analysis], groups, [], {"second": 2}, out, "second", steps=STEPS)
     assert {p.name: digest(p) for p in (out / "report.html", out / "metrics.json")} == before
     assert not list(out.glob(".staging-*"))
 

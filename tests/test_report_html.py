@@ -7,7 +7,7 @@ from heatmap_latent.analysis import analyze_run, load_run
 from heatmap_latent.analysis.grouping import group_runs
 from heatmap_latent.core.conf import compose_config
 from heatmap_latent.report.report import write_report
-from heatmap_latent.study.claims import evaluate, study_claims
+from heatmap_latent.study.claims import RULE, evaluate, study_claims
 from heatmap_latent.study.steps import STEPS
 from tests.golden import LEGACY_RUN
 
@@ -40,7 +40,9 @@ def test_a_run_named_with_markup_shows_as_text(tmp_path):
     analysis = replace(analysis, name=NAME, identity=replace(analysis.identity, name=NAME))
     groups = group_runs([analysis.identity], {NAME: analysis.metrics})
     claims = evaluate(study_claims(compose_config("analyze").claims), groups, {NAME: analysis.metrics})
-    write_report([analysis], groups, claims, {"runs": {}}, tmp_path, f"report of {NAME}", figures=False)
+    write_report(
+        [analysis], groups, claims, {"runs": {}}, tmp_path, f"report of {NAME}", figures=False, steps=STEPS, rule=RULE
+    )
     for page in (tmp_path / "report.html", next((tmp_path / "runs").glob("*.html"))):
         parsed = Texts()
         parsed.feed(page.read_text())

@@ -1,7 +1,8 @@
 """Write ``report.html`` (claims, groups side by side, seeds aggregated), a page per run, and ``metrics.json``.
 
 The pages are jinja2 templates (``templates/``, autoescaped, so a run named ``<b>`` shows as text).
-Sections are rendered from the steps' declarations (``STEPS``): a summary key that names no metric
+Sections are rendered from the steps' declarations (the ``steps`` the entry point passes, a study's
+own among them; this module knows no study): a summary key that names no metric
 raises, a metric that does not apply shows "n/a" with the reason. Every page and figure is rendered
 in memory first and then written file by file with the atomic writer, ``report.html`` last, so an
 analysis that fails midway leaves the previous report as it was.
@@ -29,8 +30,6 @@ from heatmap_latent.analysis.pipeline import RunAnalysis
 from heatmap_latent.analysis.step import Animation, Figure, NotApplicable, Step, lookup
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.plotting import plt
-from heatmap_latent.study.claims import RULE
-from heatmap_latent.study.steps import STEPS
 
 VERDICT_CLASS = {"holds": "holds", "does not hold": "does-not-hold", "mixed": "mixed", "not measured": "not-measured"}
 
@@ -236,11 +235,14 @@ def write_report(
     out_dir: Path,
     title: str,
     figures: bool = True,
-    steps: Sequence[Step] = STEPS,
+    *,
+    steps: Sequence[Step],
+    rule: str = "",
     explorers: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
-    HTML)) and metrics.json; returns the path of ``report.html``."""
+    HTML)) and metrics.json; returns the path of ``report.html``. ``steps``: the sections, in order;
+    ``rule``: how the claims' verdicts are decided, in words (the study's, shown above its claims)."""
     writer = ReportWriter(out_dir, figures)
     explorers = explorers or {}
     for file_name, text in explorers.values():
@@ -308,7 +310,7 @@ def write_report(
         groups=groups,
         conditions=conditions,
         claim_rows=claim_rows,
-        rule=RULE,
+        rule=rule,
         sections=sections,
         runs=runs,
         run_slugs=slugs,
