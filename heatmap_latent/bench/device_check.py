@@ -64,7 +64,8 @@ def steps(out: Path, dry_run: bool) -> list[Step]:
     return [
         Step(
             "gpu_tests",
-            [py, "-m", "pytest", "tests/test_gpu.py", "-q", "-p", "no:cacheprovider", *collect],
+            # -n0: one process on the one GPU (the suite's addopts start an xdist worker per CPU)
+            [py, "-m", "pytest", "tests/test_gpu.py", "-q", "-n0", "-p", "no:cacheprovider", *collect],
             lambda o: {},
         ),
         Step(
