@@ -15,6 +15,18 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 
+def mosaic(images: np.ndarray, gap_x: int, gap_y: float, fill: float) -> tuple[np.ndarray, list[int]]:
+    """``(rows, cols, H, W)`` images as one ``float32`` image, ``gap_x`` pixels between columns and
+    ``gap_y`` (rounded per row) between rows, the gaps ``fill``; returns it and each row's top pixel."""
+    rows, cols, h, w = images.shape
+    tops = [int(round(r * (h + gap_y))) for r in range(rows)]
+    canvas = np.full((tops[-1] + h, (cols - 1) * (w + gap_x) + w), fill, dtype=np.float32)
+    for r, top in enumerate(tops):
+        for c in range(cols):
+            canvas[top : top + h, c * (w + gap_x) : c * (w + gap_x) + w] = images[r, c]
+    return canvas, tops
+
+
 def image_tiles(ax, images: np.ndarray, titles=None, below=None, row_labels=None, fontsize: float = 7) -> None:
     """``images`` ``(rows, cols, H, W)`` in [0, 1] drawn on ``ax`` as one framed mosaic (one ``imshow``):
     ``titles[r][c]`` above each tile, ``below[r][c]`` under it (monospace), ``row_labels[r]`` at the left.
@@ -27,31 +39,20 @@ def image_tiles(ax, images: np.ndarray, titles=None, below=None, row_labels=None
     # room between rows for the texts of the rows after the first (titles) and before the last (below)
     titled = titles is not None and any(any(t) for t in titles[1:])
     labelled = below is not None and any(any(t) for t in below[:-1])
-    gap_y = gap_x + h * 0.55 * titled + h * 0.9 * labelled
-    step_y, step_x = h + gap_y, w + gap_x
-    canvas = np.full((int(round((rows - 1) * step_y)) + h, (cols - 1) * step_x + w), np.nan, dtype=np.float32)
-    for r in range(rows):
-        top = int(round(r * step_y))
-        for c in range(cols):
-            canvas[top : top + h, c * step_x : c * step_x + w] = images[r, c]
+    canvas, tops = mosaic(images, gap_x, gap_x + h * 0.55 * titled + h * 0.9 * labelled, np.nan)
     ax.imshow(canvas, cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0, vmax=1, interpolation="nearest")
-    frames = [
-        Rectangle((c * step_x - 0.5, int(round(r * step_y)) - 0.5), w, h) for r in range(rows) for c in range(cols)
-    ]
+    lefts = [c * (w + gap_x) for c in range(cols)]
+    frames = [Rectangle((left - 0.5, top - 0.5), w, h) for top in tops for left in lefts]
     ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="black", linewidth=0.8))
     ax.set_xlim(-1.0, canvas.shape[1])  # half a pixel more than imshow's limits: the frames' outer edges show
     ax.set_ylim(canvas.shape[0], -1.0)
     ax.set_axis_off()
-    for r in range(rows):
-        top = int(round(r * step_y))
-        for c in range(cols):
-            x = c * step_x + (w - 1) / 2
+    for r, top in enumerate(tops):
+        for c, left in enumerate(lefts):
             if titles is not None and titles[r][c]:
-                ax.text(x, top - 1, titles[r][c], ha="center", va="bottom", fontsize=fontsize)
+                ax.text(left + (w - 1) / 2, top - 1, titles[r][c], ha="center", va="bottom", fontsize=fontsize)
             if below is not None and below[r][c]:
-                ax.text(
-                    c * step_x - 0.5, top + h, below[r][c], ha="left", va="top", fontsize=fontsize, family="monospace"
-                )
+                ax.text(left - 0.5, top + h, below[r][c], ha="left", va="top", fontsize=fontsize, family="monospace")
         if row_labels is not None:
             ax.text(-1.5, top + (h - 1) / 2, row_labels[r], ha="right", va="center", fontsize=fontsize + 1)
 

@@ -9,7 +9,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from heatmap_latent.core.plotting import image_tiles, plt
+from heatmap_latent.core.plotting import image_tiles, mosaic, plt
 
 
 def traversal_points(
@@ -29,12 +29,7 @@ def traversal_points(
 
 def traversal_grid(images: np.ndarray, gap: int = 1) -> np.ndarray:
     """``(D, n, S, S)`` images as one ``(D*(S+gap)-gap, n*(S+gap)-gap)`` image, gaps white."""
-    dim, n, size = images.shape[0], images.shape[1], images.shape[-1]
-    out = np.ones((dim * (size + gap) - gap, n * (size + gap) - gap), dtype=np.float32)
-    for d in range(dim):
-        for t in range(n):
-            out[d * (size + gap) : d * (size + gap) + size, t * (size + gap) : t * (size + gap) + size] = images[d, t]
-    return out
+    return mosaic(images, gap, gap, 1.0)[0]
 
 
 def traversal_figure(images: np.ndarray, values: np.ndarray) -> plt.Figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 import lightning.pytorch as pl
 import numpy as np
@@ -91,15 +92,20 @@ class HeatmapDataModule(pl.LightningDataModule):
     def image_size(self) -> int:
         return int(self.grid["size"])
 
-    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Return ``(images (N, S, S) float32, factors)``; subclasses choose the density."""
-        raise NotImplementedError
+    def factor_values(self) -> dict[str, np.ndarray]:
+        """Every combination of the configured factors, as flat arrays (the dataset's rows)."""
+        return factor_grid(self.var, self.rho)
 
     def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
         """The images ``(N, 1, S, S)`` of ``factors`` on this module's pixel grid; subclasses choose the density."""
         raise NotImplementedError
 
-    @property
+    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return ``(images (N, S, S) float32, factors)``: the renderer over every factor combination."""
+        factors = self.factor_values()
+        return self.render(factors)[:, 0], factors
+
+    @cached_property
     def declaration(self) -> FactorDeclaration:
         """The heatmaps' factors: both variances and the correlation, continuous, on the configured grid;
         ``var_x - var_y`` as an extra colouring; a renderer (no inverse: the study's realism fit is one)."""
@@ -158,10 +164,6 @@ class GaussianHeatmapDataModule(HeatmapDataModule):
 
     name = "gaussian"
 
-    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        factors = factor_grid(self.var, self.rho)
-        return gaussian_heatmaps(**factors, **self.grid), factors
-
     def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
         return gaussian_heatmaps(factors["var_x"], factors["var_y"], factors["rho"], **self.grid)[:, None]
 
@@ -171,10 +173,10 @@ class StudentTHeatmapDataModule(HeatmapDataModule):
 
     name = "student_t"
 
-    def build(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        factors = factor_grid(self.var, self.rho)
+    def factor_values(self) -> dict[str, np.ndarray]:
+        factors = super().factor_values()
         factors["df"] = student_t_df(factors["var_x"], factors["var_y"], self.seed)
-        return student_t_heatmaps(**factors, **self.grid), factors
+        return factors
 
     def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
         f = factors
