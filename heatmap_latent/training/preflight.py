@@ -208,7 +208,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
         multirun = multirun or cfg.hydra.mode == RunMode.MULTIRUN
         jobs = _job_override_lists(cfg, overrides) if multirun else [overrides]
         for job in jobs:
-            job_cfg = _compose(config_name, job)
+            job_cfg = cfg if job == base else _compose(config_name, job)  # a single run: composed above
             out = Path(job_cfg.hydra.sweep.dir if multirun else job_cfg.hydra.run.dir)
             check_job(job_cfg, out)
             if job_cfg.get("ckpt_path") not in (None, "last"):
