@@ -42,7 +42,9 @@ def _unique_names(loaded: list[LoadedRun]) -> None:
 def analyze(cfg: DictConfig) -> dict[str, Any]:
     """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
     runs = expand_runs(_entries(cfg))
-    loaded = [load_run(path, cfg.checkpoint) for path in runs]  # every run loads before any output is written
+    loaded = [
+        load_run(path, cfg.checkpoint, trusted_data=cfg.trust_datasets) for path in runs
+    ]  # every run loads before any output is written
     _unique_names(loaded)
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
     analyses = [

@@ -15,9 +15,7 @@ from tests.conftest import compose_train
 
 # what the YAML may set that no constructor owns: interpolations and the injected partials
 INJECTED = {"image_size", "optimizer", "scheduler"}
-OPTIONS = [
-    (group, p.stem) for group in ("model", "data") for p in sorted((CONF_DIR / group).glob("[!_]*.yaml"))
-]
+OPTIONS = [(group, p.stem) for group in ("model", "data") for p in sorted((CONF_DIR / group).glob("[!_]*.yaml"))]
 
 
 def _plain(value):
@@ -53,7 +51,7 @@ def test_the_yaml_and_the_schema_follow_the_constructor(tmp_path, group, option)
 def test_the_shared_backbone_sets_no_hyperparameter():
     raw = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "_backbone.yaml"))
     assert set(raw) - {"defaults"} <= INJECTED
-    assert raw["image_size"] == "${data.grid.size}"
+    assert raw["image_size"] == "${oc.select:data.image_size,${oc.select:data.grid.size,null}}"
 
 
 SCHEMAS = [

@@ -15,8 +15,8 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun, load_run
+from heatmap_latent.data.heatmap_fit import realism_distance
 from heatmap_latent.explorer import ExportError, decoder_layers, write_explorer
-from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import load_snapshots
 from tests.browser import needs_chromium, one_browser, open_page

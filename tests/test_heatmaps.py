@@ -7,10 +7,10 @@ from heatmap_latent.data.heatmaps import (
     Range,
     factor_grid,
     gaussian_heatmaps,
-    split_indices,
     student_t_df,
     student_t_heatmaps,
 )
+from heatmap_latent.data.splits import split_indices
 
 SPEC_VAR = Range(0.1, 5.0, 0.2)
 SPEC_RHO = Range(-0.95, 0.95, 0.1)

@@ -7,8 +7,8 @@ from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.disentanglement import dci, mig, sap
 from heatmap_latent.analysis.probes import knn_classifier, recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
+from heatmap_latent.data.heatmap_fit import fit_factors, realism_distance
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_heatmaps
-from heatmap_latent.study.realism import fit_factors, realism_distance
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("metrics")

@@ -33,8 +33,12 @@ SMALL = ["model.channels=[4,8]", "model.hidden_dims=[16]", "logger=none", "train
 def small_disk(path, size="3m"):
     """A tmpfs of ``size`` at ``path`` (root, as CI is); where mounting is refused, ``None``."""
     path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         yield path if mounted else None
     finally:
@@ -163,7 +167,10 @@ def test_a_single_run_into_a_locked_directory_stops_with_one_line(tmp_path):
     write_lock(tmp_path / "run", socket.gethostname(), os.getppid())
     done = subprocess.run(
         [sys.executable, "train.py", *TINY_DATA, *SMALL, f"hydra.run.dir={tmp_path / 'run'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode != 0
     line = done.stderr.strip().splitlines()[-1]
@@ -173,8 +180,17 @@ def test_a_single_run_into_a_locked_directory_stops_with_one_line(tmp_path):
 
 @pytest.mark.slow  # two sweeps at once
 def test_two_sweeps_into_one_directory_train_each_job_once(tmp_path):
-    cmd = [sys.executable, "train.py", "-m", *TINY_DATA, *SMALL, "model=vae,ae", "trainer.max_epochs=6",
-           f"hydra.sweep.dir={tmp_path}", "resume=true"]
+    cmd = [
+        sys.executable,
+        "train.py",
+        "-m",
+        *TINY_DATA,
+        *SMALL,
+        "model=vae,ae",
+        "trainer.max_epochs=6",
+        f"hydra.sweep.dir={tmp_path}",
+        "resume=true",
+    ]
     first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     second = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     outs = [p.communicate(timeout=600) for p in (first, second)]
@@ -195,8 +211,10 @@ TAMPERED = {
     "model target": ("model", {"_target_": "os.system", "_args_": ["touch {marker}"]}),
     "data target with args": ("data", {"_target_": "os.system", "_args_": ["touch {marker}"]}),
     "data target without args": ("data", {"_target_": "shutil.rmtree", "path": "{victim}"}),
-    "project function as data": ("data", {"_target_": "heatmap_latent.core.atomic.write_atomic",
-                                          "_args_": ["{marker}", "x"]}),
+    "project function as data": (
+        "data",
+        {"_target_": "heatmap_latent.core.atomic.write_atomic", "_args_": ["{marker}", "x"]},
+    ),
     "a callback": ("callbacks.evil", {"_target_": "os.system", "_args_": ["touch {marker}"]}),
 }
 
@@ -248,8 +266,13 @@ def test_analyze_py_refuses_a_tampered_run_in_one_line(tmp_path):
     cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
     cfg.model = {"_target_": "os.system", "_args_": [f"touch {tmp_path / 'marker'}"]}
     OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
-    done = subprocess.run([sys.executable, "analyze.py", f"run={run}", f"output_dir={tmp_path / 'out'}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "analyze.py", f"run={run}", f"output_dir={tmp_path / 'out'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
     assert done.stderr.startswith("analyze.py: error: ") and "model._target_=os.system" in done.stderr
     assert not (tmp_path / "marker").exists()

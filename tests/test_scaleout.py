@@ -1,6 +1,5 @@
 """Scale-out configs run as a user runs them: DDP on CPU, parallel launchers, Optuna, the fast path."""
 
-
 import pytest
 from hydra.utils import get_class
 

@@ -227,8 +227,7 @@ def seed_axes(latents: np.ndarray, var_x: np.ndarray, var_y: np.ndarray, rho: np
     x = max(others, key=lambda d: abs(_correlation(latents[:, d], diff)))
     y = next(d for d in others if d != x)
     signs = tuple(
-        1.0 if _correlation(latents[:, axis], f) >= 0 else -1.0
-        for axis, f in ((x, diff), (y, var_x + var_y), (z, rho))
+        1.0 if _correlation(latents[:, axis], f) >= 0 else -1.0 for axis, f in ((x, diff), (y, var_x + var_y), (z, rho))
     )
     return SeedAxes(x, y, z, signs)  # type: ignore[arg-type]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import pickle
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,8 @@ from omegaconf.errors import OmegaConfBaseException
 from heatmap_latent.core.conf import config_targets, configured_targets
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.legacy import TARGETS_KEPT, current_target
-from heatmap_latent.data import HeatmapDataModule
+from heatmap_latent.data.factor_images import FactorImageDataModule
+from heatmap_latent.data.plugins import trusted_datasets
 from heatmap_latent.models import LatentAutoencoder
 from heatmap_latent.training.records import read_record
 
@@ -36,7 +37,7 @@ class LoadedRun:
     checkpoint: Path
     cfg: DictConfig
     model: LatentAutoencoder
-    datamodule: HeatmapDataModule
+    datamodule: FactorImageDataModule
     choices: dict[str, str]  # the config groups chosen (model, data, ...) from .hydra/hydra.yaml
     overrides: tuple[str, ...]  # the command-line overrides of the run (.hydra/overrides.yaml)
 
@@ -107,7 +108,8 @@ def resolve_run(path: str | Path, which: str = "best") -> tuple[Path, Path]:
     return path, find_checkpoint(path, which)
 
 
-def load_config(run_dir: Path) -> DictConfig:
+def load_config(run_dir: Path, trusted_data: Iterable[str] = ()) -> DictConfig:
+    """The run's own config, refused in one line if it names anything not trusted (``check_targets``)."""
     cfg_path = run_dir / ".hydra" / "config.yaml"
     if not cfg_path.is_file():
         raise RunLoadError(f"{run_dir} has no .hydra/config.yaml: not a train.py run directory")
@@ -117,7 +119,7 @@ def load_config(run_dir: Path) -> DictConfig:
         raise RunLoadError(f"{cfg_path} is not a readable config: {err}") from err
     if not isinstance(cfg, DictConfig) or "model" not in cfg or "data" not in cfg:
         raise RunLoadError(f"{cfg_path} has no model and data sections")
-    check_targets(cfg, cfg_path)
+    check_targets(cfg, cfg_path, trusted_data)
     return cfg
 
 
@@ -125,10 +127,10 @@ def load_config(run_dir: Path) -> DictConfig:
 TRUSTED_PREFIXES = ("torch.optim.", "lightning.pytorch.callbacks.", "lightning.pytorch.loggers.")
 
 
-def _project_class(target: str, base: type) -> type | None:
+def _project_class(target: str, base: type, trusted: Iterable[str] = ()) -> type | None:
     """The class ``target`` names if it is one of the project's ``base`` classes, imported only when
-    it lies inside the package."""
-    if not target.startswith("heatmap_latent."):
+    it lies inside the package or is ``trusted``."""
+    if not target.startswith("heatmap_latent.") and target not in set(trusted):
         return None
     try:
         cls = get_class(target)
@@ -137,26 +139,34 @@ def _project_class(target: str, base: type) -> type | None:
     return cls if isinstance(cls, type) and issubclass(cls, base) else None
 
 
-def check_targets(cfg: DictConfig, cfg_path: Path) -> None:
+def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] = ()) -> None:
     """Refuse a run config that names anything this project does not configure, before anything is
     imported or built from it: the model must be one of its models, the data one of its data modules
-    (with nothing nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
+    or a trusted dataset (``data/plugins.py``: an entry point, or ``trusted_data``) (with nothing
+    nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
     optimizer, scheduler, callback or logger of torch and Lightning). Hydra's own blocklist differs
     between versions; this check does not depend on it."""
     trusted = configured_targets() | TARGETS_KEPT  # old names: core/legacy.py
+    datasets = trusted_datasets(trusted_data)
     for key, named in config_targets(cfg):
         target = current_target(named)
         if key == "model._target_":
             ok = _project_class(target, LatentAutoencoder) is not None
         elif key == "data._target_":
-            ok = _project_class(target, HeatmapDataModule) is not None
+            ok = _project_class(target, FactorImageDataModule, datasets) is not None
         elif key.startswith("data."):
             ok = False  # a data module takes plain values only
         else:
             ok = target in trusted or target.startswith(TRUSTED_PREFIXES)
         if not ok:
+            hint = ""
+            if key == "data._target_" and target not in datasets:
+                hint = (
+                    " (a dataset of your own: trust it by the heatmap_latent.datasets entry-point group "
+                    "or trust_datasets)"
+                )
             raise RunLoadError(
-                f"{cfg_path}: {key}={named} is not a class this project configures; not loading the run"
+                f"{cfg_path}: {key}={named} is not a class this project configures; not loading the run{hint}"
             )
     for key in ("model._target_", "data._target_"):
         if OmegaConf.select(cfg, key, default=None) is None:
@@ -177,9 +187,13 @@ def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> 
     return model.eval()
 
 
-def load_run(path: str | Path, which: str = "best", map_location: str = "cpu") -> LoadedRun:
+def load_run(
+    path: str | Path, which: str = "best", map_location: str = "cpu", trusted_data: Iterable[str] = ()
+) -> LoadedRun:
+    """A run directory (or a checkpoint inside one) loaded: its config checked (``trusted_data``: data
+    modules from outside the package that the user trusts), its model, its data module set up."""
     run_dir, checkpoint = resolve_run(path, which)
-    cfg = load_config(run_dir)
+    cfg = load_config(run_dir, trusted_data)
     model = load_model(checkpoint, cfg, map_location)
     try:
         datamodule = instantiate(cfg.data)

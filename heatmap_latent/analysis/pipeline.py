@@ -15,7 +15,7 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.grouping import RunIdentity
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.step import Figure, Step, not_applicable
-from heatmap_latent.data.datamodule import split_protocol
+from heatmap_latent.data.factor_images import split_protocol
 
 log = logging.getLogger(__name__)
 

@@ -140,6 +140,26 @@ def factor_recoverability(e: EncodedRun) -> StepResult:
     return StepResult(out)
 
 
+def round_trip(e: EncodedRun) -> StepResult:
+    """Factors -> image -> code -> decode -> factors, through the dataset's own inverse, for every
+    test image (each is the rendering of its factors): per ordered factor how far the factors read
+    off the decode land from the ones set (|fitted - set|: mean and p90), per categorical factor the
+    share read wrong. The explorer's controllability map shades the same error over a grid of factors."""
+    te = e.test_idx
+    fitted = e.declaration.invert(e.test_reconstruction[1][:, None])  # the decodes of the test codes, (N, 1, S, S)
+    out: dict[str, Any] = {}
+    for factor in e.declaration.factors:
+        if factor.name not in fitted:
+            continue
+        got, want = np.asarray(fitted[factor.name]), e.factors[factor.name][te]
+        if factor.ordered:
+            error = np.abs(got - want)
+            out[factor.name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
+        else:
+            out[factor.name] = {"share_wrong": float(np.mean(got != want))}
+    return StepResult(out)
+
+
 def _settings(scores: Any, name: str) -> dict[str, Any] | None:
     """A score's settings from ``analyze.yaml``'s ``scores`` (its defaults when none are given), or
     None when it is turned off."""
@@ -241,6 +261,18 @@ def _error_overview(firsts: dict[str, Any]) -> Any:
     )
 
 
+ROUND_TRIP = Step(
+    "round_trip",
+    "Round trip: factors -> image -> code -> decode -> factors read by the dataset's inverse (test split)",
+    round_trip,
+    rows(
+        ("*.mean", "|fitted - set| {}: mean"),
+        ("*.p90", "|fitted - set| {}: p90"),
+        ("*.share_wrong", "share of {} read wrong"),
+    ),
+    not_applicable=lambda e: e.declaration.missing("invert"),
+)
+
 STANDARD_STEPS: tuple[Step, ...] = (
     Step(
         "reconstruction",
@@ -313,4 +345,5 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("nn_median", "NN distance, median"), ("nn_p95", "NN distance, p95"), ("empty_share", "share of box empty")
         ),
     ),
+    ROUND_TRIP,
 )

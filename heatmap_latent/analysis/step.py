@@ -76,8 +76,8 @@ class Step:
     group_figure: GroupFigure | None = None  # shown first in the step's study section
 
     def rows(self, *runs_metrics: dict[str, Any]) -> tuple[SummaryRow, ...]:
-        """The summary rows for these runs' metrics: each per-factor row once per factor that any of
-        the runs has (in first-seen order), the others as declared."""
+        """The summary rows for these runs' metrics: each per-factor row once per factor for which any
+        of the runs has that metric (in first-seen order), the others as declared."""
         factors: dict[str, None] = {}
         for metrics in runs_metrics:
             node = metrics.get(self.name)
@@ -87,10 +87,22 @@ class Step:
         for row in self.summary:
             if row.key.startswith(PER_FACTOR + "."):
                 rest = row.key[len(PER_FACTOR) :]
-                out += [SummaryRow(f"{name}{rest}", row.label.format(name)) for name in factors]
+                held = [
+                    name for name in factors if any(_holds(m.get(self.name), f"{name}{rest}") for m in runs_metrics)
+                ]
+                out += [SummaryRow(f"{name}{rest}", row.label.format(name)) for name in held]
             else:
                 out.append(row)
         return tuple(out)
+
+
+def _holds(node: Any, dotted: str) -> bool:
+    """Whether a step's metrics ``node`` hold ``dotted`` (a value, or "n/a" on the way)."""
+    try:
+        lookup(node if isinstance(node, dict) else {}, dotted)
+    except MissingMetric:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import torch
 from scipy import stats
 
 from heatmap_latent.data.batches import heatmap_loader
-from heatmap_latent.data.datamodule import HeatmapDataModule
+from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_df, student_t_heatmaps
 
 SPEC_GRID = {"low": -3.0, "high": 3.0, "size": 36}
@@ -73,7 +73,7 @@ class EpochTimer(pl.Callback):
         self.times.append(time.perf_counter() - self._start)
 
 
-def lightning_epochs(model: pl.LightningModule, dm: HeatmapDataModule, epochs: int, precision: str) -> list[float]:
+def lightning_epochs(model: pl.LightningModule, dm: FactorImageDataModule, epochs: int, precision: str) -> list[float]:
     """The project's Lightning path: the module's own step and logging; validation, checkpoints and
     progress bar off so only the training epoch is timed."""
     timer = EpochTimer()
@@ -94,7 +94,7 @@ def lightning_epochs(model: pl.LightningModule, dm: HeatmapDataModule, epochs: i
     return timer.times
 
 
-def raw_epochs(model, dm: HeatmapDataModule, epochs: int, bf16: bool, channels_last: bool) -> list[float]:
+def raw_epochs(model, dm: FactorImageDataModule, epochs: int, bf16: bool, channels_last: bool) -> list[float]:
     """A minimal PyTorch loop over the same model, in-memory batches and optimizer."""
     optimizer = model.configure_optimizers()
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer

@@ -52,9 +52,7 @@ def _step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Ten
     optimizer.step()
 
 
-def step_figures(
-    overrides: list[str], steps: int = 20, batch_size: int = 64, peak_size: int = 2048
-) -> dict[str, Any]:
+def step_figures(overrides: list[str], steps: int = 20, batch_size: int = 64, peak_size: int = 2048) -> dict[str, Any]:
     """Per precision: FLOPs of one training step, seconds per step, achieved GFLOPS, the matmul peak
     (``peak_size`` square) and the fraction, for the model ``overrides`` configure (e.g.
     ``experiment=study``); with the device's bf16 capability."""

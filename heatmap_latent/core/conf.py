@@ -6,6 +6,7 @@ preflight checks, the benchmarks and the tests compose the same tree from here.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def config_targets(node: Any, where: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def configured_targets() -> set[str]:
+@functools.cache  # read once per process: a study's analysis checks every run against it
+def configured_targets() -> frozenset[str]:
     """Every ``_target_`` that a file of ``conf/`` names."""
-    return {t for path in CONF_DIR.rglob("*.yaml") for _, t in config_targets(OmegaConf.load(path))}
+    return frozenset(t for path in CONF_DIR.rglob("*.yaml") for _, t in config_targets(OmegaConf.load(path)))

@@ -148,12 +148,3 @@ def student_t_df(var_x: np.ndarray, var_y: np.ndarray, seed: int) -> np.ndarray:
     """SPEC's df rule: ``l ~ U(0, 10)`` per image; ``df = 2`` if ``(var_x + var_y)^2 - l > 20`` else 200."""
     level = np.random.default_rng(seed).uniform(0.0, 10.0, size=np.shape(var_x))
     return np.where((np.asarray(var_x) + np.asarray(var_y)) ** 2 - level > 20, *DF_VALUES).astype(np.int64)
-
-
-def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded random permutation of ``range(n)`` cut into train and test index arrays."""
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must lie in (0, 1), got {train_fraction}")
-    perm = np.random.default_rng(seed).permutation(n)
-    n_train = int(round(train_fraction * n))
-    return np.sort(perm[:n_train]), np.sort(perm[n_train:])

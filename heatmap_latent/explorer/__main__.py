@@ -1,4 +1,5 @@
-"""``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE] [--checkpoint best|last] [--snapshots-every K]``."""
+"""``python -m heatmap_latent.explorer <run dir or .ckpt> [-o FILE] [--checkpoint best|last]
+[--snapshots-every K] [--trust MODULE.CLASS]``."""
 
 from __future__ import annotations
 
@@ -23,9 +24,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K",
         help="the epoch slider's frames: every K-th snapshot and always the last (0: none; default 1)",
     )
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="MODULE.CLASS",
+        help="a data module from outside heatmap-latent that the run may name (repeatable; installed "
+        "packages declare theirs in the heatmap_latent.datasets entry-point group)",
+    )
     args = parser.parse_args(argv)
     try:
-        run = load_run(args.run, args.checkpoint)
+        run = load_run(args.run, args.checkpoint, trusted_data=args.trust)
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")

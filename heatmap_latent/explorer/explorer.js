@@ -4,7 +4,17 @@
 // A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
 // its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
+const HEATMAP_LATENT_DATA_VERSION = 2; // explorer/page.py DATA_VERSION: the data contract this script reads
 window.heatmapLatentStart = function (DATA) {
+  if (!DATA || DATA.version !== HEATMAP_LATENT_DATA_VERSION) {
+    const got = DATA && DATA.version !== undefined ? DATA.version : "none";
+    const message = "heatmap-latent explorer: this page's script reads data version " + HEATMAP_LATENT_DATA_VERSION +
+      ", the data is version " + got + "; rewrite the page with the installed heatmap-latent";
+    const note = document.createElement("p");
+    note.className = "version-mismatch"; note.textContent = message;
+    document.body.prepend(note);
+    throw new Error(message);
+  }
   function bytes(b64) {
     const raw = atob(b64);
     const out = new Uint8Array(raw.length);
@@ -12,6 +22,7 @@ window.heatmapLatentStart = function (DATA) {
     return out;
   }
   const f32 = (b64) => new Float32Array(bytes(b64).buffer);
+  const f64 = (b64) => Float64Array.from(f32(b64));
   const i32 = (b64) => new Int32Array(bytes(b64).buffer);
 
   // ---------------------------------------------------------------- the decoder (Decoder.forward)
@@ -163,12 +174,13 @@ window.heatmapLatentStart = function (DATA) {
     return x;
   }
 
-  // ------------------------------------------------- exact heatmaps and the factor fit (realism.py)
-  const S = DATA.image_size, LOW = DATA.grid.low, HIGH = DATA.grid.high;
+  // ------------------------------------------------- exact heatmaps and the factor fit (data/heatmap_fit.py)
+  const S = DATA.image_size, HEATMAPS = DATA.domain === "heatmaps";
+  const LOW = HEATMAPS ? DATA.grid.low : 0, HIGH = HEATMAPS ? DATA.grid.high : 1;
   const G = Array.from({ length: S }, (_, i) => LOW + ((HIGH - LOW) * i) / (S - 1));
   const MAX_VARIANCE = 100.0;
 
-  function render(vx, vy, rho, df) {
+  function heatmap(vx, vy, rho, df) {
     const cov = rho * Math.sqrt(vx * vy), det = vx * vy - cov * cov;
     const a = vy / det, b = (-2 * cov) / det, c = vx / det;
     const img = new Float64Array(S * S);
@@ -243,11 +255,11 @@ window.heatmapLatentStart = function (DATA) {
     return { var_x: cxx, var_y: cyy, rho: rho };
   }
 
-  function fitFactors(image) {
+  function heatmapFit(image) {
     let best = null;
     for (const df of DATA.dfs || [null]) {
       const f = fitOne(image, df);
-      const r = render(f.var_x, f.var_y, f.rho, df);
+      const r = heatmap(f.var_x, f.var_y, f.rho, df);
       let d = 0;
       for (let p = 0; p < r.length; p++) d += (image[p] - r[p]) ** 2;
       d = Math.sqrt(d);
@@ -256,11 +268,43 @@ window.heatmapLatentStart = function (DATA) {
     return best;
   }
 
+  // ------------------------------------------------- a small dataset's own images as renderer and inverse
+  const FACTOR_NAMES = DATA.factor_declaration.map((f) => f.name);
+  const TABLE = DATA.table ? f32(DATA.table.images) : null, P = S * S * (DATA.channels || 1);
+  function tableRender(f) { // the image of the factor row nearest to f (in units of each factor's range)
+    let bi = 0, bd = Infinity;
+    for (let i = 0; i < DATA.n; i++) {
+      let d = 0;
+      for (const k of FACTOR_NAMES) {
+        const r = DATA.factors_range[k], t = (ALL.factors[k][i] - f[k]) / (r[1] - r[0] || 1);
+        d += t * t;
+      }
+      if (d < bd) { bd = d; bi = i; }
+    }
+    return TABLE.subarray(bi * P, bi * P + P);
+  }
+  function tableFit(image) { // the factors of the dataset image nearest to image; realism: its distance
+    let bi = 0, bd = Infinity;
+    for (let i = 0; i < DATA.table.n; i++) {
+      let d = 0;
+      for (let p = 0; p < P; p++) { const t = image[p] - TABLE[i * P + p]; d += t * t; }
+      if (d < bd) { bd = d; bi = i; }
+    }
+    const out = {};
+    for (const k of FACTOR_NAMES) out[k] = ALL.factors[k][bi];
+    out.realism = Math.sqrt(bd);
+    return out;
+  }
+  // render(factors object) -> image, fitFactors(image) -> factors and realism; null without a renderer
+  const render = HEATMAPS ? (f) => heatmap(f.var_x, f.var_y, f.rho, f.df) : TABLE ? tableRender : null;
+  const fitFactors = HEATMAPS ? heatmapFit : TABLE ? tableFit : null;
+
   // ---------------------------------------------------------------- frames: snapshots, then the checkpoint
   const D = DATA.latent_dim;
   const ALL = {
     codes: f32(DATA.codes),
     factors: Object.fromEntries(Object.entries(DATA.factors).map(([k, v]) => [k, f32(v)])),
+    colourings: Object.fromEntries(Object.entries(DATA.colourings || {}).map(([k, v]) => [k, f64(v)])),
     split: Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0)), // 1: test
   };
   const SPLIT_NAMES = ["train", "validation", "test"];
@@ -271,6 +315,7 @@ window.heatmapLatentStart = function (DATA) {
       label: "epoch " + f.epoch + (f.final ? " (end of training)" : ""),
       epoch: f.epoch, kl: f.kl, align: f.align, n: index.length, index: index, codes: f32(f.codes),
       factors: Object.fromEntries(Object.entries(ALL.factors).map(([k, v]) => [k, Float32Array.from(index, (i) => v[i])])),
+      colourings: Object.fromEntries(Object.entries(ALL.colourings).map(([k, v]) => [k, Float64Array.from(index, (i) => v[i])])),
       split: Array.from(bytes(f.split), (v) => SPLIT_NAMES[v]),
       decode: (z) => decodeWith(layers, z),
     });
@@ -281,7 +326,7 @@ window.heatmapLatentStart = function (DATA) {
     epoch: DATA.final_epoch == null ? null : DATA.final_epoch, kl: DATA.final_kl || null, checkpoint: true,
     align: DATA.snapshots ? DATA.snapshots.checkpoint_align : null, n: DATA.n, codes: ALL.codes,
     index: DATA.index ? i32(DATA.index) : null,
-    factors: ALL.factors, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
+    factors: ALL.factors, colourings: ALL.colourings, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
     decode: (z) => decodeWith(checkpointLayers, z),
   });
   let current = frames.length - 1, aligned = true;
@@ -353,12 +398,14 @@ window.heatmapLatentStart = function (DATA) {
     encode: encode, hasEncoder: !!ENCODER, // the checkpoint's encoder: codes of the last frame
     decodeAt: (i, z) => frames[i].decode(z),
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
+    declaration: DATA.factor_declaration, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
     viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,
     frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, n: f.n })),
     get frame() { return current; },
     get n() { return frames[current].n; },
     get codes() { return frames[current].codes; },
     get factors() { return frames[current].factors; },
+    get colourings() { return frames[current].colourings; },
     get aligned() { return aligned; },
     setFrame: (i) => { current = Math.max(0, Math.min(frames.length - 1, i)); },
     setAligned: (on) => { aligned = !!on; },

@@ -13,9 +13,16 @@ from hydra.utils import instantiate
 
 from heatmap_latent.analysis.loading import load_config
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.data.heatmaps import DF_VALUES
-from heatmap_latent.explorer.page import _b64, decoder_layers, epoch_frames
-from heatmap_latent.study.realism import realism_distance
+from heatmap_latent.data.factors import declaration_of
+from heatmap_latent.explorer.page import (
+    DATA_VERSION,
+    _b64,
+    decoder_layers,
+    domain_data,
+    epoch_frames,
+    factor_panel_data,
+    realism_scale,
+)
 from heatmap_latent.training.snapshots import load_snapshots
 
 
@@ -31,13 +38,17 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
     model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in latest.decoder.items()})
     layers = decoder_layers(model.decoder)
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in latest.factors.items()}
-    grid = cfg.data.grid
-    dfs = DF_VALUES if "df" in factors else None
+    # the data module's declaration needs no images built; no dataset images travel (a table
+    # domain's renderer is the static page's)
+    declaration = declaration_of(instantiate(cfg.data))
+    domain = domain_data(declaration, cfg.data, None)
+    if domain["domain"] is None:
+        domain["no_render"] = "the Latent tab carries no dataset images (the static page does)"
     with torch.no_grad():
-        decoded = torch.sigmoid(model.decoder(torch.from_numpy(latest.codes[:300]).float()))[:, 0].numpy()
-    realism = realism_distance(decoded, grid.low, grid.high, dfs)[0]
+        decoded = torch.sigmoid(model.decoder(torch.from_numpy(latest.codes[:300]).float())).numpy()
     earlier = snapshots[:-1]
     return {
+        "version": DATA_VERSION,
         "name": run_dir.name,
         "checkpoint": str(run_dir / "snapshots" / latest.info["file"]),
         "final_label": f"epoch {latest.epoch} (latest snapshot)",
@@ -46,15 +57,16 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
         "model": type(model).__name__,
         "latent_dim": int(latest.codes.shape[1]),
         "image_size": int(model.hparams.image_size),
-        "grid": {"low": float(grid.low), "high": float(grid.high)},
-        "dfs": list(dfs) if dfs else None,
+        **domain,
+        "factor_declaration": factor_panel_data(declaration),
         "n": int(len(latest.codes)),
         "index": base64.b64encode(latest.index.astype("<i4").tobytes()).decode(),
         "codes": _b64(latest.codes),
         "factors": {k: _b64(v) for k, v in factors.items()},
+        "colourings": {},
         "split": base64.b64encode((latest.split == 2).astype(np.uint8).tobytes()).decode(),
         "paths": {},
-        "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
+        "realism_scale": realism_scale(domain, decoded, None),
         "decoder": {"layers": layers},
         "encoder": None,  # snapshots hold decoders only: the tab does not encode
         "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every) if earlier else None,

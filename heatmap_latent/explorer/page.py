@@ -23,11 +23,14 @@ from torch import nn
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import evenly_spaced
-from heatmap_latent.data.heatmaps import DF_VALUES
+from heatmap_latent.data.factors import FactorDeclaration, declaration_of
+from heatmap_latent.data.heatmap_fit import realism_distance
 from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.study.paths import study_paths
-from heatmap_latent.study.realism import realism_distance
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
+
+# the page data's version: explorer.js refuses data of another version in one line
+DATA_VERSION = 2
 
 
 class ExportError(UserError):
@@ -177,41 +180,97 @@ def epoch_frames(decoder: nn.Module, snapshots: list[Snapshot], final: np.ndarra
     return {"frames": frames, "checkpoint_align": align[-1], "every": every}
 
 
+HEATMAP_FACTORS = ("var_x", "var_y", "rho")
+TABLE_BUDGET = 1_000_000  # pixels: a dataset this small carries its images, the page's renderer and inverse
+
+
+def is_heatmaps(declaration: FactorDeclaration, data_cfg: Any) -> bool:
+    """Whether the page's JavaScript twins of the heatmap renderer and fit apply (explorer.js)."""
+    return set(HEATMAP_FACTORS) <= set(declaration.names) and "grid" in data_cfg
+
+
+def factor_panel_data(declaration: FactorDeclaration) -> list[dict[str, Any]]:
+    """The factor declaration as the page's sliders, pickers and colourings read it."""
+    return [{"name": f.name, "kind": f.kind.value, "values": [float(v) for v in f.values]} for f in declaration.factors]
+
+
+def nearest_distance(images: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The Frobenius distance of each image to the closest image of ``table`` (the dataset's own)."""
+    flat, ref = images.reshape(len(images), -1).astype(np.float64), table.reshape(len(table), -1).astype(np.float64)
+    d2 = (flat**2).sum(1)[:, None] - 2 * flat @ ref.T + (ref**2).sum(1)[None, :]
+    return np.sqrt(np.clip(d2.min(1), 0.0, None))
+
+
+def domain_data(declaration: FactorDeclaration, data_cfg: Any, images: np.ndarray | None) -> dict[str, Any]:
+    """What the page renders and inverts with: ``"heatmaps"`` (its JavaScript twins of the renderer and
+    the fit, on the data's pixel grid), ``"table"`` (a dataset small enough to carry its images: the
+    renderer is the image of the nearest factor row, the inverse the factors of the nearest image) or
+    ``None`` (no renderer: the panels that need one say so)."""
+    if is_heatmaps(declaration, data_cfg):
+        grid = data_cfg.grid
+        return {
+            "domain": "heatmaps",
+            "grid": {"low": float(grid.low), "high": float(grid.high)},
+            "dfs": [float(v) for v in declaration["df"].values] if "df" in declaration.names else None,
+            "table": None,
+        }
+    if declaration.render is None or images is None or images[0].size * len(images) > TABLE_BUDGET:
+        reason = declaration.missing("render") or f"the dataset's images exceed the page's {TABLE_BUDGET:,} pixels"
+        return {"domain": None, "grid": None, "dfs": None, "table": None, "no_render": reason}
+    return {"domain": "table", "grid": None, "dfs": None, "table": {"images": _b64(images), "n": int(len(images))}}
+
+
+def realism_scale(domain: dict[str, Any], decoded: np.ndarray, images: np.ndarray | None) -> float | None:
+    """Where the realism shading saturates: twice the p90 realism of decoded codes (heatmaps: the
+    distance to the exact heatmap of the fitted factors; a table: to the dataset's closest image)."""
+    if domain["domain"] == "heatmaps":
+        grid = domain["grid"]
+        realism = realism_distance(decoded[:, 0], grid["low"], grid["high"], domain["dfs"])[0]
+    elif domain["domain"] == "table":
+        realism = nearest_distance(decoded, images)
+    else:
+        return None
+    return float(max(2 * np.quantile(realism, 0.9), 1e-3))
+
+
 def explorer_data(
     run: LoadedRun, latents: np.ndarray | None = None, n_path: int = 40, snapshots_every: int = 1
 ) -> dict[str, Any]:
-    """Everything the page carries: decoder, codes with factors and split, study paths, grid, and
-    the run's snapshots (every ``snapshots_every``-th; 0: none) for the epoch slider."""
+    """Everything the page carries: decoder, codes with factors and split, the factor declaration,
+    the domain's renderer, study paths, and the run's snapshots (every ``snapshots_every``-th; 0:
+    none) for the epoch slider."""
     model, dm = run.model, run.datamodule
     layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
     if latents is None:
         latents = model.embed(dm.images).numpy()
+    declaration = declaration_of(dm)
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
-    grid = run.cfg.data.grid
-    dfs = DF_VALUES if "df" in factors else None
+    colourings = {k: v for k, v in declaration.colour_by(factors).items() if k not in factors}
     split = np.zeros(len(latents), dtype=np.uint8)
     split[np.asarray(dm.test_idx)] = 1
+    images = dm.images.numpy()
+    domain = domain_data(declaration, run.cfg.data, images)
     sample = latents[evenly_spaced(len(latents), 300)]
-    realism = realism_distance(model.decode_batched(sample)[:, 0].numpy(), grid.low, grid.high, dfs)[0]
     paths = {}
-    if latents.shape[1] >= 2:
+    if domain["domain"] == "heatmaps" and latents.shape[1] >= 2:
         paths = {p.name: p.points.tolist() for p in study_paths(latents, factors, n_path)[0] if p.connected}
     return {
+        "version": DATA_VERSION,
         "name": run.name,
         "checkpoint": str(run.checkpoint),
         "model": type(model).__name__,
         "latent_dim": int(latents.shape[1]),
         "image_size": int(model.hparams.image_size),
-        "grid": {"low": float(grid.low), "high": float(grid.high)},
-        "dfs": list(dfs) if dfs else None,
+        **domain,
+        "factor_declaration": factor_panel_data(declaration),
         "n": int(len(latents)),
         "codes": _b64(latents),
         "factors": {k: _b64(v) for k, v in factors.items()},
+        "colourings": {k: _b64(np.asarray(v, dtype=np.float64)) for k, v in colourings.items()},
         "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
         "split": base64.b64encode(split.tobytes()).decode(),
         "paths": paths,
-        # the realism shading saturates at twice the p90 realism of decoded codes
-        "realism_scale": float(max(2 * np.quantile(realism, 0.9), 1e-3)),
+        "realism_scale": realism_scale(domain, model.decode_batched(sample).numpy(), images),
         "decoder": {"layers": layers},
         # the checkpoint's encoder (snapshots hold decoders only: the page encodes with these weights)
         "encoder": {"layers": encoder_layers(model)},

@@ -28,11 +28,12 @@ window.heatmapLatentUI = function (api, DATA) {
   setExtent();
 
   // ------------------------------------------------------------------ colouring factor
-  const colourNames = Object.keys(api.factors).concat(["var_x - var_y"]);
-  const colourValues = (name) => name === "var_x - var_y"
-    ? api.factors.var_x.map((v, i) => v - api.factors.var_y[i]) : api.factors[name];
+  // the dataset's factors, then its declared colourings (data/factors.py)
+  const colourNames = Object.keys(api.factors).concat(Object.keys(api.colourings));
+  const colourValues = (name) => (name in api.factors ? api.factors[name] : api.colourings[name]);
+  const firstColour = colourNames.includes("rho") ? "rho" : colourNames[0];
   const sel = $("colour");
-  for (const n of colourNames) sel.add(new Option(n, n, n === "rho", n === "rho"));
+  for (const n of colourNames) sel.add(new Option(n, n, n === firstColour, n === firstColour));
   let colours = null;
   function recolour() {
     const v = colourValues(sel.value);
@@ -208,7 +209,12 @@ window.heatmapLatentUI = function (api, DATA) {
     const z = toLatent(e.offsetX * slc.width / slc.clientWidth, e.offsetY * slc.height / slc.clientHeight);
     $("cursor").textContent = "(" + Array.from(z, (v) => v.toFixed(2)).join(", ") + ")";
   });
+  if (!api.fitFactors) {
+    $("shade").disabled = true;
+    $("shade-info").textContent = "realism shading off: " + api.noRender;
+  }
   $("shade").addEventListener("click", () => {
+    if (!api.fitFactors) return;
     const n = Math.max(4, Math.min(60, +$("grid-n").value)), values = new Float64Array(n * n);
     const t0 = performance.now();
     for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
@@ -260,7 +266,8 @@ window.heatmapLatentUI = function (api, DATA) {
   }
   function select(z) {
     // z is a point of the view; the decoder gets its raw coordinates in the current frame
-    const raw = api.toRaw(z), decoded = api.decode(raw), fit = api.fitFactors(decoded), near = api.nearest(raw);
+    const raw = api.toRaw(z), decoded = api.decode(raw), near = api.nearest(raw);
+    const fit = api.fitFactors ? api.fitFactors(decoded) : null;
     api.state.lastZ = Float64Array.from(z);
     api.state.lastRaw = raw;
     traverse(raw);
@@ -269,9 +276,14 @@ window.heatmapLatentUI = function (api, DATA) {
     api.state.lastFit = fit;
     paint($("decoded"), decoded);
     const f = near.factors;
-    paint($("nearest"), api.render(f.var_x, f.var_y, f.rho, f.df));
-    const { realism, ...factors } = fit;
-    $("decoded-info").textContent = "z = (" + Array.from(raw, (v) => v.toFixed(3)).join(", ") + ")  fitted: " + fmt(factors) + "  realism " + realism.toFixed(4);
+    if (api.render) paint($("nearest"), api.render(f));
+    else $("nearest").getContext("2d").clearRect(0, 0, S, S);
+    let read = "  (no inverse: " + api.noRender + ")";
+    if (fit) {
+      const { realism, ...factors } = fit;
+      read = "  fitted: " + fmt(factors) + "  realism " + realism.toFixed(4);
+    }
+    $("decoded-info").textContent = "z = (" + Array.from(raw, (v) => v.toFixed(3)).join(", ") + ")" + read;
     $("nearest-info").textContent = "code #" + near.index + " (" + near.split + "), distance " + near.distance.toFixed(3) + ": " + fmt(f);
     drawScatter(); drawSlice();
   }
@@ -280,7 +292,7 @@ window.heatmapLatentUI = function (api, DATA) {
     strip.innerHTML = "";
     const t0 = performance.now();
     api.state.lastPath = points.map((z) => {
-      const img = api.decode(api.toRaw(z)), fit = api.fitFactors(img);
+      const img = api.decode(api.toRaw(z)), fit = api.fitFactors ? api.fitFactors(img) : { realism: NaN };
       const fig = document.createElement("figure"), c = document.createElement("canvas");
       c.width = c.height = S; c.className = "tile";
       paint(c, img);
@@ -397,28 +409,45 @@ window.heatmapLatentUI = function (api, DATA) {
     drawTrace(sctx, (v) => { const p = [0, 0]; project(v, p, 0); return p; });
     drawTrace(lctx, (v) => toPixel(v));
   };
-  if (api.hasEncoder) {
+  if (api.hasEncoder && !api.render) {
+    $("factor-panel").hidden = false;
+    $("factor-info").textContent = "factor panel off: " + api.noRender;
+  }
+  if (api.hasEncoder && api.render) {
     $("factor-panel").hidden = false;
     for (const id of ["factor-image", "factor-decoded"]) { $(id).width = S; $(id).height = S; }
     const F = DATA.factors_range, box = $("factor-sliders"), values = {};
-    for (const name of ["var_x", "var_y", "rho"]) {
-      const [mn, mx] = F[name], label = document.createElement("label"), input = document.createElement("input"), out = document.createElement("output");
-      values[name] = (mn + mx) / 2;
-      Object.assign(input, { type: "range", min: mn, max: mx, step: (mx - mn) / 200, value: values[name], id: "factor-" + name });
+    // one control per declared factor: a picker for a categorical one, a slider for the others (over
+    // its range for the heatmaps' JavaScript renderer, over its declared values for a table of images)
+    for (const factor of api.declaration) {
+      const name = factor.name, label = document.createElement("label");
+      if (factor.kind === "categorical") {
+        const pick = document.createElement("select");
+        pick.id = "factor-" + name;
+        for (const v of factor.values) pick.add(new Option(String(v), v));
+        values[name] = factor.values[0];
+        pick.addEventListener("change", () => { values[name] = +pick.value; setFactors(name); });
+        label.append(name + " ", pick); box.append(label);
+        continue;
+      }
+      const input = document.createElement("input"), out = document.createElement("output");
+      if (DATA.domain === "heatmaps") {
+        const [mn, mx] = F[name];
+        values[name] = (mn + mx) / 2;
+        Object.assign(input, { type: "range", min: mn, max: mx, step: (mx - mn) / 200, value: values[name] });
+        input.addEventListener("input", () => { values[name] = +input.value; out.textContent = values[name].toFixed(3); setFactors(name); });
+      } else {
+        const mid = Math.floor((factor.values.length - 1) / 2);
+        values[name] = factor.values[mid];
+        Object.assign(input, { type: "range", min: 0, max: factor.values.length - 1, step: 1, value: mid });
+        input.addEventListener("input", () => { values[name] = factor.values[+input.value]; out.textContent = values[name].toFixed(3); setFactors(name); });
+      }
+      input.id = "factor-" + name;
       out.textContent = values[name].toFixed(3);
-      input.addEventListener("input", () => { values[name] = +input.value; out.textContent = values[name].toFixed(3); setFactors(name); });
       label.append(name + " ", input, out); box.append(label);
     }
-    if (DATA.dfs) {
-      const label = document.createElement("label"), pick = document.createElement("select");
-      pick.id = "factor-df";
-      for (const df of DATA.dfs) pick.add(new Option(String(df), df));
-      values.df = DATA.dfs[0];
-      pick.addEventListener("change", () => { values.df = +pick.value; setFactors("df"); });
-      label.append("df ", pick); box.append(label);
-    }
     function setFactors(moved) {
-      const image = Float32Array.from(api.render(values.var_x, values.var_y, values.rho, values.df));
+      const image = Float32Array.from(api.render(values));
       const z = api.encode(image), decoded = api.decodeAt(last, z), fit = api.fitFactors(decoded);
       if (moved !== traceFactor) { trace.length = 0; traceFactor = moved; }
       trace.push(Float64Array.from(z));
@@ -444,7 +473,7 @@ window.heatmapLatentUI = function (api, DATA) {
     function startImage() {
       if ($("perturb-source").value === "decoded" && api.state.lastDecoded) return Float32Array.from(api.state.lastDecoded);
       const f = api.state.lastNearest ? api.state.lastNearest.factors : values;
-      return Float32Array.from(api.render(f.var_x, f.var_y, f.rho, f.df));
+      return Float32Array.from(api.render(f));
     }
     function showPerturbed() {
       const p = api.state.perturb, z = api.encode(p.image);
@@ -483,8 +512,10 @@ window.heatmapLatentUI = function (api, DATA) {
     api.resetPerturb = resetPerturb;
 
     // the controllability map: the round trip over a grid of two factors
-    const names = ["var_x", "var_y", "rho"];
-    for (const [id, pick] of [["map-x", "var_x"], ["map-y", "rho"], ["map-factor", "rho"]]) {
+    const names = api.declaration.filter((f) => f.kind !== "categorical").map((f) => f.name);
+    const picks = names.includes("rho") && names.includes("var_x")
+      ? ["var_x", "rho", "rho"] : [names[0], names[names.length - 1], names[names.length - 1]];
+    for (const [id, pick] of [["map-x", picks[0]], ["map-y", picks[1]], ["map-factor", picks[2]]]) {
       for (const n of names) $(id).add(new Option(n, n, n === pick, n === pick));
     }
     function controlMap(xName, yName, factor, n) {
@@ -493,7 +524,7 @@ window.heatmapLatentUI = function (api, DATA) {
       const out = new Float64Array(n * n), t0 = performance.now();
       for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
         const set = Object.assign({}, values, { [xName]: xs[c], [yName]: ys[r] });
-        const image = Float32Array.from(api.render(set.var_x, set.var_y, set.rho, set.df));
+        const image = Float32Array.from(api.render(set));
         const fit = api.fitFactors(api.decodeAt(last, api.encode(image)));
         out[r * n + c] = Math.abs(fit[factor] - set[factor]);
       }

@@ -12,7 +12,7 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import latent_3d, trajectory_figure
 from heatmap_latent.analysis.probes import knn_classifier
 from heatmap_latent.analysis.reconstruction import error_summary
-from heatmap_latent.analysis.standard_steps import STANDARD_STEPS, abs_spearman, rows
+from heatmap_latent.analysis.standard_steps import ROUND_TRIP, STANDARD_STEPS, abs_spearman, rows
 from heatmap_latent.analysis.step import Figure, Step, StepResult, not_applicable
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
@@ -138,20 +138,12 @@ def realism(e: EncodedRun) -> StepResult:
     return StepResult(out)
 
 
-def round_trip(e: EncodedRun) -> StepResult:
-    """Factors -> exact heatmap -> code -> decode -> fitted factors, for every test image (each is the
-    exact heatmap of its factors): per factor, how far the factors fitted to the decode land from
-    the ones set (|fitted - set|: mean and p90). The explorer's controllability map shades the same
-    error over a grid of factors."""
-    te = e.test_idx
-    _, fitted = realism_of(e, e.test_reconstruction[1])  # the decodes of the test codes
-    out: dict[str, Any] = {}
-    for name in CONTINUOUS:
-        error = np.abs(np.asarray(fitted[name]) - e.factors[name][te])
-        out[name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
-    if "df" in e.declaration.names:
-        out["df"] = {"share_wrong": float(np.mean(np.asarray(fitted["df"]) != e.factors["df"][te]))}
-    return StepResult(out)
+def not_heatmaps(e: EncodedRun) -> str | None:
+    """Why a step of the heatmap study does not apply to a run: its dataset lacks the heatmaps' factors."""
+    missing = [k for k in CONTINUOUS if k not in e.declaration.names]
+    if not missing:
+        return None
+    return f"a step of the heatmap study: {e.run.datamodule.name} has no factor {', '.join(missing)}"
 
 
 def df_classifier(e: EncodedRun) -> StepResult:
@@ -162,7 +154,7 @@ def df_classifier(e: EncodedRun) -> StepResult:
 
 
 STEPS: tuple[Step, ...] = (
-    *STANDARD_STEPS,
+    *(step for step in STANDARD_STEPS if step is not ROUND_TRIP),  # the round trip after the realism
     Step(
         "trajectories",
         "Decoded trajectories",
@@ -182,6 +174,7 @@ STEPS: tuple[Step, ...] = (
             ("empty_between_tails.realism_mean", "path between tails: realism"),
             ("empty_between_tails.max_gap", "path between tails: largest gap to a code"),
         ),
+        not_applicable=not_heatmaps,
     ),
     Step(
         "realism",
@@ -192,16 +185,9 @@ STEPS: tuple[Step, ...] = (
             ("empty_regions.mean", "empty regions"),
             ("prior_samples.mean", "prior samples"),
         ),
+        not_applicable=not_heatmaps,
     ),
-    Step(
-        "round_trip",
-        "Round trip: factors -> heatmap -> code -> decode -> fitted factors (test split)",
-        round_trip,
-        rows(
-            *((f"{k}.mean", f"|fitted - set| {k}: mean") for k in CONTINUOUS),
-            *((f"{k}.p90", f"|fitted - set| {k}: p90") for k in CONTINUOUS),
-        ),
-    ),
+    ROUND_TRIP,
     Step(
         "df_classifier",
         "k-NN classifier of df from the code (test split)",

@@ -87,7 +87,7 @@ def run_hparams(cfg: DictConfig) -> dict[str, Any]:
     """The hyperparameters that tell runs apart: model and data by name, the keys above, the overrides."""
     out: dict[str, Any] = {
         "model": str(cfg.model._target_).rsplit(".", 1)[-1],
-        "data": str(cfg.data._target_).rsplit(".", 1)[-1].replace("HeatmapDataModule", ""),
+        "data": str(cfg.data._target_).rsplit(".", 1)[-1].replace("HeatmapDataModule", "").removesuffix("DataModule"),
     }
     for key in dict.fromkeys([*HPARAM_KEYS, *_swept_keys()]):
         value = OmegaConf.select(cfg, key, default=None)

@@ -7,7 +7,7 @@ composed, before anything is built.
 One source per default: a model's or data module's hyperparameters and their defaults are its
 constructor's signature. The schemas are derived from the signatures here (names, types, defaults),
 and the YAML sets only what the constructor cannot know: the ``_target_``, interpolations
-(``image_size: ${data.grid.size}``), the injected optimizer and scheduler, and the values that make
+(``image_size`` from the data), the injected optimizer and scheduler, and the values that make
 an option what it is (``beta_vae``'s ``beta: 4``). ``tests/test_defaults.py`` holds all three to
 that. Ranges are not here: each is checked once, by the constructor that owns the value.
 ``train.yaml``'s own top-level keys have their values in ``train.yaml`` and their types here.

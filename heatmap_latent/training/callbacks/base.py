@@ -37,11 +37,11 @@ class ValSnapshot:
 def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
     """Encode and reconstruct up to ``max_points`` evenly spaced validation images.
 
-    Reads the data module's public ``images``, ``factors`` and ``val_idx`` (see HeatmapDataModule).
+    Reads the data module's public ``images``, ``factors`` and ``val_idx`` (see FactorImageDataModule).
     """
     dm = trainer.datamodule
     if dm is None or getattr(dm, "images", None) is None:
-        raise RuntimeError("latent callbacks need a HeatmapDataModule that has been set up")
+        raise RuntimeError("latent callbacks need a FactorImageDataModule that has been set up")
     idx = np.asarray(dm.val_idx)
     if len(idx) > max_points:
         idx = idx[evenly_spaced(len(idx), max_points)]

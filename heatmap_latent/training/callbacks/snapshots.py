@@ -81,7 +81,7 @@ class LatentSnapshots(pl.Callback):
         start = time.perf_counter()
         dm = trainer.datamodule
         if dm is None or getattr(dm, "images", None) is None:
-            raise RuntimeError("LatentSnapshots needs a HeatmapDataModule that has been set up")
+            raise RuntimeError("LatentSnapshots needs a FactorImageDataModule that has been set up")
         index = evenly_spaced(len(dm.images), self.max_points).astype(np.int64)
         split = np.zeros(len(dm.images), dtype=np.uint8)
         split[np.asarray(dm.val_idx, dtype=np.int64)] = 1
