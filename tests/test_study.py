@@ -254,6 +254,10 @@ def test_a_summary_key_that_names_no_metric_fails(two_runs, tmp_path):
     assert not (tmp_path / "r" / "report.html").exists()  # nothing half-written
 
 
+# the scores that sample batches of images (about a second a run): no claim reads them, and the tests of
+# a study's sweep are about its groups, claims and report (tests/test_scores.py tests the scores)
+NO_SAMPLED_SCORES = tuple(f"scores.{s}.enabled=false" for s in ("beta_vae", "factor_vae", "modularity_explicitness"))
+
 # the callbacks that draw in TensorBoard or write snapshots
 HEAVY_CALLBACKS = (
     "latent_projections",
@@ -284,7 +288,7 @@ def tiny_study(tmp_path_factory):
         f"hydra.sweep.dir={root / 'sweep'}",
     )
     out = root / "analysis"
-    return root / "sweep", out, analyze_in_process(out, f"study={root / 'sweep'}")
+    return root / "sweep", out, analyze_in_process(out, f"study={root / 'sweep'}", *NO_SAMPLED_SCORES)
 
 
 @pytest.mark.slow
@@ -454,7 +458,7 @@ def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
         f"hydra.sweep.dir={sweep}",
     )
     out = tmp_path / "analysis"
-    result = analyze_in_process(out, f"study={sweep}", "figures=false")
+    result = analyze_in_process(out, f"study={sweep}", "figures=false", *NO_SAMPLED_SCORES)
     conditions = ["model.latent_dim=2", "model.latent_dim=3"]
     assert result["conditions"] == conditions and len(result["groups"]) == 4
     for condition in conditions:
