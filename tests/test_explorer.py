@@ -196,6 +196,24 @@ def test_cli_writes_a_page_or_fails_in_one_line_writing_nothing(pages, tmp_path)
     assert not (tmp_path / "x.html").exists()
 
 
+@needs_chromium
+def test_a_page_whose_data_is_of_another_version_says_so_in_one_line(untrained_vae_student_t, tmp_path):
+    from heatmap_latent.explorer.page import DATA_VERSION, explorer_data, explorer_html
+
+    run, _ = untrained_vae_student_t
+    data = explorer_data(run, snapshots_every=0)
+    assert data["version"] == DATA_VERSION
+    assert [f["name"] for f in data["factor_declaration"]] == ["var_x", "var_y", "rho", "df"]
+    assert data["factor_declaration"][3] == {"name": "df", "kind": "categorical", "values": [2.0, 200.0]}
+    assert data["domain"] == "heatmaps" and list(data["colourings"]) == ["var_x-var_y"]
+    old = tmp_path / "old.html"
+    old.write_text(explorer_html({**data, "version": DATA_VERSION - 1}))
+    with open_page(old) as (page, errors):
+        note = page.locator(".version-mismatch").inner_text()
+        assert f"reads data version {DATA_VERSION}, the data is version {DATA_VERSION - 1}" in note
+        assert "\n" not in note and len(errors) == 1 and note in errors[0]  # one line, thrown: nothing half-drawn
+
+
 def test_page_carries_every_code_factor_and_split(untrained_vae_student_t):
     import base64
     import json

@@ -96,11 +96,11 @@ def test_the_analysis_of_the_bars_has_every_generic_step_and_says_why_the_studys
     assert "bars has no df factor" in json.dumps(metrics["df_classifier"])
 
 
-@pytest.mark.slow  # two processes: train.py, analyze.py
+@pytest.mark.slow  # two processes: train.py, analyze.py (the refusal without trust: in-process above)
 def test_the_bars_train_with_train_py_and_are_analysed_by_analyze_py(tmp_path):
     import subprocess
 
-    run_train(*BARS, "trainer.max_epochs=2", "logger=none", f"hydra.run.dir={tmp_path / 'run'}", tiny=False)
+    run_train(*BARS, "trainer.max_epochs=1", "logger=none", f"hydra.run.dir={tmp_path / 'run'}", tiny=False)
     out = tmp_path / "analysis"
     done = subprocess.run(
         [sys.executable, "analyze.py", f"run={tmp_path / 'run'}", f"trust_datasets=[{TARGET}]", f"hydra.run.dir={out}"],
@@ -117,15 +117,7 @@ def test_the_bars_train_with_train_py_and_are_analysed_by_analyze_py(tmp_path):
     for figure in ("projection_left", "projection_width", "projection_top", "traversals", "examples"):
         assert figure in html and any((out / "figures").glob(f"*_{figure}.png")), figure
     assert "a step of the heatmap study: bars has no factor var_x, var_y, rho" in html
-    untrusted = subprocess.run(
-        [sys.executable, "analyze.py", f"run={tmp_path / 'run'}", f"hydra.run.dir={tmp_path / 'refused'}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert untrusted.returncode != 0 and "trust_datasets" in untrusted.stderr.strip().splitlines()[-1]
-    assert not (tmp_path / "refused" / "metrics.json").exists()
+    assert "factor_declaration" in (out / "explorer.html").read_text()  # and its explorer page
 
 
 def test_the_data_yaml_is_the_only_config_a_dataset_needs():

@@ -209,6 +209,23 @@ def tiny_metrics_only(two_runs, tmp_path_factory):
     return out, analyze_in_process(out, f"study=[{','.join(map(str, two_runs))}]", "figures=false")
 
 
+def test_every_metric_a_claim_reads_is_one_the_steps_write(tiny_metrics_only):
+    """A claim's input named wrong (a typo, a renamed step output) fails here, not as "not measured"."""
+    _, result = tiny_metrics_only
+    by_data = {m["run"]["data"]: m for m in result["runs"].values()}  # the legacy VAE and an AE on student_t
+    keys = {
+        key
+        for claim in study_claims(CLAIMS_CFG)
+        for c in claim.comparisons
+        for term in (c.left, c.right)
+        for key in term.keys
+    }
+    assert len(keys) > 20 and all(t.keys for cl in study_claims(CLAIMS_CFG) for c in cl.comparisons for t in (c.left,))
+    for key in sorted(keys):
+        for metrics in by_data.values():
+            lookup(metrics, key)  # a value, or "n/a" on the way; MissingMetric if no step writes it
+
+
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
     out, result = tiny_metrics_only
     saved = json.loads((out / "metrics.json").read_text())

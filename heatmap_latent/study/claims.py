@@ -52,6 +52,7 @@ class Term:
     label: str
     roles: tuple[Role, ...]
     value: Callable[[Seeded], float | None]
+    keys: tuple[str, ...] = ()  # the metrics it reads (``step.part``): checked against the steps' outputs
 
 
 def _number(value: Any) -> float | None:
@@ -62,7 +63,7 @@ def _number(value: Any) -> float | None:
 
 
 def metric(role: Role, key: str, label: str | None = None) -> Term:
-    return Term(label or f"{role} {key}", (role,), lambda runs: _number(lookup(runs[role], key)))
+    return Term(label or f"{role} {key}", (role,), lambda runs: _number(lookup(runs[role], key)), (key,))
 
 
 def constant(value: float, label: str) -> Term:
@@ -76,7 +77,8 @@ def combine(label: str, fn: Callable[..., float], *terms: Term) -> Term:
         parts = [t.value(runs) for t in terms]
         return None if any(p is None for p in parts) else float(fn(*parts))
 
-    return Term(label, tuple(dict.fromkeys(r for t in terms for r in t.roles)), value)
+    roles = tuple(dict.fromkeys(r for t in terms for r in t.roles))
+    return Term(label, roles, value, tuple(dict.fromkeys(k for t in terms for k in t.keys)))
 
 
 @dataclass(frozen=True)

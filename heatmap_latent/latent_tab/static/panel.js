@@ -7,7 +7,7 @@
   const run = params.get("run"), POLL_MS = +(params.get("poll") || 3000);
   const template = document.body.innerHTML;
   let epochs = null;
-  const tab = () => { try { return window.parent !== window ? window.parent.heatmapLatentTab : null; } catch (e) { return null; } };
+  const tab = () => { try { return window.parent !== window ? window.parent.heatmapLatentTab : null; } catch { return null; } }; // cross-origin parent
   function message(text) {
     document.body.innerHTML = "<p class='meta' id='message'></p>";
     document.getElementById("message").textContent = text;
@@ -37,7 +37,7 @@
     try {
       const response = await fetch("index?run=" + encodeURIComponent(run));
       if (response.ok && JSON.stringify((await response.json()).epochs) !== epochs) await load();
-    } catch (err) {
+    } catch {
       // the server went away for a moment (TensorBoard restarting): try again at the next poll
     }
     setTimeout(poll, POLL_MS);
