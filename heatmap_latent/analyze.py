@@ -4,6 +4,7 @@ over seeds, test the claims, write the report and each run's explorer."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study.claims import RULE, evaluate_by_condition, study_claims
+from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 
@@ -69,7 +71,8 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     if cfg.explorer:  # each run's offline latent explorer, next to the report
         for run, a in zip(loaded, analyses):
             name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
-            data = explorer_data(run, a.latents, cfg.n_path, snapshots_every=cfg.explorer_snapshots_every)
+            paths = partial(explorer_paths, n=cfg.n_path)  # the study's paths in the page's path picker
+            data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
             explorers[a.name] = (name, explorer_html(data))
     report = write_report(
         analyses,

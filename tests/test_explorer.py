@@ -206,6 +206,16 @@ def test_a_page_whose_data_is_of_another_version_says_so_in_one_line(untrained_v
     assert [f["name"] for f in data["factor_declaration"]] == ["var_x", "var_y", "rho", "df"]
     assert data["factor_declaration"][3] == {"name": "df", "kind": "categorical", "values": [2.0, 200.0]}
     assert data["domain"] == "heatmaps" and list(data["colourings"]) == ["var_x-var_y"]
+    # the study's paths come from the entry point that wires the study in, never from the page module
+    assert data["paths"] == {}
+    from heatmap_latent.study.paths import explorer_paths
+
+    latents = run.model.embed(run.datamodule.images).numpy()
+    with_paths = explorer_data(run, latents, snapshots_every=0, paths=explorer_paths)
+    assert with_paths["paths"] == explorer_paths(
+        latents, {k: np.asarray(v, float) for k, v in run.datamodule.factors.items()}
+    )
+    assert with_paths["paths"] and all(len(points) == 40 for points in with_paths["paths"].values())
     old = tmp_path / "old.html"
     old.write_text(explorer_html({**data, "version": DATA_VERSION - 1}))
     with open_page(old) as (page, errors):

@@ -10,6 +10,7 @@ from pathlib import Path
 from heatmap_latent.analysis.loading import load_run
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.explorer import write_explorer
+from heatmap_latent.study.paths import explorer_paths  # this entry point wires the heatmap study in
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
-        path = write_explorer(run, out, snapshots_every=args.snapshots_every)
+        path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=explorer_paths)
     except UserError as err:
         parser.exit(2, f"explorer: error: {err}\n")
     print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB)")

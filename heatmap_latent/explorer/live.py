@@ -66,7 +66,7 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
         "colourings": {},
         "split": base64.b64encode((latest.split == 2).astype(np.uint8).tobytes()).decode(),
         "paths": {},
-        "realism_scale": realism_scale(domain, decoded, None),
+        "realism_scale": realism_scale(declaration, domain, decoded, None),
         "decoder": {"layers": layers},
         "encoder": None,  # snapshots hold decoders only: the tab does not encode
         "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every) if earlier else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -24,9 +25,7 @@ from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.factors import FactorDeclaration, declaration_of
-from heatmap_latent.data.heatmap_fit import realism_distance
 from heatmap_latent.models.backbone import Decoder, Encoder
-from heatmap_latent.study.paths import study_paths
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
 
 # the page data's version: explorer.js refuses data of another version in one line
@@ -220,12 +219,15 @@ def domain_data(declaration: FactorDeclaration, data_cfg: Any, images: np.ndarra
     return {"domain": "table", "grid": None, "dfs": None, "table": {"images": _b64(images), "n": int(len(images))}}
 
 
-def realism_scale(domain: dict[str, Any], decoded: np.ndarray, images: np.ndarray | None) -> float | None:
-    """Where the realism shading saturates: twice the p90 realism of decoded codes (heatmaps: the
-    distance to the exact heatmap of the fitted factors; a table: to the dataset's closest image)."""
-    if domain["domain"] == "heatmaps":
-        grid = domain["grid"]
-        realism = realism_distance(decoded[:, 0], grid["low"], grid["high"], domain["dfs"])[0]
+def realism_scale(
+    declaration: FactorDeclaration, domain: dict[str, Any], decoded: np.ndarray, images: np.ndarray | None
+) -> float | None:
+    """Where the realism shading saturates: twice the p90 realism of decoded codes (with a renderer and
+    an inverse, the distance to the rendering of the factors read off the image, as the heatmaps' fit
+    gives it; a table: to the dataset's closest image)."""
+    if domain["domain"] == "heatmaps" and not (declaration.missing("render") or declaration.missing("invert")):
+        again = np.asarray(declaration.render(declaration.invert(decoded)), dtype=np.float64)
+        realism = np.linalg.norm((decoded.astype(np.float64) - again).reshape(len(decoded), -1), axis=1)
     elif domain["domain"] == "table":
         realism = nearest_distance(decoded, images)
     else:
@@ -234,11 +236,15 @@ def realism_scale(domain: dict[str, Any], decoded: np.ndarray, images: np.ndarra
 
 
 def explorer_data(
-    run: LoadedRun, latents: np.ndarray | None = None, n_path: int = 40, snapshots_every: int = 1
+    run: LoadedRun,
+    latents: np.ndarray | None = None,
+    snapshots_every: int = 1,
+    paths: Callable[[np.ndarray, dict[str, np.ndarray]], dict[str, list]] | None = None,
 ) -> dict[str, Any]:
     """Everything the page carries: decoder, codes with factors and split, the factor declaration,
-    the domain's renderer, study paths, and the run's snapshots (every ``snapshots_every``-th; 0:
-    none) for the epoch slider."""
+    the domain's renderer, and the run's snapshots (every ``snapshots_every``-th; 0: none) for the
+    epoch slider. ``paths(latents, factors)``: a study's named paths for the path picker, given by
+    the entry point that knows the study (``analyze.py``, ``python -m heatmap_latent.explorer``)."""
     model, dm = run.model, run.datamodule
     layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
     if latents is None:
@@ -251,9 +257,6 @@ def explorer_data(
     images = dm.images.numpy()
     domain = domain_data(declaration, run.cfg.data, images)
     sample = latents[evenly_spaced(len(latents), 300)]
-    paths = {}
-    if domain["domain"] == "heatmaps" and latents.shape[1] >= 2:
-        paths = {p.name: p.points.tolist() for p in study_paths(latents, factors, n_path)[0] if p.connected}
     return {
         "version": DATA_VERSION,
         "name": run.name,
@@ -269,8 +272,8 @@ def explorer_data(
         "colourings": {k: _b64(np.asarray(v, dtype=np.float64)) for k, v in colourings.items()},
         "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
         "split": base64.b64encode(split.tobytes()).decode(),
-        "paths": paths,
-        "realism_scale": realism_scale(domain, model.decode_batched(sample).numpy(), images),
+        "paths": paths(latents, factors) if paths else {},
+        "realism_scale": realism_scale(declaration, domain, model.decode_batched(sample).numpy(), images),
         "decoder": {"layers": layers},
         # the checkpoint's encoder (snapshots hold decoders only: the page encodes with these weights)
         "encoder": {"layers": encoder_layers(model)},

@@ -100,3 +100,11 @@ def _seed_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: in
             )
         )
     return paths
+
+
+def explorer_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int = 40) -> dict[str, list]:
+    """The study's connected paths as the explorer's path picker lists them (raw codes of the
+    checkpoint); none where the study's paths do not apply (no rho factor, a 1-D latent space)."""
+    if "rho" not in factors or latents.shape[1] < 2:
+        return {}
+    return {p.name: p.points.tolist() for p in study_paths(latents, factors, n)[0] if p.connected}
