@@ -281,6 +281,9 @@ def explorer_data(
     }
 
 
+SCRIPTS = ("ui.js", "ui_factors.js", "explorer.js")  # classic scripts, in this order (docs/explorer.md)
+
+
 def _asset(name: str) -> str:
     return files("heatmap_latent.explorer").joinpath(name).read_text()
 
@@ -301,6 +304,7 @@ def explorer_html(data: dict[str, Any]) -> str:
         style=Markup(_asset("explorer.css")),
         # inside <script>, only "</" could end the element early
         data_json=Markup(json.dumps(data).replace("</", "<\\/")),
-        script=Markup(_asset("ui.js") + "\n" + _asset("explorer.js")),
+        # the core UI, the panels that register themselves in it, then the decoder that starts them
+        script=Markup("\n".join(_asset(name) for name in SCRIPTS)),
         start=Markup("window.heatmapLatentStart(JSON.parse(document.getElementById('explorer-data').textContent));"),
     )

@@ -24,7 +24,7 @@ from werkzeug import wrappers
 from heatmap_latent.analysis.loading import run_overrides
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.explorer.live import snapshot_data
-from heatmap_latent.explorer.page import PAGE, _asset
+from heatmap_latent.explorer.page import PAGE, SCRIPTS, _asset
 from heatmap_latent.training.snapshots import DIRNAME, INDEX, read_index
 
 PLUGIN_NAME = "heatmap_latent"
@@ -33,6 +33,7 @@ STATIC = {  # served file -> (package, name, mime type)
     "static/panel.js": ("heatmap_latent.latent_tab", "static/panel.js", "text/javascript"),
     "static/explorer.js": ("heatmap_latent.explorer", "explorer.js", "text/javascript"),
     "static/ui.js": ("heatmap_latent.explorer", "ui.js", "text/javascript"),
+    "static/ui_factors.js": ("heatmap_latent.explorer", "ui_factors.js", "text/javascript"),
 }
 LISTING_TTL_S = 2.0  # the tab polls; one walk of the log directory serves the requests of 2 s
 
@@ -124,7 +125,7 @@ class LatentTabPlugin(base_plugin.TBPlugin):
             data_json=Markup("null"),
             script=None,
             start=None,
-            script_srcs=["static/ui.js", "static/explorer.js", "static/panel.js"],
+            script_srcs=[*(f"static/{name}" for name in SCRIPTS), "static/panel.js"],
         )
         return http_util.Respond(request, html, "text/html")
 
