@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
 
 # 5 variances x 5 variances x 4 correlations = 100 images of 12 x 12; on so few images the tests
-# validate on the test split (the seed study's protocol: 80 training images, 5 batches of 16)
+# validate on the test split (the original study's protocol: 80 training images, 5 batches of 16)
 TINY_DATA = ["data.grid.size=12", "data.var.step=1.0", "data.rho.step=0.5", "data.batch_size=16", "data.val_fraction=0"]
 
 

@@ -128,7 +128,7 @@ def test_the_study_trains_with_the_fast_recipe_unless_told_otherwise(make_cfg):
     plain = make_cfg(tiny=False)
     assert seed.trainer.precision == plain.trainer.precision == "32-true"
     assert seed.model.scheduler == plain.model.scheduler and seed.model.optimizer.lr == pytest.approx(1e-3)
-    assert list(seed.model.channels) == [32, 64]  # the study's architecture with the seed's recipe
+    assert list(seed.model.channels) == [32, 64]  # the study's architecture with the study's recipe
 
 
 def test_family_experiment_sweeps_every_model_on_gaussian():

@@ -142,19 +142,19 @@ def slab(n=5000, seed=0):
     return latents, factors, (x, y, z)
 
 
-def test_the_seed_axes_are_named_and_signed_by_what_they_track():
+def test_the_study_axes_are_named_and_signed_by_what_they_track():
     latents, f, (x, y, z) = slab()
-    axes = geo.seed_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    axes = geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
     assert (axes.x, axes.y, axes.z) == (1, 2, 0) and axes.signs == (-1.0, 1.0, 1.0)
     assert np.allclose(axes.oriented(latents), np.stack([x, y, z], axis=1))
     assert np.allclose(axes.to_latent(axes.oriented(latents), latents.mean(0)), latents)  # and back
     with pytest.raises(ValueError, match="3-D"):
-        geo.seed_axes(latents[:, :2], f["var_x"], f["var_y"], f["rho"])
+        geo.study_axes(latents[:, :2], f["var_x"], f["var_y"], f["rho"])
 
 
-def test_the_seed_planes_are_the_known_bounds_of_the_projection():
+def test_the_study_planes_are_the_known_bounds_of_the_projection():
     latents, f, _ = slab()
-    axes = geo.seed_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    axes = geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
     xyz = axes.oriented(latents)
     bounds = geo.projection_bounds(xyz[:, 1], xyz[:, 2], quantile=0.01)
     assert bounds["top"] == pytest.approx((1.0, 0.5), abs=0.05)

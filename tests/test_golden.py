@@ -89,7 +89,7 @@ def test_the_kl_per_dimension_of_the_analysis_is_the_one_training_logged(legacy_
     kl = metrics["latent_usage"]["kl"]["per_dim"]
     assert kl == pytest.approx([logged[f"test/kl_dim{i}"] for i in range(3)], rel=1e-4)
     assert metrics["latent_usage"]["n_collapsed"] == 3  # three epochs: every dimension still collapsed
-    assert metrics["run"]["protocol"] == "validation on the test split (the seed study's protocol)"
+    assert metrics["run"]["protocol"] == "validation on the test split (the original study's protocol)"
 
 
 @pytest.mark.slow  # draws every figure

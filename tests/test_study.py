@@ -66,11 +66,11 @@ def synthetic(model: str, data: str, good: bool) -> dict:
             "isovariance_spline": {"monotone": {"rho": hi}},
             "bounding_plane_0": dict(plane),
             "bounding_plane_1": dict(plane),
-            "seed_plane_top": {
+            "study_plane_top": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5, "var_x": 0.1 if good else 2.0},
             },
-            "seed_plane_bottom": {
+            "study_plane_bottom": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5},
                 "fitted_mean": {"rho": -0.5 if good else 0.5},
@@ -147,7 +147,7 @@ CLAIM_IDS = [1, 2, 3, 4, 5, 6, 6, 7, 8]  # claim 6 in two readings
 def test_every_claim_flips_with_its_inputs():
     good = synthetic_study({1: True, 2: True})
     assert [c["id"] for c in good] == CLAIM_IDS
-    assert [c["seed_reading"] for c in good if c["id"] == 6] == [False, True]
+    assert [c["study_reading"] for c in good if c["id"] == 6] == [False, True]
     assert [c["verdict"] for c in good] == [HOLDS] * 9
     bad = synthetic_study({1: False, 2: False})
     assert [c["verdict"] for c in bad] == [FAILS] * 9
@@ -342,8 +342,8 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
         assert page.locator("#claims-table tr").count() == 10  # header + eight claims, claim 6 twice
         badges = page.locator("#claims-table .verdict").all_inner_texts()
         assert len(badges) == 9 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
-        assert page.locator("#claim-6-seed").is_visible() and page.locator("#claim-6-project").is_visible()
-        assert "the one the seed describes" in page.locator("#claims-table").inner_text()
+        assert page.locator("#claim-6-study").is_visible() and page.locator("#claim-6-project").is_visible()
+        assert "the one the study describes" in page.locator("#claims-table").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
         page.goto((out / "runs" / "vae-gaussian_0.html").as_uri())
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # its plotly.js is the shared file

@@ -192,7 +192,7 @@ def tails(latents: np.ndarray, factor: np.ndarray, share: float = 0.05) -> tuple
 
 
 @dataclass(frozen=True)
-class SeedAxes:
+class StudyAxes:
     """The study's names for three latent axes, each signed so that its coordinate grows with what
     it tracks: z with rho, x with var_x - var_y, y (the remaining one) with var_x + var_y."""
 
@@ -216,11 +216,11 @@ def _correlation(values: np.ndarray, factor: np.ndarray) -> float:
     return float(np.corrcoef(values, factor)[0, 1]) if np.std(values) > 0 and np.std(factor) > 0 else 0.0
 
 
-def seed_axes(latents: np.ndarray, var_x: np.ndarray, var_y: np.ndarray, rho: np.ndarray) -> SeedAxes:
+def study_axes(latents: np.ndarray, var_x: np.ndarray, var_y: np.ndarray, rho: np.ndarray) -> StudyAxes:
     """z: the axis tracking rho; x: of the other two, the one tracking var_x - var_y best; y: the
     third. A 3-D latent space only."""
     if latents.shape[1] != 3:
-        raise ValueError(f"the seed's axes are named in a 3-D latent space, not {latents.shape[1]}-D")
+        raise ValueError(f"the study's axes are named in a 3-D latent space, not {latents.shape[1]}-D")
     z = tracking_axis(latents, rho)
     others = [d for d in range(3) if d != z]
     diff = var_x - var_y
@@ -229,7 +229,7 @@ def seed_axes(latents: np.ndarray, var_x: np.ndarray, var_y: np.ndarray, rho: np
     signs = tuple(
         1.0 if _correlation(latents[:, axis], f) >= 0 else -1.0 for axis, f in ((x, diff), (y, var_x + var_y), (z, rho))
     )
-    return SeedAxes(x, y, z, signs)  # type: ignore[arg-type]
+    return StudyAxes(x, y, z, signs)  # type: ignore[arg-type]
 
 
 def projection_bounds(

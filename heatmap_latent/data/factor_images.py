@@ -27,7 +27,7 @@ class FactorImageDataModule(pl.LightningDataModule):
     ``factors`` (name -> numpy array aligned with ``images``), ``train_idx``, ``val_idx`` and
     ``test_idx``. By default ``val_fraction`` (0.1) of the training split is held out for
     validation (early stopping, the best checkpoint, the LR scheduler), so the test split is touched
-    only by the final evaluation and the analysis. ``val_fraction=0`` is the seed study's
+    only by the final evaluation and the analysis. ``val_fraction=0`` is the original study's
     protocol: validation on the test split.
     """
 
@@ -127,4 +127,4 @@ def split_protocol(val_fraction: float) -> str:
     """How a run chose its checkpoint, in words for the report."""
     if val_fraction > 0:
         return f"validation on {val_fraction:.0%} of the training split, held out"
-    return "validation on the test split (the seed study's protocol)"
+    return "validation on the test split (the original study's protocol)"

@@ -50,7 +50,7 @@ def claim_key(claim: dict[str, Any]) -> str:
     """A claim's anchor: its id, and which reading where it is measured more than one way."""
     if not claim.get("reading"):
         return str(claim["id"])
-    return f"{claim['id']}-{'seed' if claim.get('seed_reading') else 'project'}"
+    return f"{claim['id']}-{'study' if claim.get('study_reading') else 'project'}"
 
 
 def _side_stats(side: dict[str, Any], seeds: list[int]) -> dict[str, Any] | None:

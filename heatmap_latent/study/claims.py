@@ -106,9 +106,9 @@ class Claim:
     measured: str  # one sentence on what was measured
     comparisons: tuple[Comparison, ...]
     # a claim measured more than one way (claim 6): which construction this is, and whether it is
-    # the one the seed describes
+    # the one the study describes
     reading: str | None = None
-    seed_reading: bool = False
+    study_reading: bool = False
 
 
 def verdict(goes_claimed_way: list[bool], interval: tuple[float, float] | None = None, minimum: float = 0.0) -> str:
@@ -230,7 +230,7 @@ def evaluate(claims: list[Claim], groups: list[Group], metrics: dict[str, dict[s
                 "statement": claim.statement,
                 "measured": claim.measured,
                 "reading": claim.reading,
-                "seed_reading": claim.seed_reading,
+                "study_reading": claim.study_reading,
                 "verdict": overall,
                 "comparisons": results,
             }
@@ -402,7 +402,7 @@ def study_claims(cfg: Any) -> list[Claim]:
             6,
             "The study's trajectories are monotone in a factor: along the top plane var_x and rho stay "
             "fixed while var_y changes; along the bottom plane var_y changes at a fixed negative rho.",
-            f"Axes named as the seed does (z tracks rho, x of the other two tracks var_x − var_y, y the "
+            f"Axes named as the study does (z tracks rho, x of the other two tracks var_x − var_y, y the "
             f"third, each signed to grow with what it tracks); the planes bounding the codes' y-z "
             f"projection from above and below (quantile regressions of z on y at 0.98 and 0.02), each "
             f"traversed along y at constant x. |Spearman| of step vs fitted var_y >= {mono}; std of "
@@ -411,27 +411,27 @@ def study_claims(cfg: Any) -> list[Claim]:
             every_role(
                 lambda r: (
                     spline_rho(r),
-                    *monotone_at_fixed_rho(r, "seed's top plane", "seed_plane_top", "monotone.var_y", "var_y"),
-                    *monotone_at_fixed_rho(r, "seed's bottom plane", "seed_plane_bottom", "monotone.var_y", "var_y"),
+                    *monotone_at_fixed_rho(r, "study's top plane", "study_plane_top", "monotone.var_y", "var_y"),
+                    *monotone_at_fixed_rho(r, "study's bottom plane", "study_plane_bottom", "monotone.var_y", "var_y"),
                     at_most(
                         r,
-                        "seed's top plane, var_x nearly constant",
-                        "trajectories.seed_plane_top.fitted_std.var_x",
+                        "study's top plane, var_x nearly constant",
+                        "trajectories.study_plane_top.fitted_std.var_x",
                         "std of fitted var_x",
                         var_std,
                         "var_std",
                     ),
                     Comparison(
-                        f"{r.model} on {r.data}: seed's bottom plane, rho negative",
-                        metric(r, "trajectories.seed_plane_bottom.fitted_mean.rho", "mean fitted rho"),
+                        f"{r.model} on {r.data}: study's bottom plane, rho negative",
+                        metric(r, "trajectories.study_plane_bottom.fitted_mean.rho", "mean fitted rho"),
                         "<",
                         constant(0.0, "zero"),
                         effect["rho_mean"],
                     ),
                 )
             ),
-            reading="the seed's: planes bounding the y-z projection from above and below, at constant x",
-            seed_reading=True,
+            reading="the study's: planes bounding the y-z projection from above and below, at constant x",
+            study_reading=True,
         ),
         Claim(
             7,

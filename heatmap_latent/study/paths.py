@@ -61,9 +61,9 @@ def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> 
             )
     if dim == 3:
         try:
-            paths += _seed_plane_paths(latents, factors, n, info)
+            paths += _study_plane_paths(latents, factors, n, info)
         except ValueError as err:  # e.g. too few codes near a bound: those paths do not apply
-            info["seed_planes_missing"] = str(err)
+            info["study_planes_missing"] = str(err)
     lo_tail, hi_tail = geo.tails(latents, factors["var_x"] - factors["var_y"])
     tail_path = geo.line(lo_tail, hi_tail, n)
     best_plane = tuple(sorted(int(a) for a in np.argsort(-np.abs(hi_tail - lo_tail))[:2]))
@@ -78,24 +78,24 @@ def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> 
     return paths, info
 
 
-def _seed_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int, info: dict) -> list[geo.Path]:
-    """The seed's reading of claim 6: the planes bounding the codes' y-z projection from above and
+def _study_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int, info: dict) -> list[geo.Path]:
+    """The study's reading of claim 6: the planes bounding the codes' y-z projection from above and
     from below, at constant x, each traversed along y (``../shared/SPEC.md``)."""
-    axes = geo.seed_axes(latents, factors["var_x"], factors["var_y"], factors["rho"])
+    axes = geo.study_axes(latents, factors["var_x"], factors["var_y"], factors["rho"])
     xyz = axes.oriented(latents)
     bounds = geo.projection_bounds(xyz[:, 1], xyz[:, 2])
-    info["seed_axes"] = {"x": axes.x, "y": axes.y, "z": axes.z, "signs": list(axes.signs)}
-    info["seed_bounds"] = {k: {"intercept": a, "slope": b} for k, (a, b) in bounds.items()}
+    info["study_axes"] = {"x": axes.x, "y": axes.y, "z": axes.z, "signs": list(axes.signs)}
+    info["study_bounds"] = {k: {"intercept": a, "slope": b} for k, (a, b) in bounds.items()}
     plane = tuple(sorted((axes.y, axes.z)))
     paths = []
     for side, where in (("top", "above"), ("bottom", "below")):
         points = axes.to_latent(geo.path_along_bound(xyz, bounds[side], n), latents.mean(0))
         paths.append(
             geo.Path(
-                f"seed_plane_{side}",
+                f"study_plane_{side}",
                 points,
                 plane,  # type: ignore[arg-type]
-                f"the seed's {side} plane: bounds the z{axes.z}-z{axes.y} projection from {where} "
+                f"the study's {side} plane: bounds the z{axes.z}-z{axes.y} projection from {where} "
                 f"(quantile regression), along z{axes.y} at constant z{axes.x}",
             )
         )

@@ -72,11 +72,11 @@ def trajectories(e: EncodedRun) -> StepResult:
             )
         )
     flat = "plane paths are drawn for 3-D latent spaces only"
-    for name in ("bounding_plane_0", "bounding_plane_1", "seed_plane_top", "seed_plane_bottom"):
+    for name in ("bounding_plane_0", "bounding_plane_1", "study_plane_top", "study_plane_bottom"):
         if name not in out:
-            out[name] = not_applicable(info.get("seed_planes_missing", flat) if name.startswith("seed") else flat)
-    if "seed_axes" in info:
-        out["seed_axes"], out["seed_bounds"] = info["seed_axes"], info["seed_bounds"]
+            out[name] = not_applicable(info.get("study_planes_missing", flat) if name.startswith("study") else flat)
+    if "study_axes" in info:
+        out["study_axes"], out["study_bounds"] = info["study_axes"], info["study_bounds"]
     if e.latents.shape[1] == 3:
         anchors, perturbed = geo.near_hull_perturbations(e.latents, 5, 4, 0.15, e.seed)
     else:
@@ -165,12 +165,12 @@ STEPS: tuple[Step, ...] = (
             ("bounding_plane_0.fitted_rho_std", "hull plane 0: std of fitted rho"),
             ("bounding_plane_1.monotone_variance", "hull plane 1: |Spearman| step vs fitted variance"),
             ("bounding_plane_1.fitted_rho_std", "hull plane 1: std of fitted rho"),
-            ("seed_plane_top.monotone.var_y", "seed reading, top plane: |Spearman| step vs fitted var_y"),
-            ("seed_plane_top.fitted_std.rho", "seed reading, top plane: std of fitted rho"),
-            ("seed_plane_top.fitted_std.var_x", "seed reading, top plane: std of fitted var_x"),
-            ("seed_plane_bottom.monotone.var_y", "seed reading, bottom plane: |Spearman| step vs fitted var_y"),
-            ("seed_plane_bottom.fitted_std.rho", "seed reading, bottom plane: std of fitted rho"),
-            ("seed_plane_bottom.fitted_mean.rho", "seed reading, bottom plane: mean fitted rho"),
+            ("study_plane_top.monotone.var_y", "study reading, top plane: |Spearman| step vs fitted var_y"),
+            ("study_plane_top.fitted_std.rho", "study reading, top plane: std of fitted rho"),
+            ("study_plane_top.fitted_std.var_x", "study reading, top plane: std of fitted var_x"),
+            ("study_plane_bottom.monotone.var_y", "study reading, bottom plane: |Spearman| step vs fitted var_y"),
+            ("study_plane_bottom.fitted_std.rho", "study reading, bottom plane: std of fitted rho"),
+            ("study_plane_bottom.fitted_mean.rho", "study reading, bottom plane: mean fitted rho"),
             ("empty_between_tails.realism_mean", "path between tails: realism"),
             ("empty_between_tails.max_gap", "path between tails: largest gap to a code"),
         ),
