@@ -103,6 +103,11 @@ def train_cmd(*args: str, tiny: bool = True) -> list[str]:
     return [sys.executable, "train.py", *lead, *(TINY_DATA if tiny else []), *args[len(lead) :]]
 
 
+def run_analyze(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``python analyze.py *args`` from the repository root (or ``cwd``); the caller checks the outcome."""
+    return subprocess.run([sys.executable, "analyze.py", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
 def run_train(*args: str, tiny: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
     """``python train.py [-m] <tiny grid> *args`` from the repository root; asserts it succeeded."""
     done = subprocess.run(train_cmd(*args, tiny=tiny), cwd=ROOT, capture_output=True, text=True, timeout=timeout)

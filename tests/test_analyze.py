@@ -3,8 +3,6 @@
 import json
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from heatmap_latent.analysis import load_run
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.study.steps import STEPS
 from heatmap_latent.training import train
-from tests.conftest import ROOT
+from tests.conftest import run_analyze
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("analyze")
@@ -42,10 +40,6 @@ def only_run(out):
     runs = json.loads((out / "metrics.json").read_text())["runs"]
     assert len(runs) == 1
     return next(iter(runs.values()))
-
-
-def run_analyze(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "analyze.py", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from torch import nn
 from heatmap_latent.analysis.loading import LoadedRun, load_run
 from heatmap_latent.data.heatmap_fit import realism_distance
 from heatmap_latent.explorer import ExportError, decoder_layers, write_explorer
+from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import load_snapshots
 from tests.browser import needs_chromium, one_browser, open_page
@@ -208,8 +209,6 @@ def test_a_page_whose_data_is_of_another_version_says_so_in_one_line(untrained_v
     assert data["domain"] == "heatmaps" and list(data["colourings"]) == ["var_x-var_y"]
     # the study's paths come from the entry point that wires the study in, never from the page module
     assert data["paths"] == {}
-    from heatmap_latent.study.paths import explorer_paths
-
     latents = run.model.embed(run.datamodule.images).numpy()
     with_paths = explorer_data(run, latents, snapshots_every=0, paths=explorer_paths)
     assert with_paths["paths"] == explorer_paths(

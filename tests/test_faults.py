@@ -15,7 +15,7 @@ from omegaconf import open_dict
 from heatmap_latent.analysis import RunLoadError, load_run
 from heatmap_latent.core.errors import NonFiniteLossError, UserError
 from heatmap_latent.training import train
-from tests.conftest import ROOT, TINY_DATA
+from tests.conftest import ROOT, TINY_DATA, run_analyze
 from tests.faulty_models import NaNAfterAE
 from tests.golden import LEGACY_RUN
 
@@ -230,13 +230,7 @@ def analyze_fails(run_arg, out, message, subprocess_run=False):
     out.mkdir(exist_ok=True)
     (out / "report.html").write_text("an earlier report")
     if subprocess_run:
-        done = subprocess.run(
-            [sys.executable, "analyze.py", f"run={run_arg}", f"output_dir={out}"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_analyze(f"run={run_arg}", f"output_dir={out}")
         assert done.returncode != 0
         line = done.stderr.strip().splitlines()[-1]
         assert line.startswith("analyze.py: error: "), done.stderr[-2000:]

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from heatmap_latent.analysis.loading import RunLoadError, load_config, load_run
 from heatmap_latent.data.plugins import ENTRY_POINT_GROUP, registered_datasets
 from tests.browser import needs_chromium, open_page
-from tests.conftest import ROOT, in_process_run, run_train
+from tests.conftest import ROOT, in_process_run, run_analyze, run_train
 from tests.own_dataset import BarDataModule
 
 OWN_CONF = ROOT / "tests" / "own_conf"
@@ -98,17 +98,9 @@ def test_the_analysis_of_the_bars_has_every_generic_step_and_says_why_the_studys
 
 @pytest.mark.slow  # two processes: train.py, analyze.py (the refusal without trust: in-process above)
 def test_the_bars_train_with_train_py_and_are_analysed_by_analyze_py(tmp_path):
-    import subprocess
-
     run_train(*BARS, "trainer.max_epochs=1", "logger=none", f"hydra.run.dir={tmp_path / 'run'}", tiny=False)
     out = tmp_path / "analysis"
-    done = subprocess.run(
-        [sys.executable, "analyze.py", f"run={tmp_path / 'run'}", f"trust_datasets=[{TARGET}]", f"hydra.run.dir={out}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_analyze(f"run={tmp_path / 'run'}", f"trust_datasets=[{TARGET}]", f"hydra.run.dir={out}")
     assert done.returncode == 0, done.stderr[-2000:]
     (metrics,) = json.loads((out / "metrics.json").read_text())["runs"].values()
     assert set(metrics["round_trip"]) == {"left", "width", "top"}
@@ -161,8 +153,11 @@ def test_the_bars_explorer_page_has_their_factors_and_decodes_and_encodes_as_tor
         assert {k: fit[k] for k in f} == f and fit["realism"] == 0
         page.locator("#factor-width").fill("3")  # the slider's last value: width 4
         page.locator("#factor-width").dispatch_event("input")
-        assert page.evaluate("window.heatmapLatent.state.factorFit.width") is not None
-        assert "width" in page.locator("#factor-info").inner_text()
+        # the others at their middle declared values: left 7 of 0-15, top 5 of 0-10
+        want_image = run.datamodule.render({"left": np.array([7.0]), "width": np.array([4.0]), "top": np.array([5.0])})
+        shown = np.array(page.evaluate("Array.from(window.heatmapLatent.state.factorImage)"))
+        np.testing.assert_array_equal(shown, want_image.ravel())
+        assert "width 4.000" in page.locator("#factor-info").inner_text()
         assert errors == []
 
 

@@ -22,7 +22,7 @@ from heatmap_latent.core.errors import UserError, WriteError
 from heatmap_latent.training import train
 from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, read_holder
 from heatmap_latent.training.records import sweep_rows
-from tests.conftest import ROOT, TINY_DATA
+from tests.conftest import ROOT, TINY_DATA, run_analyze
 from tests.golden import LEGACY_RUN
 
 SMALL = ["model.channels=[4,8]", "model.hidden_dims=[16]", "logger=none", "trainer.max_epochs=3"]
@@ -266,13 +266,7 @@ def test_analyze_py_refuses_a_tampered_run_in_one_line(tmp_path):
     cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
     cfg.model = {"_target_": "os.system", "_args_": [f"touch {tmp_path / 'marker'}"]}
     OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
-    done = subprocess.run(
-        [sys.executable, "analyze.py", f"run={run}", f"output_dir={tmp_path / 'out'}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_analyze(f"run={run}", f"output_dir={tmp_path / 'out'}")
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1, done.stderr[-2000:]
     assert done.stderr.startswith("analyze.py: error: ") and "model._target_=os.system" in done.stderr
     assert not (tmp_path / "marker").exists()

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from markupsafe import Markup
 from scipy.linalg import orthogonal_procrustes
+from scipy.spatial import cKDTree
 from torch import nn
 
 from heatmap_latent.analysis.loading import LoadedRun
@@ -195,9 +196,8 @@ def factor_panel_data(declaration: FactorDeclaration) -> list[dict[str, Any]]:
 
 def nearest_distance(images: np.ndarray, table: np.ndarray) -> np.ndarray:
     """The Frobenius distance of each image to the closest image of ``table`` (the dataset's own)."""
-    flat, ref = images.reshape(len(images), -1).astype(np.float64), table.reshape(len(table), -1).astype(np.float64)
-    d2 = (flat**2).sum(1)[:, None] - 2 * flat @ ref.T + (ref**2).sum(1)[None, :]
-    return np.sqrt(np.clip(d2.min(1), 0.0, None))
+    flat = lambda a: np.asarray(a, dtype=np.float64).reshape(len(a), -1)  # noqa: E731
+    return cKDTree(flat(table)).query(flat(images))[0]
 
 
 def domain_data(declaration: FactorDeclaration, data_cfg: Any, images: np.ndarray | None) -> dict[str, Any]:

@@ -8,10 +8,9 @@ import numpy as np
 
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.data.heatmap_fit import realism_distance
-from heatmap_latent.data.heatmaps import DF_VALUES
 
 
 def realism_of(e: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Realism distance of each image of run ``e``'s grid and the factors fitted to it."""
     grid = e.run.cfg.data.grid
-    return realism_distance(images, grid.low, grid.high, DF_VALUES if "df" in e.declaration.names else None)
+    return realism_distance(images, grid.low, grid.high, e.run.datamodule.dfs)  # its inverse's candidate df
