@@ -497,3 +497,23 @@ def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
     assert "no run of vae@student_t" in table and "weakest:" in table
     for condition in conditions:  # each cell links to that condition's details
         assert f"href='#claim-1-{slug(condition)}'" in table and f"id='claim-1-{slug(condition)}'" in html
+
+
+def test_sides_apart_by_rounding_are_a_tie_whichever_sign_the_rounding_has():
+    """A collapsed model's fitted rho is 0 up to rounding (4e-19 on one CPU, -4e-19 on another): "rho < 0"
+    must not hold on one machine and fail on the other."""
+    from heatmap_latent.study.claims import Comparison, MinEffect, constant, evaluate_comparison, metric
+
+    vae = Role("vae", "gaussian")
+
+    def compare(left: float, relation: str) -> dict:
+        rho = metric(vae, "plane.rho", "mean fitted rho")
+        c = Comparison("rho below zero", rho, relation, constant(0.0, "zero"), MinEffect(0.05, "rho", "-"))
+        return evaluate_comparison(c, {vae: {3: {"plane": {"rho": left}}}}, {})
+
+    for rounding in (4.4e-19, -4.4e-19, 3e-11):
+        assert compare(rounding, "<")["per_seed"] == [False]
+        assert compare(rounding, "<=")["per_seed"] == [True]
+        assert compare(rounding, "<")["effect"]["per_seed"] == [-rounding]  # the effect keeps the raw number
+    assert compare(-1e-6, "<")["per_seed"] == [True]  # a real (if small) difference still counts
+    assert compare(1e-6, "<")["per_seed"] == [False]

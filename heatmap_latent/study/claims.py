@@ -26,7 +26,8 @@ from heatmap_latent.data.heatmaps import FACTOR_NAMES
 HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measured"
 RULE = (
     "Each comparison's effect is the paired per-seed difference, signed so that positive is the claimed "
-    "way (left − right for > and >=, right − left for < and <=), with its mean over seeds and a 95% t "
+    "way (left − right for > and >=, right − left for < and <=; sides closer than 1e-9 of the minimum "
+    "effect are equal, so that rounding decides no direction), with its mean over seeds and a 95% t "
     "interval (t with n − 1 degrees of freedom; with one seed the interval is the value itself). Each "
     "comparison states a minimum effect. A comparison holds when it goes the claimed way in every seed "
     "and the interval's lower end reaches the minimum effect; it does not hold when it goes the other "
@@ -34,6 +35,9 @@ RULE = (
     "otherwise, and not measured when a side is missing. A claim holds when all its comparisons hold, "
     "does not hold when none does, is not measured when any comparison is not, and is mixed otherwise."
 )
+# two sides closer than this share of the comparison's minimum effect are equal: which way a difference
+# of rounding (a fitted rho of 4e-19 against 0 on a collapsed model) goes depends on the CPU's kernels
+TIE_SHARE = 1e-9
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     ">": operator.gt,
@@ -162,6 +166,14 @@ def _effect(c: Comparison, paired: list[tuple[int, float, float]]) -> dict[str, 
     return out
 
 
+def goes_claimed_way(c: Comparison, left: float, right: float) -> bool:
+    """Whether ``left`` and ``right`` stand in ``c.relation``, sides within ``TIE_SHARE`` of the
+    minimum effect counting as equal (so ``<`` fails and ``<=`` holds on a tie)."""
+    if abs(left - right) <= TIE_SHARE * max(c.min_effect.value, 1e-12):
+        return RELATIONS[c.relation](right, right)
+    return RELATIONS[c.relation](left, right)
+
+
 RunsByRole = dict[Role, dict[int, dict[str, Any]]]  # role -> seed -> that run's metrics
 
 
@@ -180,7 +192,7 @@ def evaluate_comparison(c: Comparison, runs: RunsByRole, why_missing: dict[Role,
             left = right = None
         if left is not None and right is not None:
             paired.append((seed, left, right))
-    ok = [RELATIONS[c.relation](left, right) for _, left, right in paired]
+    ok = [goes_claimed_way(c, left, right) for _, left, right in paired]
     effect = _effect(c, paired)
     out.update(
         seeds=[s for s, _, _ in paired],
