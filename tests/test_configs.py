@@ -18,7 +18,7 @@ def options(group: str) -> list[str]:
 
 def test_groups_hold_the_documented_options():
     assert options("model") == ["ae", "beta_vae", "capacity_vae", "factor_vae", "mmd_vae", "tcvae", "vae"]
-    assert options("data") == ["gaussian", "student_t"]
+    assert options("data") == ["dsprites", "gaussian", "sprites", "student_t"]
     assert {"default", "cpu", "gpu"} <= set(options("trainer"))
     assert {"tensorboard", "none"} <= set(options("logger"))
     assert {"fast_dev_run", "overfit"} <= set(options("debug"))

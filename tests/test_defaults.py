@@ -14,7 +14,7 @@ from heatmap_latent.training.schema import TrainSchema, constructor_defaults
 from tests.conftest import compose_train
 
 # what the YAML may set that no constructor owns: interpolations and the injected partials
-INJECTED = {"image_size", "optimizer", "scheduler"}
+INJECTED = {"image_size", "image_channels", "optimizer", "scheduler"}
 OPTIONS = [(group, p.stem) for group in ("model", "data") for p in sorted((CONF_DIR / group).glob("[!_]*.yaml"))]
 
 
@@ -52,6 +52,7 @@ def test_the_shared_backbone_sets_no_hyperparameter():
     raw = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "_backbone.yaml"))
     assert set(raw) - {"defaults"} <= INJECTED
     assert raw["image_size"] == "${oc.select:data.image_size,${oc.select:data.grid.size,null}}"
+    assert raw["image_channels"] == "${oc.select:data.image_channels,1}"
 
 
 SCHEMAS = [

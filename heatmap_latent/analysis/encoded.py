@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 
 from heatmap_latent.analysis.density import latent_density
 from heatmap_latent.analysis.loading import LoadedRun
+from heatmap_latent.core.pixels import displayed
 from heatmap_latent.core.ties import snap_near_ties
 from heatmap_latent.data.factors import FactorDeclaration, declaration_of
 from heatmap_latent.models.losses import frobenius_error
@@ -62,8 +63,9 @@ class EncodedRun:
         return declaration_of(self.run.datamodule)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """``(N, S, S)`` images decoded from ``(N, D)`` codes (the model's one batched decode)."""
-        return self.model.decode_batched(z)[:, 0].numpy()
+        """Images decoded from ``(N, D)`` codes (the model's one batched decode), displayed:
+        ``(N, S, S)``, or ``(N, S, S, C)`` for colour (``core/pixels.py``)."""
+        return displayed(self.model.decode_batched(z))
 
     @cached_property
     def tree(self) -> cKDTree:
@@ -71,11 +73,12 @@ class EncodedRun:
 
     @cached_property
     def test_reconstruction(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Test images, their reconstructions (both ``(N, S, S)``) and per-image Frobenius errors."""
+        """Test images, their reconstructions (both displayed, ``core/pixels.py``) and per-image
+        Frobenius errors."""
         images = self.run.datamodule.images[torch.from_numpy(self.test_idx)]
-        recons = torch.from_numpy(self.decode(self.latents[self.test_idx]))[:, None]
+        recons = self.model.decode_batched(self.latents[self.test_idx])
         errors = frobenius_error(recons, images).numpy()
-        return images[:, 0].numpy(), recons[:, 0].numpy(), errors
+        return displayed(images), displayed(recons), errors
 
     @cached_property
     def density(self) -> tuple[dict[str, float], np.ndarray]:

@@ -19,6 +19,7 @@ from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
+from heatmap_latent.core.pixels import stored
 from heatmap_latent.core.plotting import projection_figure
 from heatmap_latent.core.traversals import traversal_figure, traversal_gif, traversal_points
 from heatmap_latent.models import VAE
@@ -96,7 +97,8 @@ def traversals(e: EncodedRun) -> StepResult:
     """Per-dimension traversals of the mean code, as a figure and an animated GIF."""
     points, values = traversal_points(e.latents, n_steps=TRAVERSAL_STEPS, span=TRAVERSAL_SPAN)
     dim = e.latents.shape[1]
-    images = e.decode(points.reshape(-1, dim)).reshape(dim, TRAVERSAL_STEPS, *e.decode(points[0, :1]).shape[-2:])
+    decoded = e.decode(points.reshape(-1, dim))  # displayed: (N, S, S) or (N, S, S, C)
+    images = decoded.reshape(dim, TRAVERSAL_STEPS, *decoded.shape[1:])
     metrics = {
         "centre": e.latents.mean(0).tolist(),
         "std": e.latents.std(0).tolist(),
@@ -146,14 +148,14 @@ def round_trip(e: EncodedRun) -> StepResult:
     off the decode land from the ones set (|fitted - set|: mean and p90), per categorical factor the
     share read wrong. The explorer's controllability map shades the same error over a grid of factors."""
     te = e.test_idx
-    fitted = e.declaration.invert(e.test_reconstruction[1][:, None])  # the decodes of the test codes, (N, 1, S, S)
+    fitted = e.declaration.invert(stored(e.test_reconstruction[1]))  # the decodes of the test codes, (N, C, S, S)
     out: dict[str, Any] = {}
     for factor in e.declaration.factors:
         if factor.name not in fitted:
             continue
         got, want = np.asarray(fitted[factor.name]), e.factors[factor.name][te]
         if factor.ordered:
-            error = np.abs(got - want)
+            error = factor.distance(got, want)
             out[factor.name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
         else:
             out[factor.name] = {"share_wrong": float(np.mean(got != want))}

@@ -16,11 +16,12 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 
 def mosaic(images: np.ndarray, gap_x: int, gap_y: float, fill: float) -> tuple[np.ndarray, list[int]]:
-    """``(rows, cols, H, W)`` images as one ``float32`` image, ``gap_x`` pixels between columns and
-    ``gap_y`` (rounded per row) between rows, the gaps ``fill``; returns it and each row's top pixel."""
-    rows, cols, h, w = images.shape
+    """``(rows, cols, H, W)`` images (or ``(rows, cols, H, W, 3)`` in colour) as one ``float32`` image,
+    ``gap_x`` pixels between columns and ``gap_y`` (rounded per row) between rows, the gaps ``fill``;
+    returns it and each row's top pixel."""
+    rows, cols, h, w = images.shape[:4]
     tops = [int(round(r * (h + gap_y))) for r in range(rows)]
-    canvas = np.full((tops[-1] + h, (cols - 1) * (w + gap_x) + w), fill, dtype=np.float32)
+    canvas = np.full((tops[-1] + h, (cols - 1) * (w + gap_x) + w, *images.shape[4:]), fill, dtype=np.float32)
     for r, top in enumerate(tops):
         for c in range(cols):
             canvas[top : top + h, c * (w + gap_x) : c * (w + gap_x) + w] = images[r, c]
@@ -28,19 +29,25 @@ def mosaic(images: np.ndarray, gap_x: int, gap_y: float, fill: float) -> tuple[n
 
 
 def image_tiles(ax, images: np.ndarray, titles=None, below=None, row_labels=None, fontsize: float = 7) -> None:
-    """``images`` ``(rows, cols, H, W)`` in [0, 1] drawn on ``ax`` as one framed mosaic (one ``imshow``):
+    """``images`` ``(rows, cols, H, W)`` (grey) or ``(rows, cols, H, W, 3)`` (colour) in [0, 1] drawn on
+    ``ax`` as one framed mosaic (one ``imshow``):
     ``titles[r][c]`` above each tile, ``below[r][c]`` under it (monospace), ``row_labels[r]`` at the left.
 
     One Axes for all tiles instead of one per tile: an Axes costs about 30 ms to make and draw, and a
     report draws a few hundred tiles per run.
     """
-    rows, cols, h, w = images.shape
+    rows, cols, h, w = images.shape[:4]
     gap_x = max(2, w // 6)
     # room between rows for the texts of the rows after the first (titles) and before the last (below)
     titled = titles is not None and any(any(t) for t in titles[1:])
     labelled = below is not None and any(any(t) for t in below[:-1])
-    canvas, tops = mosaic(images, gap_x, gap_x + h * 0.55 * titled + h * 0.9 * labelled, np.nan)
-    ax.imshow(canvas, cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0, vmax=1, interpolation="nearest")
+    colour = images.ndim == 5
+    # grey gaps are NaN (drawn white by the colour map); colour images have no colour map: white itself
+    canvas, tops = mosaic(images, gap_x, gap_x + h * 0.55 * titled + h * 0.9 * labelled, 1.0 if colour else np.nan)
+    if colour:
+        ax.imshow(np.clip(canvas, 0, 1), interpolation="nearest")
+    else:
+        ax.imshow(canvas, cmap=plt.get_cmap("gray").with_extremes(bad="white"), vmin=0, vmax=1, interpolation="nearest")
     lefts = [c * (w + gap_x) for c in range(cols)]
     frames = [Rectangle((left - 0.5, top - 0.5), w, h) for top in tops for left in lefts]
     ax.add_collection(PatchCollection(frames, facecolor="none", edgecolor="black", linewidth=0.8))

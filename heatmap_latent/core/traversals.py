@@ -28,7 +28,8 @@ def traversal_points(
 
 
 def traversal_grid(images: np.ndarray, gap: int = 1) -> np.ndarray:
-    """``(D, n, S, S)`` images as one ``(D*(S+gap)-gap, n*(S+gap)-gap)`` image, gaps white."""
+    """``(D, n, S, S)`` (or ``(D, n, S, S, 3)``) images as one ``(D*(S+gap)-gap, n*(S+gap)-gap)`` image
+    (``, 3)`` in colour), gaps white."""
     return mosaic(images, gap, gap, 1.0)[0]
 
 
@@ -45,15 +46,16 @@ def traversal_figure(images: np.ndarray, values: np.ndarray) -> plt.Figure:
 def traversal_gif(images: np.ndarray, scale: int = 4, frame_ms: int = 120) -> bytes:
     """An animated GIF (Pillow): each frame shows every dimension's image side by side at one step,
     the steps going from -span to +span and back."""
-    dim, n, size = images.shape[0], images.shape[1], images.shape[-1]
+    dim, n, size = images.shape[0], images.shape[1], images.shape[2]
     order = list(range(n)) + list(range(n - 2, 0, -1))
     frames = []
     for t in order:
-        row = np.ones((size, dim * (size + 2) - 2), dtype=np.float32)
+        row = np.ones((size, dim * (size + 2) - 2, *images.shape[4:]), dtype=np.float32)
         for d in range(dim):
             row[:, d * (size + 2) : d * (size + 2) + size] = images[d, t]
         pixels = (np.clip(row, 0, 1) * 255).round().astype(np.uint8)
-        frames.append(Image.fromarray(pixels, mode="L").resize((row.shape[1] * scale, size * scale), Image.NEAREST))
+        mode = "L" if pixels.ndim == 2 else "RGB"
+        frames.append(Image.fromarray(pixels, mode=mode).resize((row.shape[1] * scale, size * scale), Image.NEAREST))
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
     return buf.getvalue()

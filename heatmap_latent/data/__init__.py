@@ -5,6 +5,7 @@ from heatmap_latent.data.datamodule import (
 )
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
+from heatmap_latent.data.sprites_datamodule import SpriteDataModule
 
 __all__ = [
     "Factor",
@@ -13,5 +14,6 @@ __all__ = [
     "GaussianHeatmapDataModule",
     "HeatmapDataModule",
     "Kind",
+    "SpriteDataModule",
     "StudentTHeatmapDataModule",
 ]

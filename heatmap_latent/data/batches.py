@@ -32,7 +32,7 @@ class InMemoryHeatmaps(Dataset):
 
     def __getitems__(self, positions: Sequence[int]) -> Batch:
         idx = self.indices[torch.as_tensor(positions)]
-        return {"image": self.images[idx], "factors": {k: v[idx] for k, v in self.factors.items()}}  # (B, 1, S, S)
+        return {"image": self.images[idx], "factors": {k: v[idx] for k, v in self.factors.items()}}  # (B, C, S, S)
 
 
 def already_batched(batch: Batch) -> Batch:
@@ -70,7 +70,7 @@ def heatmap_loader(
     seed: int = 0,
     pin_memory: bool = False,
 ) -> DataLoader:
-    """A ``DataLoader`` of ``{"image": (B, 1, S, S), "factors": {name: (B,)}}`` over ``indices``."""
+    """A ``DataLoader`` of ``{"image": (B, C, S, S), "factors": {name: (B,)}}`` over ``indices``."""
     dataset = InMemoryHeatmaps(images, factors, indices)
     return DataLoader(
         dataset,

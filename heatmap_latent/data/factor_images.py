@@ -91,7 +91,12 @@ class FactorImageDataModule(pl.LightningDataModule):
         if self.images is not None:
             return
         images, factors = self.build()
-        self.images = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        # a dataset too large to hold may build an indexable that draws rows when asked (data/sprites_datamodule.py)
+        self.images = (
+            torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+            if isinstance(images, np.ndarray)
+            else images
+        )
         self.factors = factors
         train_idx, self.test_idx = split_indices(len(images), self.train_fraction, self.seed)
         if self.val_fraction > 0:

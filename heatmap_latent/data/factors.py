@@ -19,11 +19,18 @@ class Kind(str, Enum):
 
 @dataclass(frozen=True)
 class Factor:
-    """One generating factor: its ``name``, the ``values`` it takes on the grid, its ``kind``."""
+    """One generating factor: its ``name``, the ``values`` it takes on the grid, its ``kind``, and for a
+    periodic one (an angle) its ``period``: distances between its values are taken around the circle."""
 
     name: str
     values: tuple[float, ...]
     kind: Kind = Kind.CONTINUOUS
+    period: float | None = None
+
+    def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``|a - b|``, or around the circle for a periodic factor."""
+        gap = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+        return gap if self.period is None else np.minimum(gap % self.period, self.period - gap % self.period)
 
     @property
     def ordered(self) -> bool:

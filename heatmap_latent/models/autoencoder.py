@@ -36,11 +36,12 @@ class LatentAutoencoder(pl.LightningModule):
     :meth:`embed` (encode a whole tensor in batches, in eval mode).
 
     This signature is the one source of the hyperparameters and their defaults: the config schema
-    is derived from it (``training/schema.py``). ``channels`` are the conv blocks' widths (each block:
-    conv, activation, max-pool ``pool``), ``hidden_dims`` the fully connected layers after them;
-    ``recon_loss`` is ``bce`` or ``mse``; ``channels_last`` trains in the channels-last memory format
-    (1.14x faster epochs on a 2-core CPU, ``python -m heatmap_latent.bench``). ``optimizer`` and
-    ``scheduler`` are Hydra partials (``conf/model/_backbone.yaml``, ``conf/model/scheduler/``);
+    is derived from it (``training/schema.py``). ``image_channels`` (1 grey, 3 colour) and
+    ``image_size`` come from the data (``conf/model/_backbone.yaml``). ``channels`` are the conv
+    blocks' widths (each block: conv, activation, max-pool ``pool``), ``hidden_dims`` the fully
+    connected layers after them; ``recon_loss`` is ``bce`` or ``mse``; ``channels_last`` trains in the
+    channels-last memory format (1.14x faster epochs on a 2-core CPU, ``python -m heatmap_latent.bench``).
+    ``optimizer`` and ``scheduler`` are Hydra partials (``conf/model/_backbone.yaml``, ``conf/model/scheduler/``);
     without an optimizer the module uses torch's ``Adam`` with its own defaults, without a scheduler none.
     """
 
@@ -58,6 +59,7 @@ class LatentAutoencoder(pl.LightningModule):
         optimizer: Mapping | None = None,
         scheduler: Mapping | None = None,
         channels_last: bool = True,
+        image_channels: int = 1,
     ) -> None:
         super().__init__()
         channels, hidden_dims, optimizer, scheduler = (_plain(v) for v in (channels, hidden_dims, optimizer, scheduler))
@@ -66,15 +68,16 @@ class LatentAutoencoder(pl.LightningModule):
         self.save_hyperparameters(logger=False)  # train() logs the whole run config instead
         self.best_val_loss = math.inf
         self._train_sums: torch.Tensor | None = None
-        self.encoder = Encoder(image_size, channels, hidden_dims, kernel_size, stride, pool, activation)
+        self.encoder = Encoder(image_size, channels, hidden_dims, kernel_size, stride, pool, activation, image_channels)
         self.bottleneck = self._build_bottleneck(self.encoder.out_dim, latent_dim)
-        self.decoder = Decoder(image_size, latent_dim, channels, hidden_dims, stride, pool, activation)
+        self.decoder = Decoder(image_size, latent_dim, channels, hidden_dims, stride, pool, activation, image_channels)
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
     @staticmethod
     def _validate(hp: dict[str, Any]) -> None:
         checks.integer("model.image_size", hp["image_size"], 2)
+        checks.integer("model.image_channels", hp["image_channels"], 1)
         checks.integer("model.latent_dim", hp["latent_dim"], 1)
         checks.integers("model.channels", hp["channels"], 1)
         checks.integers("model.hidden_dims", hp["hidden_dims"], 1, allow_empty=True)
@@ -95,7 +98,7 @@ class LatentAutoencoder(pl.LightningModule):
         raise NotImplementedError
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Deterministic latent code ``(B, D)`` of images ``(B, 1, S, S)``."""
+        """Deterministic latent code ``(B, D)`` of images ``(B, C, S, S)``."""
         raise NotImplementedError
 
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -104,7 +107,7 @@ class LatentAutoencoder(pl.LightningModule):
 
     # --- shared API ---------------------------------------------------------------------------
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Images ``(B, 1, S, S)`` with values in [0, 1] from latent codes ``(B, D)``."""
+        """Images ``(B, C, S, S)`` with values in [0, 1] from latent codes ``(B, D)``."""
         return torch.sigmoid(self.decoder(z))
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -120,7 +123,7 @@ class LatentAutoencoder(pl.LightningModule):
 
     @torch.no_grad()
     def embed(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-        """Encode a whole ``(N, 1, S, S)`` tensor in eval mode; returns ``(N, D)`` on the CPU."""
+        """Encode a whole ``(N, C, S, S)`` tensor in eval mode; returns ``(N, D)`` on the CPU."""
         was_training = self.training
         self.eval()
         try:
@@ -131,7 +134,7 @@ class LatentAutoencoder(pl.LightningModule):
 
     @torch.no_grad()
     def decode_batched(self, z: torch.Tensor | np.ndarray, batch_size: int = 256) -> torch.Tensor:
-        """Decode a whole ``(N, D)`` array of codes in eval mode; returns ``(N, 1, S, S)`` on the CPU,
+        """Decode a whole ``(N, D)`` array of codes in eval mode; returns ``(N, C, S, S)`` on the CPU,
         float32 (float64 from a model in float64, as the analysis runs it).
 
         The one decode that callbacks, the analysis and the explorer share.
@@ -144,7 +147,8 @@ class LatentAutoencoder(pl.LightningModule):
             out = [self.decode(chunk.to(self.device)).to(dtype).cpu() for chunk in codes.split(batch_size)]
         finally:
             self.train(was_training)
-        return torch.cat(out) if out else torch.empty(0, 1, self.hparams.image_size, self.hparams.image_size)
+        side = self.hparams.image_size
+        return torch.cat(out) if out else torch.empty(0, self.hparams.image_channels, side, side)
 
     def _batch_images(self, batch: dict) -> torch.Tensor:
         x = batch["image"]

@@ -41,10 +41,11 @@ class Encoder(nn.Module):
         stride: int = 1,
         pool: int = 2,
         act: str = "relu",
+        image_channels: int = 1,
     ) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
-        c_in = 1
+        c_in = image_channels
         for c_out in channels:
             blocks += [
                 nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=kernel_size // 2),
@@ -54,14 +55,14 @@ class Encoder(nn.Module):
             c_in = c_out
         self.conv = nn.Sequential(*blocks)
         with torch.no_grad():
-            flat = self.conv(torch.zeros(1, 1, image_size, image_size)).numel()
+            flat = self.conv(torch.zeros(1, image_channels, image_size, image_size)).numel()
         if flat == 0:
             raise ValueError(f"the encoder's conv blocks shrink a {image_size}x{image_size} image to nothing")
         self.fc = nn.Sequential(nn.Flatten(), *_mlp([flat, *hidden_dims], act))
         self.out_dim = hidden_dims[-1] if hidden_dims else flat
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.conv(x))  # (B, 1, S, S) -> (B, out_dim)
+        return self.fc(self.conv(x))  # (B, C, S, S) -> (B, out_dim)
 
 
 class Decoder(nn.Module):
@@ -81,6 +82,7 @@ class Decoder(nn.Module):
         stride: int = 1,
         pool: int = 2,
         act: str = "relu",
+        image_channels: int = 1,
     ) -> None:
         super().__init__()
         factor = stride * pool
@@ -99,10 +101,10 @@ class Decoder(nn.Module):
             activation(act),
         )
         ups: list[nn.Module] = []
-        for c_in, c_out in zip(rev, rev[1:] + [1]):
+        for c_in, c_out in zip(rev, rev[1:] + [image_channels]):
             ups += [nn.ConvTranspose2d(c_in, c_out, factor + 2, stride=factor, padding=1), activation(act)]
         self.deconv = nn.Sequential(*ups[:-1])  # no activation after the last layer: it emits logits
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.fc(z).view(-1, *self.start_shape)  # (B, C_last, s, s)
-        return self.deconv(h)  # (B, 1, S, S) logits
+        return self.deconv(h)  # (B, C, S, S) logits

@@ -52,7 +52,13 @@ def fastest_precision(accelerator: str) -> str:
     return _fastest(accelerator).precision
 
 
+def colour_channels(colour: Any) -> int:
+    """``${colour_channels:COLOUR}``: an image's channels, 3 in colour and 1 in grey (``conf/data/sprites.yaml``)."""
+    return 3 if bool(colour) else 1
+
+
 RESOLVERS = {
+    "colour_channels": colour_channels,
     "resume_run_dir": resume_run_dir,
     "sqlite_in": sqlite_in,
     "seed_after_trials": seed_after_trials,

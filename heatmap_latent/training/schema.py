@@ -25,7 +25,7 @@ from typing import Any, Optional, Union
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from heatmap_latent.data import HeatmapDataModule
+from heatmap_latent.data import HeatmapDataModule, SpriteDataModule
 from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 
 
@@ -134,5 +134,6 @@ def register_schemas() -> None:
     # the grid and the factor ranges define the dataset: their values are the YAML's (conf/data/gaussian.yaml)
     nested = {"grid": GridSchema, "var": RangeSchema, "rho": RangeSchema}
     store.store(group="data", name="_schema", node=schema_of(HeatmapDataModule, "DataSchema", nested=nested))
+    store.store(group="data", name="_schema_sprites", node=schema_of(SpriteDataModule, "SpriteDataSchema"))
     for name, (cls, schema_name) in MODEL_SCHEMAS.items():
         store.store(group="model", name=name, node=schema_of(cls, schema_name, recursive=False))

@@ -24,11 +24,6 @@ def figure_rgb(fig: plt.Figure) -> np.ndarray:
     return rgb
 
 
-def gray_rgb(image: np.ndarray) -> np.ndarray:
-    """An ``(H, W)`` image in [0, 1] as ``(H, W, 3)`` uint8."""
-    return np.repeat((np.clip(image, 0, 1) * 255).round().astype(np.uint8)[..., None], 3, axis=2)
-
-
 def _sink(logger: Logger) -> ImageSink | None:
     if isinstance(logger, TensorBoardLogger):
         return lambda tag, rgb, step: logger.experiment.add_image(tag, rgb, step, dataformats="HWC")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from heatmap_latent.core.pixels import displayed, rgb8
 from heatmap_latent.core.plotting import ProjectionCanvas
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.core.traversals import traversal_grid, traversal_points
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.training.callbacks.base import LatentCallback, LatentLog, ValSnapshot
-from heatmap_latent.training.callbacks.image_sinks import gray_rgb
 
 
 class LatentProjections(LatentCallback):
@@ -51,8 +51,10 @@ class ReconstructionGrid(LatentCallback):
 
     def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
         pick = torch.from_numpy(evenly_spaced(len(snapshot.images), self.n_images))
-        rows = [torch.cat(list(t[pick, 0]), dim=1) for t in (snapshot.images, snapshot.recons)]  # (S, n*S)
-        log.image("val/reconstructions", gray_rgb(torch.cat(rows, dim=0).numpy()), step)
+        rows = [
+            np.concatenate(list(displayed(t[pick])), axis=1) for t in (snapshot.images, snapshot.recons)
+        ]  # (S, n*S)
+        log.image("val/reconstructions", rgb8(np.concatenate(rows, axis=0)), step)
 
 
 class EmbeddingProjector(LatentCallback):
@@ -87,6 +89,6 @@ class LatentTraversals(LatentCallback):
         latents = snapshot.latents.numpy()
         points, _ = traversal_points(latents, n_steps=self.n_steps, span=self.span)
         dim = latents.shape[1]
-        images = snapshot.decode(torch.from_numpy(points.reshape(-1, dim)).float())[:, 0].numpy()
-        grid = traversal_grid(images.reshape(dim, self.n_steps, *images.shape[-2:]))
-        log.image("latent/traversals", gray_rgb(grid), step)
+        images = displayed(snapshot.decode(torch.from_numpy(points.reshape(-1, dim)).float()))
+        grid = traversal_grid(images.reshape(dim, self.n_steps, *images.shape[1:]))
+        log.image("latent/traversals", rgb8(grid), step)
