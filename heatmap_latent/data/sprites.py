@@ -14,6 +14,7 @@ rounding of a sine cannot move a sample across an edge: same factors, same pixel
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import numpy as np
 
@@ -126,6 +127,7 @@ def _harmonic(cover: np.ndarray, cx: np.ndarray, cy: np.ndarray, n: int) -> np.n
     return (cover * z**n).sum(axis=(1, 2))
 
 
+@cache  # one 128 x 128 drawing per shape and order, not one per read
 def _reference_phase(shape: int, n: int) -> float:
     """The n-th harmonic's phase of a large, centred, unrotated sprite: subtracted to read its turn."""
     big = coverage(np.array([shape]), np.array([1.0]), np.array([0.0]), np.array([0.5]), np.array([0.5]), 128, 4)
