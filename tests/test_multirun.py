@@ -17,8 +17,10 @@ def test_multirun_model_by_data_keeps_each_job_apart(tmp_path):
         "~callbacks.embedding_projector",
         f"hydra.sweep.dir={sweep_dir}",
     )
-    jobs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+    jobs = sorted(p for p in sweep_dir.iterdir() if (p / ".hydra").is_dir())
     assert [p.name for p in jobs] == ["0", "1", "2", "3"]
+    frozen = sorted(p.name for p in (sweep_dir / "frozen").iterdir())
+    assert frozen == [*(f"job_{n}.yaml" for n in range(4)), "sweep.json"]
     seen = set()
     for job in jobs:
         overrides = (job / ".hydra" / "overrides.yaml").read_text()

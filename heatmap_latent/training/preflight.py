@@ -26,7 +26,8 @@ from omegaconf.errors import OmegaConfBaseException
 from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
 from heatmap_latent.core.legacy import renamed_override
-from heatmap_latent.training.records import BASIC_SWEEPER
+from heatmap_latent.training.frozen import Manifest
+from heatmap_latent.training.records import BASIC_SWEEPERS
 from heatmap_latent.training.run import build, check_named
 from heatmap_latent.training.trainer_args import check_trainer_args
 
@@ -54,16 +55,17 @@ def _compose(config_name: str, overrides: list[str]) -> DictConfig:
     return compose_config(config_name, overrides, hydra_config=True)
 
 
-def _importable(target: str) -> bool:
-    """Whether ``_target_`` names an importable object, by Hydra's own lookup (its error log muted:
-    the caller reports the problem in one line)."""
+def _import_error(target: str) -> str | None:
+    """Why ``_target_`` names no importable object (``ModuleNotFoundError: No module named 'x'``), by
+    Hydra's own lookup (its error log muted: the caller reports the problem in one line), or ``None``."""
     quiet = logging.getLogger("hydra.utils")
     level, quiet.level = quiet.level, logging.CRITICAL
     try:
         get_object(target)
-        return True
-    except Exception:
-        return False
+        return None
+    except Exception as err:
+        cause = err.__cause__
+        return f"{type(cause).__name__}: {cause}" if cause is not None else one_line(err)
     finally:
         quiet.level = level
 
@@ -92,8 +94,8 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
     for group in ("callbacks", "logger"):
         check_named(cfg.get(group), group)
     for key, target in config_targets(cfg):
-        if not _importable(target):
-            raise UserError(f"{key}={target} cannot be imported")
+        if (why := _import_error(target)) is not None:
+            raise UserError(f"{key}={target} cannot be imported: {why}")
     try:
         trainer_args = OmegaConf.to_container(cfg.trainer, resolve=True)
         check_trainer_args(trainer_args)
@@ -164,10 +166,27 @@ def _job_override_lists(cfg: DictConfig, argv: list[str]) -> list[list[str]]:
     """Each job's overrides as the sweeper will launch them (the basic sweeper's expansion);
     other sweepers choose values as they go, so their base config stands for all jobs."""
     parser = OverridesParser.create()
-    if cfg.hydra.sweeper.get("_target_") != BASIC_SWEEPER:
+    if cfg.hydra.sweeper.get("_target_") not in BASIC_SWEEPERS:
         return [[o.input_line for o in parser.parse_overrides(argv) if not o.is_sweep_override()]]
     params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.get("params") or {}).items()]
     return sweep_jobs(parser.parse_overrides([*params, *argv]))
+
+
+def _frozen_jobs(cfg: DictConfig) -> list[DictConfig] | None:
+    """With ``resume=true``, the frozen configs of the sweep in ``hydra.sweep.dir`` (``frozen.py``):
+    resume runs those, whatever ``conf/`` holds now; ``None`` where there are none."""
+    if not cfg.get("resume") or cfg.hydra.sweeper.get("_target_") not in BASIC_SWEEPERS:
+        return None
+    manifest = Manifest.read(Path(cfg.hydra.sweep.dir))
+    if manifest is None:
+        return None
+    jobs = []
+    for path in manifest.files().values():
+        try:
+            jobs.append(OmegaConf.load(path))
+        except (OSError, OmegaConfBaseException) as err:
+            raise UserError(f"{path}: a frozen job's config cannot be read ({one_line(err)})") from err
+    return jobs
 
 
 def sweep_jobs(overrides: list[Override]) -> list[list[str]]:
@@ -206,9 +225,13 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
         if config_name != "train":
             return [*(a for a in argv if a.startswith("-")), *overrides]
         multirun = multirun or cfg.hydra.mode == RunMode.MULTIRUN
-        jobs = _job_override_lists(cfg, overrides) if multirun else [overrides]
+        frozen = _frozen_jobs(cfg) if multirun else None
+        jobs = frozen or (_job_override_lists(cfg, overrides) if multirun else [overrides])
         for job in jobs:
-            job_cfg = cfg if job == base else _compose(config_name, job)  # a single run: composed above
+            if isinstance(job, DictConfig):  # resuming a frozen sweep: its own configs are checked
+                job_cfg = job
+            else:
+                job_cfg = cfg if job == base else _compose(config_name, job)  # a single run: composed above
             out = Path(job_cfg.hydra.sweep.dir if multirun else job_cfg.hydra.run.dir)
             check_job(job_cfg, out)
             if job_cfg.get("ckpt_path") not in (None, "last"):

@@ -15,12 +15,14 @@ which marks the trial failed) get the exception.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
 import math
+import os
+import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,28 +35,22 @@ from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError, one_line, report_user_errors
+from heatmap_latent.training.config_hash import config_hash
+from heatmap_latent.training.frozen import code_version, current_sweep_id
 from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, read_holder
 
 log = logging.getLogger(__name__)
 
 RECORD = "job.json"
-# the sweeper that stops at the first failed job (see run_job); its target as Hydra names it
+# the sweepers that stop at the first failed job (see run_job): Hydra's basic sweeper and the
+# frozen one built on it (hydra_plugins/heatmap_latent_sweeper/frozen_sweeper.py), by their targets
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
-# keys that do not change what a job computes
-UNHASHED_KEYS = ("resume", "ckpt_path", "paths", "break_lock")
+FROZEN_SWEEPER = "hydra_plugins.heatmap_latent_sweeper.frozen_sweeper.FrozenSweeper"
+BASIC_SWEEPERS = (BASIC_SWEEPER, FROZEN_SWEEPER)
 
 
 class JobFailed(Exception):
     """A sweep job failed; raised for sweepers that record failed trials themselves."""
-
-
-def config_hash(cfg: DictConfig) -> str:
-    """SHA-256 of the config as written (interpolations unresolved, so a job's own output paths,
-    which the callbacks interpolate, do not enter it) without the keys that do not change the result."""
-    container = OmegaConf.to_container(cfg, resolve=False)
-    for key in UNHASHED_KEYS:
-        container.pop(key, None)
-    return hashlib.sha256(json.dumps(container, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
@@ -72,13 +68,18 @@ def write_record(
     error: str = "",
     precision: dict[str, Any] | None = None,
 ) -> Path:
-    """``job.json``; ``precision`` (what the job trained in, and why) where the job got that far."""
+    """``job.json``; ``precision`` (what the job trained in, and why) where the job got that far.
+    It also names the frozen sweep the job ran in (``frozen.py``), the process and the code."""
     record = {
         "status": status,
         "overrides": _overrides(),
         "config_hash": config_hash(cfg),
         "metrics": _finite(metrics or {}),
         "error": error,
+        "sweep_id": current_sweep_id(),
+        "trained_by": f"{socket.gethostname()}:{os.getpid()}",
+        "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "code": code_version(),
     }
     if precision is not None:
         record["precision"] = precision
@@ -96,12 +97,20 @@ def read_record(job_dir: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and "status" in record else None
 
 
-def finished_metrics(cfg: DictConfig) -> dict[str, float] | None:
-    """The recorded metrics if this job already completed with this very config, else ``None``."""
+def finished_metrics(cfg: DictConfig) -> tuple[dict[str, float], str] | None:
+    """The recorded metrics and why they stand, if this job already completed with this very config
+    and either ``resume=true`` or the completion was in this same frozen sweep (by a twin sweep
+    started into the same directory: ``frozen.py``); else ``None``."""
     record = read_record(Path(cfg.paths.output_dir))
-    if record and record["status"] == "completed" and record.get("config_hash") == config_hash(cfg):
-        return {k: (math.nan if v is None else float(v)) for k, v in record["metrics"].items()}
-    return None
+    if not (record and record["status"] == "completed" and record.get("config_hash") == config_hash(cfg)):
+        return None
+    if cfg.get("resume"):
+        why = "resume=true: already completed this config"
+    elif (sweep := current_sweep_id()) is not None and record.get("sweep_id") == sweep:
+        why = f"completed in this sweep by {record.get('trained_by', 'another process')} at {record.get('finished_at')}"
+    else:
+        return None
+    return {k: (math.nan if v is None else float(v)) for k, v in record["metrics"].items()}, why
 
 
 def _is_multirun() -> bool:
@@ -129,7 +138,7 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
         return _locked(lock, fn, cfg)
     except JobLocked as err:
         log.warning("skipping this job: %s", one_line(err))
-        if HydraConfig.get().sweeper.get("_target_") == BASIC_SWEEPER:
+        if HydraConfig.get().sweeper.get("_target_") in BASIC_SWEEPERS:
             return {}
         raise JobFailed(one_line(err)) from err
     except TrainingInterrupted as err:
@@ -141,7 +150,7 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
             write_record(cfg, "failed", error=line)
         except WriteError as write_err:  # a full disk: the log still says what happened
             log.error("could not record the failure: %s", one_line(write_err))
-        if HydraConfig.get().sweeper.get("_target_") == BASIC_SWEEPER:
+        if HydraConfig.get().sweeper.get("_target_") in BASIC_SWEEPERS:
             return {}
         raise JobFailed(line) from err
 
@@ -216,6 +225,14 @@ class SweepSummary(Callback):
         rows = write_summary(sweep_dir, config.get("optimized_metric"))
         failed = [r for r in rows if r["status"] == "failed"]
         log.info("sweep summary: %s", sweep_dir / "summary.md")
+        me = f"{socket.gethostname()}:{os.getpid()}"
+        others = {}
+        for row in rows:
+            record = read_record(sweep_dir / row["job"]) or {}
+            if row["status"] == "completed" and record.get("trained_by", me) != me:
+                others.setdefault(record["trained_by"], []).append(row["job"])
+        for holder, jobs in others.items():
+            log.info("found completed by another process (%s): job %s", holder, ", ".join(jobs))
         if failed:
             first = failed[0]
             sys.exit(

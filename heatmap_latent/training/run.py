@@ -33,8 +33,19 @@ def build(node: DictConfig, **kwargs: Any) -> Any:
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as err:
-        cause = err.__cause__ or err
-        raise UserError(str(cause).splitlines()[0] if str(cause) else repr(cause)) from err
+        raise UserError(instantiation_error(err)) from err
+
+
+def instantiation_error(err: InstantiationException) -> str:
+    """Hydra's error with its cause in one line: ``Error loading 'X': ModuleNotFoundError: No module
+    named 'X'`` (its first line alone, "Error loading 'X':", hid why)."""
+    cause = err.__cause__ or err
+    lines = [ln.strip() for ln in str(cause).splitlines() if ln.strip()] or [repr(cause)]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        inner = cause.__cause__
+        reason = f"{type(inner).__name__}: {inner}" if inner is not None else lines[1]
+        return f"{lines[0]} {reason}"
+    return lines[0]
 
 
 def check_named(nodes: DictConfig | None, group: str) -> None:
@@ -172,9 +183,10 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
     returns its recorded metrics, and one that left a ``last.ckpt`` continues from it. The last act
     is writing the job record (``job.json``).
     """
-    if cfg.get("resume") and (done := records.finished_metrics(cfg)) is not None:
-        log.info("resume=true: %s already completed this config; not training again", cfg.paths.output_dir)
-        return done
+    if (done := records.finished_metrics(cfg)) is not None:
+        metrics, why = done
+        log.info("%s: %s; not training again", cfg.paths.output_dir, why)
+        return metrics
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule: pl.LightningDataModule = build(cfg.data)
     model: pl.LightningModule = build(cfg.model)
