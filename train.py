@@ -13,7 +13,10 @@ from heatmap_latent.training.records import run_job
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     metrics = run_job("train.py", cfg, train)
-    return metrics.get(cfg.get("optimized_metric")) if cfg.get("optimized_metric") else None
+    wanted = cfg.get("optimized_metric")
+    if isinstance(wanted, str):
+        return metrics.get(wanted)
+    return [metrics.get(k) for k in wanted] if wanted else None  # a list: a multi-objective search
 
 
 if __name__ == "__main__":

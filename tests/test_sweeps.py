@@ -13,12 +13,18 @@ import yaml
 from omegaconf import open_dict
 
 from heatmap_latent.training import train
+from heatmap_latent.training.optuna_study import open_storage
 from heatmap_latent.training.records import config_hash, read_record
 from tests.conftest import ROOT, TINY_DATA
 
 
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def journal(sweep):
+    """The search's study storage: the journal file in its sweep directory."""
+    return open_storage(str(sweep / "optuna.journal"))
 
 
 def checkpoint_digests(job):
@@ -125,13 +131,14 @@ def test_optuna_continues_the_study_stored_in_the_sweep_dir(tmp_path):
     sweep = tmp_path / "search"
     common = ["hparams_search=optuna", "trainer.max_epochs=1", "logger=none", f"hydra.sweep.dir={sweep}"]
     train_py("-m", *common, "hydra.sweeper.n_trials=2")
-    storage = f"sqlite:///{sweep.resolve() / 'optuna.db'}"
+    storage = journal(sweep)
     assert len(optuna.load_study(study_name="heatmap_latent", storage=storage).trials) == 2
     train_py("-m", *common, "hydra.sweeper.n_trials=1")
     trials = optuna.load_study(study_name="heatmap_latent", storage=storage).trials
     assert len(trials) == 3 and all(t.state.name == "COMPLETE" for t in trials)
     jobs = [p for p in sweep.iterdir() if (p / "job.json").is_file()]
     assert len(jobs) == 3  # one directory per trial: the continued search overwrote none
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 3  # no proposal replayed
     # the search minimises the validation loss train() returns, over every trial of the study
     result = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert result["name"] == "optuna" and set(result["best_params"]) >= {"model.optimizer.lr", "model.hidden_dims"}
@@ -165,7 +172,7 @@ def test_optuna_marks_a_failed_trial_and_goes_on(tmp_path):
     sweep = tmp_path / "search"
     done = faulty_optuna_search(sweep, "FirstOneFailsAE")
     assert done.returncode != 0 and "1 of 2 jobs failed" in done.stderr.strip().splitlines()[-1]
-    storage = f"sqlite:///{sweep.resolve() / 'optuna.db'}"
+    storage = journal(sweep)
     trials = optuna.load_study(study_name="heatmap_latent", storage=storage).trials
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
 
@@ -179,7 +186,7 @@ def test_optuna_search_where_every_trial_fails_ends_with_its_summary(tmp_path):
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "2 of 2 jobs failed" in done.stderr.strip().splitlines()[-1]
     assert (sweep / "summary.md").is_file() and (sweep / "summary.csv").read_text().count("failed") == 2
-    storage = f"sqlite:///{sweep.resolve() / 'optuna.db'}"
+    storage = journal(sweep)
     assert [t.state.name for t in optuna.load_study(study_name="heatmap_latent", storage=storage).trials] == [
         "FAIL",
         "FAIL",
@@ -203,3 +210,43 @@ def test_parallel_launchers_run_a_sweep_and_resume_it(tmp_path, launcher):
     train_py(*args, "resume=true")
     assert {j.name: checkpoint_digests(j) for j in jobs} == before
     assert all(read_record(j)["status"] == "completed" for j in jobs)
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_journal_study_and_a_pruned_trial_shows_as_pruned(tmp_path):
+    import optuna
+
+    sweep = tmp_path / "search"
+    common = ["hparams_search=optuna", "trainer.max_epochs=2", "logger=none", f"hydra.sweep.dir={sweep}"]
+    # n_jobs=2: this process and one more, each asking for its next trial when it finishes one
+    # (trials of 15 epochs: the second worker starts, imports and checks the config in about 15 s)
+    search = ["hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=8", "hydra.sweeper.max_trials=8"]
+    train_py("-m", *common, "trainer.max_epochs=15", *search)
+    trials = optuna.load_study(study_name="heatmap_latent", storage=journal(sweep)).trials
+    assert len(trials) == 8 and all(t.state.name == "COMPLETE" for t in trials)
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 8  # no trial run twice
+    workers = [t.user_attrs["worker"] for t in trials]
+    assert len(set(workers)) == 2 and min(workers.count(w) for w in set(workers)) >= 2  # both busy
+    assert len([p for p in sweep.iterdir() if (p / "job.json").is_file()]) == 8
+
+    # a pruner that prunes at the first report: the trial is pruned, not failed, and the search ends well
+    pruned = tmp_path / "pruned"
+    done = train_py(
+        "-m",
+        *common[:-1],
+        f"hydra.sweep.dir={pruned}",
+        "hydra.sweeper.n_trials=1",
+        "hydra.sweeper.pruner._target_=optuna.pruners.ThresholdPruner",
+        "~hydra.sweeper.pruner.n_startup_trials",
+        "~hydra.sweeper.pruner.n_warmup_steps",
+        "+hydra.sweeper.pruner.upper=0.0",
+    )
+    (trial,) = optuna.load_study(study_name="heatmap_latent", storage=journal(pruned)).trials
+    assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [0]
+    (job,) = [p for p in pruned.iterdir() if (p / "job.json").is_file()]
+    assert (
+        read_record(job)["status"] == "pruned"
+        and "pruned by the study's pruner at epoch 0" in read_record(job)["error"]
+    )
+    assert ",pruned," in (pruned / "summary.csv").read_text()
+    assert done.returncode == 0

@@ -177,16 +177,7 @@ def freeze(
     of the same jobs is alive there, else a new one composed now with ``compose(overrides)``. Registers
     ``holder`` as one of its live processes."""
     sweep_dir = Path(sweep_dir)
-    gate = JobLock(sweep_dir / FROZEN)
-    deadline = time.time() + 60
-    while True:
-        try:
-            gate.acquire()
-            break
-        except JobLocked:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
+    gate = _gate(sweep_dir)
     try:
         old = Manifest.read(sweep_dir)
         given = _strip_live(jobs)
@@ -269,6 +260,99 @@ class FrozenConfigLoader:
                 if key in master_config:
                     cfg[key] = master_config[key]
         OmegaConf.set_struct(cfg, True)
+        OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
+        return cfg
+
+
+def _gate(sweep_dir: Path) -> JobLock:
+    gate = JobLock(Path(sweep_dir) / FROZEN)
+    deadline = time.time() + 60
+    while True:
+        try:
+            return gate.acquire()
+        except JobLocked:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def freeze_search(
+    sweep_dir: Path, fixed: list[str], space: dict[str, str], compose: Callable[[list[str]], DictConfig]
+) -> Path:
+    """An Optuna search's frozen part, whose trials are not known at its start: the base config
+    (``frozen/base.yaml``, composed from the fixed overrides) and the search space
+    (``frozen/search.json``). A search continued or joined with the same overrides and space keeps
+    the base frozen first; another one freezes anew, saying so. Returns the base's path."""
+    sweep_dir = Path(sweep_dir)
+    record, base = sweep_dir / FROZEN / "search.json", sweep_dir / FROZEN / "base.yaml"
+    gate = _gate(sweep_dir)
+    try:
+        old = json.loads(record.read_text()) if record.is_file() else None
+        if old is not None and base.is_file() and old.get("fixed") == fixed and old.get("space") == space:
+            log.info("the search's base config and space as frozen at %s (%s)", old["frozen_at"], base)
+            return base
+        if old is not None:
+            now = {*fixed, *(f"{k}={v}" for k, v in space.items())}
+            then = {*old.get("fixed", []), *(f"{k}={v}" for k, v in old.get("space", {}).items())}
+            log.warning(
+                "this search differs from the one frozen at %s (now %s; then %s): freezing it anew",
+                old.get("frozen_at"),
+                ", ".join(sorted(now - then)) or "nothing more",
+                ", ".join(sorted(then - now)) or "nothing more",
+            )
+        cfg = compose(fixed)
+        write_atomic(base, OmegaConf.to_yaml(cfg))
+        data = {
+            "frozen_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "frozen_by": f"{socket.gethostname()}:{os.getpid()}",
+            "code": code_version(),
+            "fixed": fixed,
+            "space": space,
+            "config_hash": task_hash(cfg),
+        }
+        write_atomic(record, json.dumps(data, indent=2))
+        log.info("froze the search's base config and space in %s: later edits of conf/ do not change it", record.parent)
+        return base
+    finally:
+        gate.release()
+
+
+class FrozenBaseLoader:
+    """For an Optuna search: a trial's config is the frozen base with the trial's values set in it.
+    Hydra composes the trial as usual (its own part: directories, overrides, environment), then
+    every other key is the frozen base's, plus the trial's parameters. A search over a config group
+    (``model: choice(vae, ae)``), whose choice is a whole subtree, composes such trials from ``conf/``."""
+
+    def __init__(self, inner: Any, base: Path, space_keys: list[str]) -> None:
+        self.inner, self.base, self.space_keys = inner, str(base), list(space_keys)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("inner", "base", "space_keys"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: PLC0415
+
+        cfg = self.inner.load_sweep_config(master_config, sweep_overrides)
+        task = OmegaConf.load(self.base)
+        with open_dict(task):
+            task.pop("hydra", None)
+        if any("/" in k or OmegaConf.is_dict(OmegaConf.select(task, k, default=None)) for k in self.space_keys):
+            return cfg
+        with open_dict(task):
+            for override in OverridesParser.create().parse_overrides(list(sweep_overrides)):
+                key = override.get_key_element().lstrip("+~")
+                if key in self.space_keys:
+                    OmegaConf.update(task, key, override.value(), merge=False)
+            for key in LIVE_KEYS:
+                if key in master_config:
+                    task[key] = master_config[key]
+        with open_dict(cfg):
+            for key in [k for k in cfg if k != "hydra"]:
+                del cfg[key]
+            for key in task:
+                cfg[key] = task[key]
         OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
         return cfg
 

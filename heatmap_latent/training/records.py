@@ -53,6 +53,10 @@ class JobFailed(Exception):
     """A sweep job failed; raised for sweepers that record failed trials themselves."""
 
 
+class JobPruned(Exception):
+    """A search's pruner stopped the job (``callbacks.OptunaPruning``): recorded as ``pruned``."""
+
+
 def _finite(metrics: dict[str, float]) -> dict[str, float | None]:
     return {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}
 
@@ -141,6 +145,10 @@ def run_job(prog: str, cfg: DictConfig, fn: Callable[[DictConfig], dict[str, flo
         if HydraConfig.get().sweeper.get("_target_") in BASIC_SWEEPERS:
             return {}
         raise JobFailed(one_line(err)) from err
+    except JobPruned as err:
+        log.info("%s", err)
+        write_record(cfg, "pruned", error=str(err))
+        raise
     except TrainingInterrupted as err:
         sys.exit(f"{prog}: error: {one_line_error(err)}; re-run the sweep with resume=true to finish it")
     except Exception as err:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +18,6 @@ def resume_run_dir(ckpt_path: Any, default: str) -> str:
         if path.parent.name == "checkpoints":
             return str(path.parent.parent)
     return default
-
-
-def sqlite_in(directory: str, filename: str) -> str:
-    """``${sqlite_in:DIR,FILE}``: an SQLite URL for ``DIR/FILE``, making ``DIR`` (SQLite will not)."""
-    Path(directory).mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{Path(directory).resolve() / filename}"
-
-
-def seed_after_trials(seed: int, database: str) -> int:
-    """``${seed_after_trials:SEED,DB}``: ``SEED`` plus the number of trials already stored in the
-    SQLite file ``DB``, so a continued search does not replay its first random proposals."""
-    if not Path(database).is_file():
-        return int(seed)
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        try:
-            (count,) = db.execute("SELECT COUNT(*) FROM trials").fetchone()
-        except sqlite3.Error:
-            count = 0
-    return int(seed) + int(count)
 
 
 def digest(text: str) -> str:
@@ -60,8 +39,6 @@ def colour_channels(colour: Any) -> int:
 RESOLVERS = {
     "colour_channels": colour_channels,
     "resume_run_dir": resume_run_dir,
-    "sqlite_in": sqlite_in,
-    "seed_after_trials": seed_after_trials,
     "digest": digest,
     "fastest_precision": fastest_precision,
 }

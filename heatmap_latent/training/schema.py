@@ -118,7 +118,7 @@ class TrainSchema:
     ckpt_path: Optional[str] = MISSING  # noqa: UP045 (OmegaConf reads typing.Optional)
     resume: bool = MISSING
     break_lock: bool = MISSING
-    optimized_metric: str = MISSING
+    optimized_metric: Any = MISSING  # a key of train()'s metrics, or a list of keys (a multi-objective search)
     log_latents_every_n_epochs: int = MISSING
     paths: dict[str, Any] = dataclasses.field(default_factory=dict)
     data: Any = None

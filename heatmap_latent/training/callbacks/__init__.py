@@ -5,6 +5,7 @@ from heatmap_latent.training.callbacks.latent_logging import (
     ReconstructionErrorHistogram,
     ReconstructionGrid,
 )
+from heatmap_latent.training.callbacks.pruning import OptunaPruning
 from heatmap_latent.training.callbacks.reproducibility import EpochSeed, FiniteLossGuard, InterruptCheckpoint
 from heatmap_latent.training.callbacks.snapshots import LatentSnapshots
 
@@ -14,6 +15,7 @@ __all__ = [
     "FiniteLossGuard",
     "InterruptCheckpoint",
     "LatentSnapshots",
+    "OptunaPruning",
     "LatentTraversals",
     "LatentProjections",
     "ReconstructionErrorHistogram",
