@@ -123,14 +123,15 @@ def test_the_backbone_takes_the_datas_size_and_channels_under_both_likelihoods(s
 
 @pytest.fixture(scope="module")
 def colour_run(tmp_path_factory):
-    """One epoch on a small colour grid (3 x 2 x 9 x 4 x 4 x 4 hues), in this process."""
+    """One epoch on a small colour grid (3 x 2 x 9 x 3 x 3 x 4 hues: 1,944 images, small enough for
+    the page to carry them, explorer/page.py TABLE_BUDGET), in this process."""
     run_dir = tmp_path_factory.mktemp("sprites") / "run"
     return in_process_run(
         run_dir,
         "data=sprites",
         "data.colour=true",
         "data.scale.size=2",
-        "data.position.size=4",
+        "data.position.size=3",
         "model=beta_vae",
         "trainer.max_epochs=1",
         "logger=none",
@@ -172,4 +173,30 @@ def test_the_colour_sprites_page_decodes_and_encodes_three_channels_as_torch(col
             )
         )
         assert np.abs(codes - run.model.embed(images).numpy()).max() < 1e-4
+        assert errors == []
+
+
+@needs_chromium
+def test_the_sprites_page_has_a_factor_panel_that_draws_and_reads_the_declared_factors(colour_run, tmp_path):
+    from heatmap_latent.analysis.loading import load_run
+    from heatmap_latent.explorer import write_explorer
+
+    run = load_run(colour_run)
+    page_path = write_explorer(run, tmp_path / "explorer.html")
+    values = run.datamodule.factor_values()
+    names = ["shape", "scale", "orientation", "pos_x", "pos_y", "hue"]
+    row = 101
+    wanted = {k: float(values[k][row]) for k in names}
+    with open_page(page_path) as (page, errors):
+        assert page.locator("#factor-panel").is_visible()
+        assert page.evaluate("window.heatmapLatent.declaration.map(f => f.name)") == names
+        assert page.locator("#factor-shape").evaluate("e => e.tagName") == "SELECT"  # categorical: a picker
+        assert page.locator("#factor-orientation").get_attribute("type") == "range"
+        page.evaluate("f => window.heatmapLatent.setFactors(f)", wanted)
+        drawn = np.array(page.evaluate("Array.from(window.heatmapLatent.state.factorImage)"))
+        # that very sprite (the page carries the images in steps of 1/255)
+        assert np.abs(drawn - run.datamodule.images[row].numpy().reshape(-1)).max() <= 0.5 / 255 + 1e-6
+        fit = page.evaluate("window.heatmapLatent.state.factorFit")
+        assert set(names) <= set(fit)  # the decoded image read back as factors
+        assert fit["shape"] in (0, 1, 2) and 0 <= fit["pos_x"] <= 1
         assert errors == []

@@ -228,11 +228,12 @@ window.heatmapLatentUI = function (api, DATA) {
   });
 
   // ------------------------------------------------------------------ decoded image, nearest, paths
-  function paint(canvas, image) {
-    const ctx = canvas.getContext("2d"), img = ctx.createImageData(S, S);
-    for (let p = 0; p < S * S; p++) {
-      const g = Math.round(255 * Math.min(1, Math.max(0, image[p])));
-      img.data.set([g, g, g, 255], 4 * p);
+  function paint(canvas, image) { // grey (S*S values) or colour (3 planes of S*S, as the models' CHW)
+    const ctx = canvas.getContext("2d"), img = ctx.createImageData(S, S), N = S * S;
+    const colour = image.length >= 3 * N, byte = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+    for (let p = 0; p < N; p++) {
+      const r = byte(image[p]), g = colour ? byte(image[N + p]) : r, b = colour ? byte(image[2 * N + p]) : r;
+      img.data.set([r, g, b, 255], 4 * p);
     }
     ctx.putImageData(img, 0, 0);
   }
