@@ -200,3 +200,46 @@ def test_the_sprites_page_has_a_factor_panel_that_draws_and_reads_the_declared_f
         assert set(names) <= set(fit)  # the decoded image read back as factors
         assert fit["shape"] in (0, 1, 2) and 0 <= fit["pos_x"] <= 1
         assert errors == []
+
+
+@pytest.mark.slow
+def test_train_analyze_and_explore_a_sprites_beta_vae_from_the_command_line(tmp_path):
+    """The README's commands on sprites, as a user runs them (a small grid, 2 epochs)."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    run = tmp_path / "run"
+    small = ["data.scale.size=2", "data.position.size=4", "trainer.max_epochs=2", "logger=none"]
+    trained = subprocess.run(
+        [sys.executable, "train.py", "data=sprites", "model=beta_vae", *small, f"hydra.run.dir={run}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert json.loads((run / "job.json").read_text())["status"] == "completed"
+    out = tmp_path / "analysis"
+    analysed = subprocess.run(
+        [sys.executable, "analyze.py", f"run={run}", f"output_dir={out}", "figures=false"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert analysed.returncode == 0, analysed.stderr[-3000:]
+    (metrics,) = json.loads((out / "metrics.json").read_text())["runs"].values()
+    assert metrics["disentanglement"]["factors"] == ["shape", "scale", "orientation", "pos_x", "pos_y"]
+    page = tmp_path / "page.html"
+    explored = subprocess.run(
+        [sys.executable, "-m", "heatmap_latent.explorer", str(run), "-o", str(page)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert explored.returncode == 0, explored.stderr[-3000:]
+    assert page.stat().st_size > 0 and "images_u8" in page.read_text()  # the page carries the sprites
