@@ -24,7 +24,6 @@ import functools
 import json
 import logging
 import os
-import socket
 import subprocess
 import time
 import uuid
@@ -38,7 +37,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.training.config_hash import config_hash
-from heatmap_latent.training.lock import Holder, JobLock, JobLocked
+from heatmap_latent.training.lock import Holder, JobLock, process_name
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ def freeze(
     of the same jobs is alive there, else a new one composed now with ``compose(overrides)``. Registers
     ``holder`` as one of its live processes."""
     sweep_dir = Path(sweep_dir)
-    gate = _gate(sweep_dir)
+    gate = JobLock(sweep_dir / FROZEN).acquire_waiting(60)
     try:
         old = Manifest.read(sweep_dir)
         given = _strip_live(jobs)
@@ -215,7 +214,7 @@ def freeze(
         data = {
             "sweep_id": sweep_id,
             "frozen_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "frozen_by": f"{socket.gethostname()}:{os.getpid()}",
+            "frozen_by": process_name(),
             "code": code_version(),
             "jobs": entries,
         }
@@ -228,20 +227,33 @@ def freeze(
         gate.release()
 
 
-class FrozenConfigLoader:
-    """Hydra's config loader, except that a frozen job's config is read from its file.
+class _WrappedLoader:
+    """Hydra's config loader with ``load_sweep_config`` answered by a subclass; everything else is
+    Hydra's. It travels to joblib's and submitit's workers with the rest of Hydra's context (it pickles)."""
 
-    Launchers compose each job with ``config_loader.load_sweep_config``; this answers that for the
-    frozen jobs and passes everything else to Hydra's loader. It travels to joblib's and submitit's
-    workers with the rest of Hydra's context (it pickles)."""
-
-    def __init__(self, inner: Any, files: dict[str, Path]) -> None:
-        self.inner, self.files = inner, {k: str(v) for k, v in files.items()}
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("inner", "files"):
+        if name.startswith("__") or name == "inner":  # unpickling looks for dunders before inner is set
             raise AttributeError(name)
         return getattr(self.inner, name)
+
+    @staticmethod
+    def _take_live_keys(master_config: DictConfig, cfg: DictConfig) -> None:
+        """Today's ``resume`` and ``break_lock`` in a frozen config (open for writing)."""
+        for key in LIVE_KEYS:
+            if key in master_config:
+                cfg[key] = master_config[key]
+
+
+class FrozenConfigLoader(_WrappedLoader):
+    """Hydra's config loader, except that a frozen job's config is read from its file: launchers
+    compose each job with ``config_loader.load_sweep_config``."""
+
+    def __init__(self, inner: Any, files: dict[str, Path]) -> None:
+        super().__init__(inner)
+        self.files = {k: str(v) for k, v in files.items()}
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         path = self.files.get(job_key(sweep_overrides))
@@ -256,24 +268,10 @@ class FrozenConfigLoader:
             for key in loaded:
                 if key != "hydra":
                     cfg[key] = loaded[key]
-            for key in LIVE_KEYS:
-                if key in master_config:
-                    cfg[key] = master_config[key]
+            self._take_live_keys(master_config, cfg)
         OmegaConf.set_struct(cfg, True)
         OmegaConf.copy_cache(from_config=master_config, to_config=cfg)
         return cfg
-
-
-def _gate(sweep_dir: Path) -> JobLock:
-    gate = JobLock(Path(sweep_dir) / FROZEN)
-    deadline = time.time() + 60
-    while True:
-        try:
-            return gate.acquire()
-        except JobLocked:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def freeze_search(
@@ -285,7 +283,7 @@ def freeze_search(
     the base frozen first; another one freezes anew, saying so. Returns the base's path."""
     sweep_dir = Path(sweep_dir)
     record, base = sweep_dir / FROZEN / "search.json", sweep_dir / FROZEN / "base.yaml"
-    gate = _gate(sweep_dir)
+    gate = JobLock(sweep_dir / FROZEN).acquire_waiting(60)
     try:
         old = json.loads(record.read_text()) if record.is_file() else None
         if old is not None and base.is_file() and old.get("fixed") == fixed and old.get("space") == space:
@@ -304,7 +302,7 @@ def freeze_search(
         write_atomic(base, OmegaConf.to_yaml(cfg))
         data = {
             "frozen_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "frozen_by": f"{socket.gethostname()}:{os.getpid()}",
+            "frozen_by": process_name(),
             "code": code_version(),
             "fixed": fixed,
             "space": space,
@@ -317,19 +315,15 @@ def freeze_search(
         gate.release()
 
 
-class FrozenBaseLoader:
+class FrozenBaseLoader(_WrappedLoader):
     """For an Optuna search: a trial's config is the frozen base with the trial's values set in it.
     Hydra composes the trial as usual (its own part: directories, overrides, environment), then
     every other key is the frozen base's, plus the trial's parameters. A search over a config group
     (``model: choice(vae, ae)``), whose choice is a whole subtree, composes such trials from ``conf/``."""
 
     def __init__(self, inner: Any, base: Path, space_keys: list[str]) -> None:
-        self.inner, self.base, self.space_keys = inner, str(base), list(space_keys)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("inner", "base", "space_keys"):
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+        super().__init__(inner)
+        self.base, self.space_keys = str(base), list(space_keys)
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: PLC0415
@@ -345,9 +339,7 @@ class FrozenBaseLoader:
                 key = override.get_key_element().lstrip("+~")
                 if key in self.space_keys:
                     OmegaConf.update(task, key, override.value(), merge=False)
-            for key in LIVE_KEYS:
-                if key in master_config:
-                    task[key] = master_config[key]
+            self._take_live_keys(master_config, task)
         with open_dict(cfg):
             for key in [k for k in cfg if k != "hydra"]:
                 del cfg[key]

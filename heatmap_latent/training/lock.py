@@ -43,6 +43,11 @@ class Holder:
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}"
 
+    @classmethod
+    def this_process(cls) -> Holder:
+        """A new holder for this process (its own token)."""
+        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex, time.time())
+
     def is_stale(self) -> bool:
         """This host's holder that is no longer alive (or a lock this process left behind)."""
         if self.host != socket.gethostname():
@@ -77,6 +82,11 @@ def _read(path: Path) -> Holder | None:
         return None
 
 
+def process_name() -> str:
+    """``host:pid`` of this process, as job records and Optuna trials name who ran them."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def read_holder(job_dir: Path) -> Holder | None:
     """The holder named in ``job_dir``'s lock file, or ``None`` if there is no readable lock."""
     return _read(Path(job_dir) / LOCK)
@@ -88,7 +98,7 @@ class JobLock:
     def __init__(self, job_dir: str | os.PathLike, force: bool = False) -> None:
         self.job_dir, self.force = Path(job_dir), force
         self.path = self.job_dir / LOCK
-        self.me = Holder(socket.gethostname(), os.getpid(), uuid.uuid4().hex, time.time())
+        self.me = Holder.this_process()
 
     def _create(self) -> bool:
         try:
@@ -142,6 +152,17 @@ class JobLock:
                 continue
             raise JobLocked(self.job_dir, holder)
         raise JobLocked(self.job_dir, read_holder(self.job_dir) or Holder("?", -1, "", 0.0))
+
+    def acquire_waiting(self, timeout_s: float, poll_s: float = 0.1) -> JobLock:
+        """:meth:`acquire`, waiting up to ``timeout_s`` for a live holder to let go (a short gate)."""
+        deadline = time.time() + timeout_s
+        while True:
+            try:
+                return self.acquire()
+            except JobLocked:
+                if time.time() > deadline:
+                    raise
+                time.sleep(poll_s)
 
     def release(self) -> None:
         holder = read_holder(self.job_dir)

@@ -19,8 +19,6 @@ import io
 import json
 import logging
 import math
-import os
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +35,7 @@ from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError, one_line, report_user_errors
 from heatmap_latent.training.config_hash import config_hash
 from heatmap_latent.training.frozen import code_version, current_sweep_id
-from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, read_holder
+from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, process_name, read_holder
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +79,7 @@ def write_record(
         "metrics": _finite(metrics or {}),
         "error": error,
         "sweep_id": current_sweep_id(),
-        "trained_by": f"{socket.gethostname()}:{os.getpid()}",
+        "trained_by": process_name(),
         "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "code": code_version(),
     }
@@ -233,11 +231,10 @@ class SweepSummary(Callback):
         rows = write_summary(sweep_dir, config.get("optimized_metric"))
         failed = [r for r in rows if r["status"] == "failed"]
         log.info("sweep summary: %s", sweep_dir / "summary.md")
-        me = f"{socket.gethostname()}:{os.getpid()}"
         others = {}
         for row in rows:
             record = read_record(sweep_dir / row["job"]) or {}
-            if row["status"] == "completed" and record.get("trained_by", me) != me:
+            if row["status"] == "completed" and record.get("trained_by", process_name()) != process_name():
                 others.setdefault(record["trained_by"], []).append(row["job"])
         for holder, jobs in others.items():
             log.info("found completed by another process (%s): job %s", holder, ", ".join(jobs))

@@ -1,14 +1,10 @@
 """Hydra's basic sweeper, with every job's config frozen into the sweep directory before it starts
 (``heatmap_latent/training/frozen.py`` says what that holds and why). ``conf/train.yaml`` chooses it
-(``hydra/sweeper: frozen``); the job expansion, batches and launchers are the basic sweeper's."""
+(its ``hydra.sweeper._target_``); the job expansion, batches and launchers are the basic sweeper's."""
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +35,7 @@ class FrozenSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
 
-        me = Holder(socket.gethostname(), os.getpid(), uuid.uuid4().hex, time.time())
+        me = Holder.this_process()
         compose = lambda overrides: loader.load_sweep_config(self.config, list(overrides))  # noqa: E731
         manifest = freeze(sweep_dir, jobs, compose, bool(self.config.get("resume")), me)
         live = manifest.live_path(me)  # registered by freeze, under its lock

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.training.frozen import FrozenBaseLoader, freeze_search
-from heatmap_latent.training.lock import Holder, JobLock, JobLocked
+from heatmap_latent.training.lock import Holder, JobLock, process_name
 from heatmap_latent.training.optuna_study import TRIAL_ENV, open_storage, storage_spec
 from heatmap_latent.training.records import JobPruned
 
@@ -128,15 +126,7 @@ class OptunaSweeper(Sweeper):
     def _ask(self, study: Any, gate: JobLock, space: dict[str, Any]) -> Any | None:
         import optuna  # noqa: PLC0415
 
-        deadline = time.time() + 120
-        while True:
-            try:
-                gate.acquire()
-                break
-            except JobLocked:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
+        gate.acquire_waiting(120, poll_s=0.05)
         try:
             trials = study.get_trials(deepcopy=False)
             counted = [
@@ -146,7 +136,7 @@ class OptunaSweeper(Sweeper):
                 return None
             study.sampler = self._sampler(len(trials)) or study.sampler
             trial = study.ask(space)
-            trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+            trial.set_user_attr("worker", process_name())
             return trial
         finally:
             gate.release()
