@@ -23,7 +23,7 @@ from heatmap_latent.latent_tab.plugin import LatentTabPlugin
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import DIRNAME, load_snapshots, write_snapshot
 from tests.browser import CHROMIUM, needs_chromium
-from tests.conftest import compose_train
+from tests.conftest import compose_train, in_process_run
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("latent_tab")
@@ -32,8 +32,9 @@ pytestmark = pytest.mark.xdist_group("latent_tab")
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
     """``logs/runs/a``: a tiny VAE trained 3 epochs with a snapshot each; ``b``: a copy of it (a
-    second run to put beside it); ``old``: a run without snapshots; ``outside``: a run outside the
-    log directory, with a symlink ``logs/runs/link`` to it."""
+    second run to put beside it); ``old``: a run without snapshots; ``sprites``: a colour sprites
+    beta-VAE (32x32x3, another domain) with 2 snapshots; ``outside``: a run outside the log directory,
+    with a symlink ``logs/runs/link`` to it."""
     root = tmp_path_factory.mktemp("tab")
     run = root / "logs" / "runs" / "a"
     cfg = compose_train(run, "trainer.max_epochs=3", "logger=none", "log_latents_every_n_epochs=1")
@@ -46,6 +47,15 @@ def logdir(tmp_path_factory):
     shutil.rmtree(run.parent / "old" / DIRNAME)
     shutil.copytree(run, root / "outside")
     (run.parent / "link").symlink_to(root / "outside", target_is_directory=True)
+    sprites = ["data=sprites", "data.colour=true", "data.scale.size=2", "data.position.size=3", "model=beta_vae"]
+    in_process_run(
+        run.parent / "sprites",
+        *sprites,
+        "trainer.max_epochs=2",
+        "logger=none",
+        "log_latents_every_n_epochs=1",
+        tiny=False,
+    )
     return root / "logs"
 
 
@@ -94,7 +104,12 @@ def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server)
     assert tab["loading_mechanism"] == {"type": "IFRAME", "module_path": "/data/plugin/heatmap_latent/index.js"}
     status, runs = get(server + "/data/plugin/heatmap_latent/runs")
     by_run = {r["run"]: r for r in runs["runs"]}
-    assert status == 200 and set(by_run) == {"runs/a", "runs/b", "runs/old"}  # the symlink is not followed
+    assert status == 200 and set(by_run) == {
+        "runs/a",
+        "runs/b",
+        "runs/old",
+        "runs/sprites",
+    }  # the symlink is not followed
     assert by_run["runs/a"]["epochs"] == [1, 2, 3] and by_run["runs/a"]["label"] == "model=vae seed=42"
     assert by_run["runs/old"]["epochs"] == [] and "no snapshots" in by_run["runs/old"]["problem"]
 
@@ -125,10 +140,10 @@ def test_is_active_only_with_a_run_that_has_snapshots(tmp_path):
     assert LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
 
 
-def decode_with(logdir: Path, snapshot, z: np.ndarray) -> np.ndarray:
+def decode_with(logdir: Path, snapshot, z: np.ndarray, run: str = "a") -> np.ndarray:
     from hydra.utils import instantiate
 
-    cfg = OmegaConf.load(logdir / "runs" / "a" / ".hydra" / "config.yaml")
+    cfg = OmegaConf.load(logdir / "runs" / run / ".hydra" / "config.yaml")
     decoder = copy.deepcopy(instantiate(cfg.model).decoder)
     decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.decoder.items()})
     with torch.no_grad():
@@ -196,6 +211,24 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
             page.mouse.click(canvas["x"] + x, canvas["y"] + y)  # picking it: the other run decodes its own code
             picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.state.lastRaw).index")
             assert picked == image
+            # a run of another domain (colour sprites, 3 channels): decoded with each epoch's weights
+            tab.locator('label[data-run="runs/sprites"] input').check()
+            sp = panel(page, "runs/sprites")
+            assert sp.evaluate("window.heatmapLatent.frames.map(f => f.label)") == [
+                "epoch 1",
+                "epoch 2 (latest snapshot)",
+            ]
+            sprite_snaps = load_snapshots(logdir / "runs" / "sprites")
+            got = np.array(sp.evaluate(decode, z.tolist()))
+            assert got.shape == (10, 3 * 32 * 32)
+            assert np.abs(got - decode_with(logdir, sprite_snaps[-1], z, "sprites")).max() < 1e-4
+            sp.evaluate("window.heatmapLatent.showFrame(0)")
+            assert (
+                np.abs(
+                    np.array(sp.evaluate(decode, z.tolist())) - decode_with(logdir, sprite_snaps[0], z, "sprites")
+                ).max()
+                < 1e-4
+            )
             old = tab.locator('label[data-run="runs/old"]')
             assert old.locator("input").is_disabled() and "no snapshots" in old.inner_text()
             assert errors == []
