@@ -59,3 +59,15 @@ def test_a_trial_left_running_by_a_dead_worker_is_failed_and_asked_again(tmp_pat
     assert states == ["FAIL", "RUNNING", "WAITING"]
     again = study.ask({"x": FloatDistribution(0, 1)})  # the next ask, by any worker, runs those values
     assert again.params == trial.params and again.user_attrs["retry_of"] == 0
+
+
+def test_workers_share_the_cpus_out_unless_the_user_chose_threads(monkeypatch):
+    import os
+
+    from hydra_plugins.heatmap_latent_sweeper.optuna_sweeper import threads_per_worker
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert [threads_per_worker(n) for n in (1, 2, 3, 8, 16)] == [None, 4, 2, 1, 1]
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads_per_worker(2) is None

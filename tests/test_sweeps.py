@@ -3,6 +3,8 @@
 import csv
 import hashlib
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -221,7 +223,9 @@ def test_two_workers_share_one_journal_study_and_a_pruned_trial_shows_as_pruned(
     # n_jobs=2: this process and one more, each asking for its next trial when it finishes one
     # (trials of 15 epochs: the second worker starts, imports and checks the config in about 15 s)
     search = ["hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=8", "hydra.sweeper.max_trials=8"]
-    train_py("-m", *common, "trainer.max_epochs=15", *search)
+    done = train_py("-m", *common, "trainer.max_epochs=15", *search)
+    if "OMP_NUM_THREADS" not in os.environ:  # the two workers share the CPUs out
+        assert re.search(r"2 workers: \d+ thread\(s\) each", done.stderr), done.stderr[-2000:]
     trials = optuna.load_study(study_name="heatmap_latent", storage=journal(sweep)).trials
     assert len(trials) == 8 and all(t.state.name == "COMPLETE" for t in trials)
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 8  # no trial run twice
