@@ -225,7 +225,7 @@ def test_two_workers_share_one_journal_study_and_a_pruned_trial_shows_as_pruned(
     search = ["hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=8", "hydra.sweeper.max_trials=8"]
     done = train_py("-m", *common, "trainer.max_epochs=15", *search)
     if "OMP_NUM_THREADS" not in os.environ:  # the two workers share the CPUs out
-        assert re.search(r"2 workers: \d+ thread\(s\) each", done.stderr), done.stderr[-2000:]
+        assert re.search(r"2 workers: \d+ thread\(s\) each", done.stdout + done.stderr), done.stdout[-2000:]
     trials = optuna.load_study(study_name="heatmap_latent", storage=journal(sweep)).trials
     assert len(trials) == 8 and all(t.state.name == "COMPLETE" for t in trials)
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 8  # no trial run twice
