@@ -58,12 +58,14 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     for name, shape in shape_metrics(group_runs(identities, metrics), codes, metrics, scores.get("udr")).items():
         metrics[name]["shape"] = shape
     groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
-    claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics)
+    min_seeds = int(cfg.claims.min_seeds)
+    claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics, min_seeds)
+    rule = RULE.format(min_seeds=min_seeds)
     result = {
         "runs": metrics,
         "groups": [g.to_json() for g in groups],
         "conditions": list(by_condition(groups)),
-        "claims_rule": RULE,
+        "claims_rule": rule,
         "claims": claims,
     }
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
@@ -83,7 +85,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         f"heatmap-latent: {title}",
         figures=cfg.figures,
         steps=(*STEPS, SHAPE_STEP),
-        rule=RULE,
+        rule=rule,
         explorers=explorers,
     )
     log.info("report: %s", report)

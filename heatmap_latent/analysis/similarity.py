@@ -1,12 +1,14 @@
-"""How alike two codes of the same images are, whatever rotation, sign or scale tells them apart:
-linear CKA and the orthogonal-Procrustes disparity, and both between the seeds of one group."""
+"""How alike two codes of the same images are: linear CKA and the orthogonal-Procrustes disparity
+(blind to rotation, sign and one uniform scale), the mean squared canonical correlation and the
+overlap of each image's nearest neighbours (blind to any invertible linear map), and all of them
+between the seeds of one group."""
 
 from __future__ import annotations
 
 from itertools import combinations
 
 import numpy as np
-from scipy.spatial import procrustes
+from scipy.spatial import cKDTree, procrustes
 from scipy.stats import rankdata
 
 
@@ -28,21 +30,65 @@ def procrustes_disparity(a: np.ndarray, b: np.ndarray) -> float:
     return float(procrustes(a, b)[2])
 
 
-def seed_to_seed(codes: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """For each run of one group (``codes``: run name -> its codes of the same images), the mean CKA
-    and Procrustes disparity to every other run; empty for fewer than two runs."""
-    pairs: dict[tuple[str, str], tuple[float, float]] = {
-        (a, b): (linear_cka(codes[a], codes[b]), procrustes_disparity(codes[a], codes[b]))
-        for a, b in combinations(codes, 2)
-    }
+RANK_TOLERANCE = 1e-6  # a direction whose spread is below this share of the largest is no direction
+
+
+def whiten(codes: np.ndarray) -> np.ndarray:
+    """``(N, D)`` codes centred and mapped to an orthonormal basis of their span (``(N, r)``, r the
+    numerical rank): the same result, up to a rotation, for the codes and any invertible linear map
+    of them. A direction of any spread above ``RANK_TOLERANCE`` of the largest counts fully."""
+    centred = codes - codes.mean(0)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    return u[:, s > RANK_TOLERANCE * (s[0] if len(s) else 0.0)] if len(s) and s[0] > 0 else u[:, :0]
+
+
+def mean_squared_canonical_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """CKA of the whitened codes: the mean of the squared canonical correlations of ``(N, D1)`` and
+    ``(N, D2)`` codes of the same images over the min(D1, D2) canonical pairs: 1 for codes that are an
+    invertible linear map of each other (a stretch, a shear, a rotation), near 0 for independent ones."""
+    qa, qb = whiten(a), whiten(b)
+    pairs = min(qa.shape[1], qb.shape[1])
+    return float(np.linalg.norm(qa.T @ qb) ** 2 / pairs) if pairs else 0.0
+
+
+def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """The mean share of each image's ``k`` nearest neighbours (among the other images, in the
+    whitened codes) that both codes agree on: 1 for codes that are an invertible linear map of each
+    other, about k / N for unrelated ones."""
+    if len(a) != len(b):
+        raise ValueError(f"neighbour overlap needs codes of the same images, got {len(a)} and {len(b)}")
+    k = min(k, len(a) - 1)
+    if k < 1:
+        return 0.0
+    na, nb = (cKDTree(whiten(x)).query(whiten(x), k=k + 1)[1][:, 1:] for x in (a, b))
+    shared = [len(np.intersect1d(x, y, assume_unique=True)) for x, y in zip(na, nb)]
+    return float(np.mean(shared) / k)
+
+
+def similarity(a: np.ndarray, b: np.ndarray, k: int = 10) -> dict[str, float]:
+    """Every measure of how alike two codes of the same images are."""
+    out = {"cka": linear_cka(a, b), "cca": mean_squared_canonical_correlation(a, b), "knn": knn_overlap(a, b, k)}
+    if a.shape == b.shape:
+        out["procrustes"] = procrustes_disparity(a, b)
+    return out
+
+
+def spread(codes: np.ndarray) -> dict[str, float | list[float]]:
+    """How stretched a code is: the standard deviations along its principal axes (largest first) and
+    the largest over the smallest, the shape that linear CKA and Procrustes cannot see past."""
+    std = np.sqrt(np.clip(np.linalg.eigvalsh(np.cov(codes.T).reshape(codes.shape[1], -1))[::-1], 0, None))
+    anisotropy = float(std[0] / std[-1]) if std[-1] > 0 else None  # None: a collapsed axis
+    return {"principal_std": [float(x) for x in std], "anisotropy": anisotropy}
+
+
+def seed_to_seed(codes: dict[str, np.ndarray], k: int = 10) -> dict[str, dict[str, float]]:
+    """For each run of one group (``codes``: run name -> its codes of the same images), the mean of
+    each ``similarity`` measure to every other run; empty for fewer than two runs."""
+    pairs = {(a, b): similarity(codes[a], codes[b], k) for a, b in combinations(codes, 2)}
     out = {}
     for name in codes if len(codes) > 1 else ():
-        mine = [v for k, v in pairs.items() if name in k]
-        out[name] = {
-            "cka": float(np.mean([c for c, _ in mine])),
-            "procrustes": float(np.mean([p for _, p in mine])),
-            "n_pairs": len(mine),
-        }
+        mine = [v for key, v in pairs.items() if name in key]
+        out[name] = {m: float(np.mean([v[m] for v in mine])) for m in mine[0]} | {"n_pairs": len(mine)}
     return out
 
 

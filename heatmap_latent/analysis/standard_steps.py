@@ -341,10 +341,14 @@ STANDARD_STEPS: tuple[Step, ...] = (
     ),
     Step(
         "density",
-        "Latent density (standardised codes)",
+        "Latent density (standardised codes; whitened inside the hull)",
         density,
         rows(
-            ("nn_median", "NN distance, median"), ("nn_p95", "NN distance, p95"), ("empty_share", "share of box empty")
+            ("nn_median", "NN distance, median"),
+            ("nn_p95", "NN distance, p95"),
+            ("empty_share", "share of box empty"),
+            ("hull.empty_share", "share of the hull empty (whitened codes)"),
+            ("hull.largest_gap", "largest empty ball in the hull / median NN distance (whitened)"),
         ),
     ),
     ROUND_TRIP,

@@ -31,7 +31,13 @@ from heatmap_latent.analysis.step import Animation, Figure, NotApplicable, Step,
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.plotting import plt
 
-VERDICT_CLASS = {"holds": "holds", "does not hold": "does-not-hold", "mixed": "mixed", "not measured": "not-measured"}
+VERDICT_CLASS = {
+    "holds": "holds",
+    "does not hold": "does-not-hold",
+    "mixed": "mixed",
+    "too few seeds": "too-few-seeds",
+    "not measured": "not-measured",
+}
 
 
 def slug(name: str) -> str:

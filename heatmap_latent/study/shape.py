@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from heatmap_latent.analysis.grouping import Group, by_condition
-from heatmap_latent.analysis.similarity import linear_cka, procrustes_disparity, seed_to_seed, udr
+from heatmap_latent.analysis.similarity import seed_to_seed, similarity, spread, udr
 from heatmap_latent.analysis.standard_steps import rows
 from heatmap_latent.analysis.step import Step, StepResult, not_applicable
 
@@ -25,10 +25,15 @@ SHAPE_STEP = Step(
     "Shape similarity and UDR (codes of all images, across runs)",
     _across_runs,
     rows(
-        ("vae_ae.cka", "linear CKA to the other model (VAE against AE), same seed"),
-        ("vae_ae.procrustes", "Procrustes disparity to the other model, same seed"),
+        ("vae_ae.cca", "mean squared canonical correlation to the other model (VAE against AE), same seed"),
+        ("vae_ae.knn", "share of 10 nearest neighbours shared with the other model, same seed"),
+        ("seed_to_seed.cca", "mean squared canonical correlation to the other seeds of the group (mean)"),
+        ("seed_to_seed.knn", "share of 10 nearest neighbours shared with the other seeds (mean)"),
+        ("vae_ae.cka", "linear CKA to the other model (rotation and uniform scale only)"),
+        ("vae_ae.procrustes", "Procrustes disparity to the other model (rotation and uniform scale only)"),
         ("seed_to_seed.cka", "linear CKA to the other seeds of the group (mean)"),
         ("seed_to_seed.procrustes", "Procrustes disparity to the other seeds of the group (mean)"),
+        ("spread.anisotropy", "largest over smallest principal standard deviation of the codes"),
         ("udr.score", "UDR (Spearman; the median over the other seeds: over one or two pairs with fewer than 3 seeds)"),
     ),
 )
@@ -72,6 +77,7 @@ def shape_metrics(
         for name in g.runs:
             out[name] = {
                 "seed_to_seed": across.get(name, not_applicable("a single seed: no other seed to compare with")),
+                "spread": spread(codes[name]),
                 "vae_ae": not_applicable("measured between a VAE and an AE of one condition, data and seed"),
                 "udr": _udr_entry(ranked.get(name), udr_on, len(members)),
             }
@@ -87,7 +93,6 @@ def shape_metrics(
             for seed, name in zip(vae.seeds, vae.runs):
                 if seed not in ae_by_seed or codes[name].shape != codes[ae_by_seed[seed]].shape:
                     continue
-                a, b = codes[name], codes[ae_by_seed[seed]]
-                both = {"cka": linear_cka(a, b), "procrustes": procrustes_disparity(a, b)}
+                both = similarity(codes[name], codes[ae_by_seed[seed]])
                 out[name]["vae_ae"] = out[ae_by_seed[seed]]["vae_ae"] = both
     return out

@@ -10,7 +10,7 @@ import numpy as np
 from heatmap_latent.analysis import geometry as geo
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import latent_3d, trajectory_figure
-from heatmap_latent.analysis.probes import knn_classifier
+from heatmap_latent.analysis.probes import knn_against_reference
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.analysis.standard_steps import ROUND_TRIP, STANDARD_STEPS, abs_spearman, rows
 from heatmap_latent.analysis.step import Figure, Step, StepResult, not_applicable
@@ -147,9 +147,13 @@ def not_heatmaps(e: EncodedRun) -> str | None:
 
 
 def df_classifier(e: EncodedRun) -> StepResult:
+    """df read from the code, against df read from the true (var_x, var_y, rho): the heatmaps' df
+    rule depends on var_x + var_y, so the other factors alone decide most images (SPEC.md)."""
     tr, te = e.train_idx, e.test_idx
+    factors = np.column_stack([e.factors[k] for k in FACTOR_NAMES])
+    df = e.factors["df"]
     return StepResult(
-        knn_classifier(e.latents[tr], e.factors["df"][tr], e.latents[te], e.factors["df"][te], seed=e.seed)
+        knn_against_reference((e.latents[tr], factors[tr], df[tr]), (e.latents[te], factors[te], df[te]), seed=e.seed)
     )
 
 
@@ -197,6 +201,10 @@ STEPS: tuple[Step, ...] = (
             ("f1_macro", "F1 (macro)"),
             ("majority_baseline", "majority baseline"),
             ("k", "k (by CV)"),
+            ("factors.accuracy", "accuracy from the true var_x, var_y, rho (no code)"),
+            ("ambiguous.share", "share of test images the factors leave ambiguous (vote < 0.8)"),
+            ("ambiguous.accuracy", "accuracy on the ambiguous images, from the code"),
+            ("ambiguous.factors_accuracy", "accuracy on the ambiguous images, from the factors"),
         ),
         not_applicable=lambda e: None if "df" in e.declaration.names else f"{e.run.datamodule.name} has no df factor",
     ),
