@@ -17,6 +17,7 @@ from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study.claims import RULE, evaluate_by_condition, study_claims
 from heatmap_latent.study.paths import explorer_paths
+from heatmap_latent.study.sensitivity import sensitivity
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 
@@ -67,6 +68,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         "conditions": list(by_condition(groups)),
         "claims_rule": rule,
         "claims": claims,
+        "sensitivity": sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
     }
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
     explorers = {}

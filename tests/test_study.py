@@ -57,7 +57,9 @@ def synthetic(model: str, data: str, good: bool) -> dict:
         return (ae_value if ae else vae_value) if good else (vae_value if ae else ae_value)
 
     hi, lo = (0.99, 0.5) if good else (0.5, 0.99)
-    plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_std": {"rho": 0.05 if good else 0.5}}
+    # on the codes (a gap of 0.1 of their spread) and as realistic as 1.5x the reconstructions, or not
+    on_codes = {"max_gap_share": 0.1 if good else 0.6, "realism_mean": 0.15 if good else 0.4}
+    plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_std": {"rho": 0.05 if good else 0.5}, **on_codes}
     metrics = {
         "reconstruction": {"mean": pick(1.0, 2.0), "tail_ratio": pick(3.0, 1.5), "tail_share": pick(0.05, 0.01)},
         "recoverability": {
@@ -70,20 +72,31 @@ def synthetic(model: str, data: str, good: bool) -> dict:
             "empty_share": pick(0.3, 0.1),
             "hull": {"empty_share": pick(0.3, 0.1), "largest_gap": pick(6.0, 3.0)},
         },
-        "realism": {"empty_regions": {"mean": pick(2.0, 1.0)}, "prior_samples": {"mean": pick(2.0, 1.0)}},
+        "realism": {
+            "empty_regions": {"mean": pick(2.0, 1.0)},
+            "prior_samples": {"mean": pick(2.0, 1.0)},
+            "reconstructions": {"mean": 0.1},
+        },
         "trajectories": {
             "empty_between_tails": {"realism_mean": pick(2.0, 1.0)},
-            "isovariance_spline": {"monotone": {"rho": hi}},
+            "isovariance_spline": {
+                "monotone": {"rho": hi},
+                "fitted_range": {"rho": 1.7 if good else 0.6},
+                "fitted_var_gap": 0.2 if good else 1.5,
+            },
             "bounding_plane_0": dict(plane),
             "bounding_plane_1": dict(plane),
             "study_plane_top": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5, "var_x": 0.1 if good else 2.0},
+                "fitted_mean": {"rho": 0.5 if good else -0.5},
+                **on_codes,
             },
             "study_plane_bottom": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5},
                 "fitted_mean": {"rho": -0.5 if good else 0.5},
+                **on_codes,
             },
         },
         "shape": {  # CCA 0.95 against a seed-to-seed 0.97 (within 0.05); kNN overlap 0.5 against 0.52
@@ -276,7 +289,7 @@ def test_every_metric_a_claim_reads_is_one_the_steps_write(tiny_metrics_only):
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
     out, result = tiny_metrics_only
     saved = json.loads((out / "metrics.json").read_text())
-    assert set(saved) == {"runs", "groups", "conditions", "claims_rule", "claims"}
+    assert set(saved) == {"runs", "groups", "conditions", "claims_rule", "claims", "sensitivity"}
     assert saved["conditions"] == ["all runs"] and {c["condition"] for c in saved["claims"]} == {"all runs"}
     html = (out / "report.html").read_text()
     assert len(saved["runs"]) == 2 and len(saved["groups"]) == 2
@@ -389,8 +402,12 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # plotly drew its figures
         assert page.locator("#claims-table").is_visible()
         assert page.locator("#claims-table tr").count() == 10  # header + eight claims, claim 6 twice
-        badges = page.locator("#claims-table .verdict").all_inner_texts()
+        badges = page.locator("#claims-table td > .verdict").all_inner_texts()
         assert len(badges) == 9 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        # claims 2 and 6 (both readings) are the study's on some groups: the others' verdict beside theirs
+        assert page.locator("#claims-table .seeds .verdict").count() == 3
+        assert page.locator("#claim-6-study ~ table tr.extension").count() > 0
+        assert page.locator("#sensitivity-table tr").count() == 10 and page.locator("#sensitivity-table").is_visible()
         assert page.locator("#claim-6-study").is_visible() and page.locator("#claim-6-project").is_visible()
         assert "the one the study describes" in page.locator("#claims-table").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
@@ -540,7 +557,8 @@ def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
         assert by_id[7]["verdict"] == UNMEASURED  # no student_t run in the sweep
         assert "no run of vae@student_t" in by_id[7]["comparisons"][0]["reason"]
     two = {c["id"]: c for c in result["claims"] if c["condition"] == conditions[0]}
-    assert two[6]["verdict"] == UNMEASURED and two[6]["comparisons"][1]["verdict"] == UNMEASURED  # planes: 3-D only
+    plane = next(c for c in two[6]["comparisons"] if "plane" in c["label"])
+    assert two[6]["verdict"] == UNMEASURED and plane["verdict"] == UNMEASURED  # planes: 3-D only
     assert two[6]["comparisons"][0]["verdict"] != UNMEASURED  # the isovariance spline is drawn in 2-D too
     html = (out / "report.html").read_text()
     table = html[html.index("id='conditions-table'") : html.index("</table>", html.index("id='conditions-table'"))]
@@ -570,3 +588,47 @@ def test_sides_apart_by_rounding_are_a_tie_whichever_sign_the_rounding_has():
         assert compare(rounding, "<")["effect"]["per_seed"] == [-rounding]  # the effect keeps the raw number
     assert compare(-1e-6, "<")["per_seed"] == [True]  # a real (if small) difference still counts
     assert compare(1e-6, "<")["per_seed"] == [False]
+
+
+def test_a_claim_is_judged_in_the_studys_scope_and_other_groups_are_an_extension():
+    """Claim 6 is the study's on the VAE on gaussian, claim 2 on gaussian: the other groups'
+    comparisons get their own verdict and never move the study's."""
+    runs, metrics = [], {}
+    for model, data in ROLES:
+        for seed in (1, 2, 3):
+            name = f"{model}-{data}-{seed}"
+            runs.append(identity(name, seed, model, data))
+            metrics[name] = synthetic(model, data, good=data == "gaussian")
+    for name in [r.name for r in runs if r.model == "ae" and r.data == "gaussian"]:
+        metrics[name]["trajectories"] = synthetic("ae", "gaussian", good=False)["trajectories"]
+    claims = evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
+    six = [c for c in claims if c["id"] == 6]
+    for c in six:
+        assert c["scope"] == ["vae@gaussian"] and c["verdict"] == HOLDS and c["extension_verdict"] == FAILS
+        in_scope = [comp for comp in c["comparisons"] if comp["scope"] == "study"]
+        assert in_scope and all(comp["roles"] == ["vae@gaussian"] for comp in in_scope)
+    study_top = {comp["label"]: comp for comp in six[1]["comparisons"]}
+    assert study_top["vae on gaussian: study's top plane, rho positive"]["verdict"] == HOLDS
+    assert study_top["vae on gaussian: isovariance spline, spans rho"]["verdict"] == HOLDS
+    two = next(c for c in claims if c["id"] == 2)
+    assert two["scope"] == ["vae@gaussian", "ae@gaussian"] and two["verdict"] == HOLDS
+    assert two["extension_verdict"] == FAILS  # student_t: the other way in every seed
+    one = next(c for c in claims if c["id"] == 1)
+    assert one["scope"] == "every group compared" and one["extension_verdict"] is None
+
+
+def test_the_sensitivity_table_shows_which_verdicts_the_chosen_numbers_decide():
+    from heatmap_latent.study.sensitivity import VARIANTS, scaled, sensitivity
+
+    groups, metrics = synthetic_runs({1: True, 2: True, 3: True})
+    base = evaluate_by_condition(study_claims(CLAIMS_CFG), groups, metrics)
+    rows = {(r["id"], r["reading"]): r for r in sensitivity(CLAIMS_CFG, groups, metrics, 3, base)}
+    assert len(rows) == 9 and all(set(r["variants"]) == set(VARIANTS) for r in rows.values())
+    one = rows[(1, None)]  # an error of 1.0 against 2.0: no threshold, an effect 100x its minimum
+    assert one["stable"] and one["n_comparisons_changed"] == 0
+    # CCA 0.95 against 0.97 − 0.05 clears its minimum effect by 0.02; with the tolerance halved it does not
+    eight = rows[(8, None)]
+    assert not eight["stable"] and eight["variants"]["thresholds x 0.5"] == MIXED and eight["verdict"] == HOLDS
+    assert eight["comparisons"][0]["variants"]["thresholds x 2"] == HOLDS
+    cfg = scaled(CLAIMS_CFG, 2.0, 0.5)
+    assert cfg.shape_cca_tolerance == 0.1 and cfg.min_seeds == 3 and cfg.min_effect.cca.value == 0.005

@@ -316,6 +316,8 @@ def write_report(
         groups=groups,
         conditions=conditions,
         claim_rows=claim_rows,
+        sensitivity=metrics_json.get("sensitivity", []),
+        variants=list(metrics_json["sensitivity"][0]["variants"]) if metrics_json.get("sensitivity") else [],
         rule=rule,
         sections=sections,
         runs=runs,

@@ -113,6 +113,10 @@ class Comparison:
     min_effect: MinEffect
     margin: float | None = None  # EQUIVALENT's margin
 
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return tuple(dict.fromkeys(self.left.roles + self.right.roles))
+
     def __post_init__(self) -> None:
         if (self.relation == EQUIVALENT) != (self.margin is not None):
             raise ValueError(f"{self.label}: an equivalence (~=) and only it takes a margin")
@@ -128,6 +132,12 @@ class Claim:
     # the one the study describes
     reading: str | None = None
     study_reading: bool = False
+    # the groups the study makes the claim about (None: every group it compares); a comparison on
+    # other groups is an extension, reported with its own verdict and never counted in the study's
+    scope: tuple[Role, ...] | None = None
+
+    def in_scope(self, c: Comparison) -> bool:
+        return self.scope is None or set(c.roles) <= set(self.scope)
 
 
 def verdict(
@@ -213,6 +223,19 @@ def goes_claimed_way(c: Comparison, left: float, right: float) -> bool:
     return RELATIONS[c.relation](left, right)
 
 
+def combined(verdicts: list[str]) -> str:
+    """A claim's verdict from its comparisons' (the rule above)."""
+    if not verdicts or UNMEASURED in verdicts:
+        return UNMEASURED
+    if TOO_FEW in verdicts:
+        return TOO_FEW
+    if all(v == HOLDS for v in verdicts):
+        return HOLDS
+    if all(v == FAILS for v in verdicts):
+        return FAILS
+    return MIXED
+
+
 RunsByRole = dict[Role, dict[int, dict[str, Any]]]  # role -> seed -> that run's metrics
 
 
@@ -220,7 +243,7 @@ def evaluate_comparison(
     c: Comparison, runs: RunsByRole, why_missing: dict[Role, str], min_seeds: int = MIN_SEEDS
 ) -> dict:
     """``runs``: role -> seed -> that run's metrics."""
-    roles = tuple(dict.fromkeys(c.left.roles + c.right.roles))
+    roles = c.roles
     out: dict[str, Any] = {"label": c.label, "relation": c.relation, "roles": [str(r) for r in roles]}
     missing = [r for r in roles if r not in runs]
     seeds = sorted(set.intersection(*(set(runs[r]) for r in roles))) if roles and not missing else []
@@ -274,19 +297,15 @@ def evaluate(
             runs[role].setdefault(seed, metrics[name])  # a repeated seed: its first run
     out = []
     for claim in claims:
-        results = [evaluate_comparison(c, runs, why_missing, min_seeds) for c in claim.comparisons]
-        verdicts = [r["verdict"] for r in results]
-        overall = (
-            UNMEASURED
-            if UNMEASURED in verdicts
-            else TOO_FEW
-            if TOO_FEW in verdicts
-            else HOLDS
-            if all(v == HOLDS for v in verdicts)
-            else FAILS
-            if all(v == FAILS for v in verdicts)
-            else MIXED
-        )
+        results = [
+            {
+                **evaluate_comparison(c, runs, why_missing, min_seeds),
+                "scope": "study" if claim.in_scope(c) else "extension",
+            }
+            for c in claim.comparisons
+        ]
+        study = [r["verdict"] for r in results if r["scope"] == "study"]
+        extension = [r["verdict"] for r in results if r["scope"] == "extension"]
         out.append(
             {
                 "id": claim.id,
@@ -294,7 +313,9 @@ def evaluate(
                 "measured": claim.measured,
                 "reading": claim.reading,
                 "study_reading": claim.study_reading,
-                "verdict": overall,
+                "verdict": combined(study),
+                "extension_verdict": combined(extension) if extension else None,
+                "scope": [str(r) for r in claim.scope] if claim.scope else "every group compared",
                 "comparisons": results,
             }
         )
@@ -320,6 +341,9 @@ def study_claims(cfg: Any) -> list[Claim]:
     models = ("vae", "ae")
     mono, rho_std = float(cfg.monotone_min_spearman), float(cfg.constant_rho_max_std)
     var_std = float(cfg.constant_var_max_std)
+    rho_range, var_gap = float(cfg.spline_min_rho_range), float(cfg.spline_max_var_gap)
+    gap_share, realism_ratio = float(cfg.path_max_gap_share), float(cfg.path_max_realism_ratio)
+    vae_gaussian, gaussian = (Role("vae", "gaussian"),), (Role("vae", "gaussian"), Role("ae", "gaussian"))
     cca_tol, knn_tol = float(cfg.shape_cca_tolerance), float(cfg.shape_knn_tolerance)
     tol = float(cfg.df_tolerance)
     effect = {name: MinEffect(float(e.value), str(e.unit), str(e.why)) for name, e in cfg.min_effect.items()}
@@ -373,14 +397,59 @@ def study_claims(cfg: Any) -> list[Claim]:
         """``build``'s comparisons for each model on each dataset, in that order."""
         return tuple(c for m in models for d in datasets for c in build(Role(m, d)))
 
-    def spline_rho(role: Role) -> Comparison:
-        return at_least(
-            role,
-            "isovariance spline, rho monotone",
-            "trajectories.isovariance_spline.monotone.rho",
-            "|Spearman| step vs rho",
-            mono,
-            "spearman",
+    def spline(role: Role) -> tuple[Comparison, ...]:
+        """The isovariance spline: rho monotone along it, over most of rho's range, at var_x ≈ var_y."""
+        key = "trajectories.isovariance_spline"
+        return (
+            at_least(
+                role,
+                "isovariance spline, rho monotone",
+                f"{key}.monotone.rho",
+                "|Spearman| step vs rho",
+                mono,
+                "spearman",
+            ),
+            at_least(
+                role,
+                "isovariance spline, spans rho",
+                f"{key}.fitted_range.rho",
+                "range of fitted rho",
+                rho_range,
+                "rho_range",
+            ),
+            at_most(
+                role,
+                "isovariance spline, var_x ≈ var_y",
+                f"{key}.fitted_var_gap",
+                "mean |var_x − var_y|",
+                var_gap,
+                "var_gap",
+            ),
+        )
+
+    def on_the_codes(role: Role, what: str, path: str) -> tuple[Comparison, ...]:
+        """A plane path stays on the codes: its largest gap to a code, and its realism against the
+        model's own reconstructions."""
+        return (
+            at_most(
+                role,
+                f"{what}, on the codes",
+                f"trajectories.{path}.max_gap_share",
+                "largest gap / spread",
+                gap_share,
+                "gap_share",
+            ),
+            Comparison(
+                f"{role.model} on {role.data}: {what}, decodes as well as {realism_ratio}x the reconstructions",
+                metric(role, f"trajectories.{path}.realism_mean", "realism along the path"),
+                "<=",
+                combine(
+                    f"{realism_ratio} x realism of test reconstructions",
+                    lambda r: realism_ratio * r,
+                    metric(role, "realism.reconstructions.mean"),
+                ),
+                effect["realism"],
+            ),
         )
 
     def best_other(role: Role, pattern: str, what: str) -> Term:
@@ -402,6 +471,7 @@ def study_claims(cfg: Any) -> list[Claim]:
                 ("reconstruction.tail_ratio", "p99 / median", "tail_ratio"),
                 ("reconstruction.tail_share", "share > 3x median", "tail_share"),
             ),
+            scope=gaussian,  # the study says it of the AE on the Gaussian heatmaps
         ),
         Claim(
             3,
@@ -454,15 +524,20 @@ def study_claims(cfg: Any) -> list[Claim]:
             "The study's trajectories are monotone in a factor.",
             f"|Spearman| of path step vs the factor fitted to each decoded image: rho along the "
             f"isovariance spline, the more monotone variance along each of the two largest facets of "
-            f"the codes' convex hull (>= {mono}); and the std of fitted rho along each (<= {rho_std}).",
+            f"the codes' convex hull (>= {mono}); and the std of fitted rho along each (<= {rho_std}). The spline's "
+            f"fitted rho spans >= {rho_range} at mean |var_x − var_y| <= {var_gap}; each plane path's largest gap "
+            f"to a code <= {gap_share} of the codes' spread and its realism <= {realism_ratio}x the reconstructions'.",
             every_role(
                 lambda r: (
-                    spline_rho(r),
+                    *spline(r),
                     *monotone_at_fixed_rho(r, "hull plane 0", "bounding_plane_0", "monotone_variance", "one variance"),
+                    *on_the_codes(r, "hull plane 0", "bounding_plane_0"),
                     *monotone_at_fixed_rho(r, "hull plane 1", "bounding_plane_1", "monotone_variance", "one variance"),
+                    *on_the_codes(r, "hull plane 1", "bounding_plane_1"),
                 )
             ),
             reading="the project's: paths on the two largest facets of the convex hull",
+            scope=vae_gaussian,  # the study describes its paths in its VAE section, on the Gaussian heatmaps
         ),
         Claim(
             6,
@@ -473,12 +548,22 @@ def study_claims(cfg: Any) -> list[Claim]:
             f"projection from above and below (quantile regressions of z on y at 0.98 and 0.02), each "
             f"traversed along y at constant x. |Spearman| of step vs fitted var_y >= {mono}; std of "
             f"fitted rho <= {rho_std}; on the top plane std of fitted var_x <= {var_std}; on the bottom "
-            f"plane mean fitted rho < 0. The isovariance spline as in the other reading.",
+            f"plane mean fitted rho < 0, on the top plane > 0. The isovariance spline and the paths' gap and "
+            f"realism as in the other reading.",
             every_role(
                 lambda r: (
-                    spline_rho(r),
+                    *spline(r),
                     *monotone_at_fixed_rho(r, "study's top plane", "study_plane_top", "monotone.var_y", "var_y"),
+                    *on_the_codes(r, "study's top plane", "study_plane_top"),
                     *monotone_at_fixed_rho(r, "study's bottom plane", "study_plane_bottom", "monotone.var_y", "var_y"),
+                    *on_the_codes(r, "study's bottom plane", "study_plane_bottom"),
+                    Comparison(
+                        f"{r.model} on {r.data}: study's top plane, rho positive",
+                        metric(r, "trajectories.study_plane_top.fitted_mean.rho", "mean fitted rho"),
+                        ">",
+                        constant(0.0, "zero"),
+                        effect["rho_mean"],
+                    ),
                     at_most(
                         r,
                         "study's top plane, var_x nearly constant",
@@ -498,6 +583,7 @@ def study_claims(cfg: Any) -> list[Claim]:
             ),
             reading="the study's: planes bounding the y-z projection from above and below, at constant x",
             study_reading=True,
+            scope=vae_gaussian,
         ),
         Claim(
             7,

@@ -48,6 +48,11 @@ def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
             "fitted_rho_std": float(np.std(fitted["rho"])),
             "fitted_mean": {k: float(np.mean(fitted[k])) for k in CONTINUOUS},
             "fitted_std": {k: float(np.std(fitted[k])) for k in CONTINUOUS},
+            "fitted_range": {k: float(np.ptp(fitted[k])) for k in CONTINUOUS},
+            # how far from var_x = var_y the decoded images lie (the isovariance spline's promise)
+            "fitted_var_gap": float(np.mean(np.abs(fitted["var_x"] - fitted["var_y"]))),
+            # the largest distance to a code over the codes' RMS spread: a path that runs off the codes
+            "max_gap_share": float(e.tree.query(path.points)[0].max() / np.sqrt(e.latents.var(0).mean())),
         },
         "strip": (decoded[strip], near_f, real[strip]),
     }
