@@ -73,12 +73,16 @@ def synthetic(model: str, data: str, good: bool) -> dict:
             "hull": {"empty_share": pick(0.3, 0.1), "largest_gap": pick(6.0, 3.0)},
         },
         "realism": {
-            "empty_regions": {"mean": pick(2.0, 1.0)},
-            "prior_samples": {"mean": pick(2.0, 1.0)},
-            "reconstructions": {"mean": 0.1},
+            "empty_regions": {"mean": pick(2.0, 1.0), "bounded_mean": pick(2.0, 1.0)},
+            "prior_samples": {"mean": pick(2.0, 1.0), "bounded_mean": pick(2.0, 1.0)},
+            "reconstructions": {"mean": 0.1, "bounded_mean": 0.1},
         },
         "trajectories": {
             "empty_between_tails": {"realism_mean": pick(2.0, 1.0)},
+            "line_0_2": {"realism_mean": pick(2.0, 1.0)},
+            "line_0_1": {"realism_mean": pick(2.0, 1.0)},
+            # the control: codes near the hull decode well (good), or not even they do
+            "perturbations": {"realism_mean": 0.12 if good else 0.5},
             "isovariance_spline": {
                 "monotone": {"rho": hi},
                 "fitted_range": {"rho": 1.7 if good else 0.6},

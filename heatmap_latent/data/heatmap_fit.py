@@ -48,11 +48,19 @@ def fit_factors(
 
 
 def realism_distance(
-    images: np.ndarray, low: float = -3.0, high: float = 3.0, dfs: tuple[float, ...] | None = None
+    images: np.ndarray,
+    low: float = -3.0,
+    high: float = 3.0,
+    dfs: tuple[float, ...] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Frobenius distance of each image to the exact heatmap of its fitted factors, ``(N,)``.
+    """Frobenius distance of each image to the exact heatmap of its fitted factors, ``(N,)``, and
+    the fitted factors.
 
-    With ``dfs`` (Student-t data) each candidate df is fitted and the closer rendering kept.
+    With ``dfs`` (Student-t data) each candidate df is fitted and the closer rendering kept. With
+    ``bounds`` (factor -> (low, high), the data's range) the fitted factors are clipped into it
+    before rendering: an image whose ellipse lies outside the data is as far from realistic as it is
+    from the nearest ellipse the data holds. The factors returned are the fitted ones, unclipped.
     """
     images = np.asarray(images, dtype=np.float64)
     flat = images.reshape(len(images), images.shape[-2], images.shape[-1])
@@ -60,11 +68,12 @@ def realism_distance(
     best_dist, best = None, None
     for df in dfs or (None,):
         f = fit_factors(flat, low, high, df)
+        r = {k: np.clip(v, *bounds[k]) if bounds and k in bounds else v for k, v in f.items()}
         if df is None:
-            render = gaussian_heatmaps(f["var_x"], f["var_y"], f["rho"], low, high, size)
+            render = gaussian_heatmaps(r["var_x"], r["var_y"], r["rho"], low, high, size)
         else:
             f["df"] = np.full(len(flat), float(df))
-            render = student_t_heatmaps(f["var_x"], f["var_y"], f["rho"], f["df"], low, high, size)
+            render = student_t_heatmaps(r["var_x"], r["var_y"], r["rho"], f["df"], low, high, size)
         dist = np.linalg.norm((flat - render).reshape(len(flat), -1), axis=1)
         if best_dist is None:
             best_dist, best = dist, f

@@ -11,14 +11,13 @@ from heatmap_latent.analysis import geometry as geo
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import latent_3d, trajectory_figure
 from heatmap_latent.analysis.probes import knn_against_reference
-from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.analysis.standard_steps import ROUND_TRIP, STANDARD_STEPS, abs_spearman, rows
 from heatmap_latent.analysis.step import Figure, Step, StepResult, not_applicable
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.study.paths import study_paths
-from heatmap_latent.study.realism import realism_of
+from heatmap_latent.study.realism import decoded_realism, realism_of
 
 # the heatmaps' continuous factors: what the study's paths, fits and realism read
 CONTINUOUS = FACTOR_NAMES
@@ -68,7 +67,8 @@ def trajectories(e: EncodedRun) -> StepResult:
         figures.append(
             Figure(
                 f"path_{p.name}",
-                f"{p.description}. Below each decoded image: realism (distance to the closest exact heatmap) "
+                f"{p.description}. Below each decoded image: realism (distance to the exact heatmap of the factors "
+                "fitted to it) "
                 "and the factors of the nearest data point.",
                 "trajectories",
                 lambda s=done["strip"], q=p: trajectory_figure(e.latents, e.factors["rho"], "rho", q, *s),
@@ -126,11 +126,12 @@ def trajectories(e: EncodedRun) -> StepResult:
 
 def realism(e: EncodedRun) -> StepResult:
     rng = np.random.default_rng(e.seed)
-    out: dict[str, Any] = {"reconstructions": error_summary(realism_of(e, e.test_reconstruction[1])[0])}
+    recons = decoded_realism(e, e.test_reconstruction[1])
+    out: dict[str, Any] = {"reconstructions": recons}
     empty = e.density[1]
     if len(empty):
         pick = empty[rng.choice(len(empty), min(500, len(empty)), replace=False)]
-        out["empty_regions"] = error_summary(realism_of(e, e.decode(pick))[0])
+        out["empty_regions"] = decoded_realism(e, e.decode(pick), recons)
     else:
         out["empty_regions"] = not_applicable("no probe of the bounding box is far from every code")
     if isinstance(e.run.model, VAE):  # a VAE's prior is N(0, I)
@@ -139,7 +140,7 @@ def realism(e: EncodedRun) -> StepResult:
     else:
         prior = rng.multivariate_normal(e.latents.mean(0), np.cov(e.latents.T), size=1000)
         out["prior_source"] = "Gaussian fitted to the codes (the AE has no prior)"
-    out["prior_samples"] = error_summary(realism_of(e, e.decode(prior))[0])
+    out["prior_samples"] = decoded_realism(e, e.decode(prior), recons)
     return StepResult(out)
 
 
@@ -187,12 +188,18 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "realism",
-        "Decoded realism (distance to the closest exact heatmap; 0 = a perfect ellipse)",
+        "Decoded realism (distance to the exact heatmap of the fitted factors; 0 = a perfect ellipse)",
         realism,
         rows(
             ("reconstructions.mean", "test reconstructions"),
             ("empty_regions.mean", "empty regions"),
             ("prior_samples.mean", "prior samples"),
+            ("reconstructions.bounded_mean", "test reconstructions, fitted factors kept in the data range"),
+            ("empty_regions.bounded_excess", "empty regions, in the data range, minus the reconstructions"),
+            ("prior_samples.bounded_excess", "prior samples, in the data range, minus the reconstructions"),
+            ("empty_regions.in_range_share", "empty regions: share fitted inside the data range"),
+            ("empty_regions.nearest_image_mean", "empty regions: distance to the nearest data image"),
+            ("prior_samples.nearest_image_mean", "prior samples: distance to the nearest data image"),
         ),
         not_applicable=not_heatmaps,
     ),
