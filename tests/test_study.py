@@ -96,6 +96,7 @@ def synthetic(model: str, data: str, good: bool) -> dict:
                 "fitted_mean": {"rho": 0.5 if good else -0.5},
                 **on_codes,
             },
+            "statements": {"z_rho_spearman": hi, "tails_exterior_ratio": 1.4 if good else 0.8},
             "study_plane_bottom": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5},
@@ -183,12 +184,12 @@ def test_verdict_rule():
 
 def test_two_seeds_are_too_few_for_any_verdict_whatever_the_numbers():
     claims = synthetic_study({1: True, 2: True})
-    assert [c["verdict"] for c in claims] == [TOO_FEW] * 9
+    assert [c["verdict"] for c in claims] == [TOO_FEW] * len(CLAIM_IDS)
     first = claims[0]["comparisons"][0]
     assert first["per_seed"] == [True, True] and first["reason"] == "2 paired seed(s): a verdict needs 3"
     assert [c["verdict"] for c in evaluate(study_claims(CLAIMS_CFG), *synthetic_runs({1: True, 2: True}), 2)] == [
         HOLDS
-    ] * 9
+    ] * len(CLAIM_IDS)
 
 
 def test_equivalence_holds_inside_its_margin_by_two_one_sided_tests():
@@ -204,18 +205,18 @@ def test_equivalence_holds_inside_its_margin_by_two_one_sided_tests():
         Comparison("x", claims_module.constant(1.0, "a"), ">=", claims_module.constant(1.0, "b"), MIN_EFFECT, 0.05)
 
 
-CLAIM_IDS = [1, 2, 3, 4, 5, 6, 6, 7, 8]  # claim 6 in two readings
+CLAIM_IDS = [1, 2, 3, 4, 5, 6, 6, 7, 8, 9]  # claim 6 in two readings
 
 
 def test_every_claim_flips_with_its_inputs():
     good = synthetic_study({1: True, 2: True, 3: True})
     assert [c["id"] for c in good] == CLAIM_IDS
     assert [c["study_reading"] for c in good if c["id"] == 6] == [False, True]
-    assert [c["verdict"] for c in good] == [HOLDS] * 9
+    assert [c["verdict"] for c in good] == [HOLDS] * len(CLAIM_IDS)
     bad = synthetic_study({1: False, 2: False, 3: False})
-    assert [c["verdict"] for c in bad] == [FAILS] * 9
+    assert [c["verdict"] for c in bad] == [FAILS] * len(CLAIM_IDS)
     mixed = synthetic_study({1: True, 2: False, 3: True})
-    assert [c["verdict"] for c in mixed] == [MIXED] * 9
+    assert [c["verdict"] for c in mixed] == [MIXED] * len(CLAIM_IDS)
     # each side's per-seed numbers are in the claim
     first = good[0]["comparisons"][0]
     assert first["seeds"] == [1, 2, 3] and first["left"]["values"] == [1.0] * 3 and first["right"]["mean"] == 2.0
@@ -405,13 +406,13 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
     with open_page(out / "report.html") as (page, errors):
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)  # plotly drew its figures
         assert page.locator("#claims-table").is_visible()
-        assert page.locator("#claims-table tr").count() == 10  # header + eight claims, claim 6 twice
+        assert page.locator("#claims-table tr").count() == 11  # header + nine claims, claim 6 twice
         badges = page.locator("#claims-table td > .verdict").all_inner_texts()
-        assert len(badges) == 9 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
-        # claims 2 and 6 (both readings) are the study's on some groups: the others' verdict beside theirs
-        assert page.locator("#claims-table .seeds .verdict").count() == 3
+        assert len(badges) == 10 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        # claims 2, 6 (both readings) and 9 are the study's on some groups: the others' verdict beside theirs
+        assert page.locator("#claims-table .seeds .verdict").count() == 4
         assert page.locator("#claim-6-study ~ table tr.extension").count() > 0
-        assert page.locator("#sensitivity-table tr").count() == 10 and page.locator("#sensitivity-table").is_visible()
+        assert page.locator("#sensitivity-table tr").count() == 11 and page.locator("#sensitivity-table").is_visible()
         assert page.locator("#claim-6-study").is_visible() and page.locator("#claim-6-project").is_visible()
         assert "the one the study describes" in page.locator("#claims-table").inner_text()
         page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
@@ -527,7 +528,9 @@ def test_claims_are_evaluated_once_per_condition_and_a_condition_missing_a_role_
         by_condition.setdefault(c["condition"], []).append(c)
     assert list(by_condition) == ["model.latent_dim=2", "model.latent_dim=3"]
     assert [c["id"] for c in by_condition["model.latent_dim=2"]] == CLAIM_IDS
-    assert [c["verdict"] for c in by_condition["model.latent_dim=2"]] == [HOLDS] * 9  # not pooled with dim 3
+    assert [c["verdict"] for c in by_condition["model.latent_dim=2"]] == [HOLDS] * len(
+        CLAIM_IDS
+    )  # not pooled with dim 3
     three = {c["id"]: c for c in by_condition["model.latent_dim=3"]}
     assert three[1]["verdict"] == UNMEASURED and "no run of ae@gaussian" in three[1]["comparisons"][0]["reason"]
     assert three[7]["verdict"] == FAILS  # student_t only: measured without the missing role
@@ -627,7 +630,7 @@ def test_the_sensitivity_table_shows_which_verdicts_the_chosen_numbers_decide():
     groups, metrics = synthetic_runs({1: True, 2: True, 3: True})
     base = evaluate_by_condition(study_claims(CLAIMS_CFG), groups, metrics)
     rows = {(r["id"], r["reading"]): r for r in sensitivity(CLAIMS_CFG, groups, metrics, 3, base)}
-    assert len(rows) == 9 and all(set(r["variants"]) == set(VARIANTS) for r in rows.values())
+    assert len(rows) == 10 and all(set(r["variants"]) == set(VARIANTS) for r in rows.values())
     one = rows[(1, None)]  # an error of 1.0 against 2.0: no threshold, an effect 100x its minimum
     assert one["stable"] and one["n_comparisons_changed"] == 0
     # CCA 0.95 against 0.97 − 0.05 clears its minimum effect by 0.02; with the tolerance halved it does not

@@ -335,8 +335,8 @@ def evaluate_by_condition(
 
 
 def study_claims(cfg: Any) -> list[Claim]:
-    """The study's eight claims (claim 6 in two readings); thresholds from ``analyze.yaml``'s ``claims``
-    section (``cfg``)."""
+    """The study's eight claims (claim 6 in two readings) and its untested statements (claim 9);
+    thresholds from ``analyze.yaml``'s ``claims`` section (``cfg``)."""
     datasets = ("gaussian", "student_t")
     models = ("vae", "ae")
     mono, rho_std = float(cfg.monotone_min_spearman), float(cfg.constant_rho_max_std)
@@ -701,6 +701,43 @@ def study_claims(cfg: Any) -> list[Claim]:
                 for d in datasets
                 for key, what, tolerance in (("cca", "CCA", cca_tol), ("knn", "kNN overlap", knn_tol))
             ),
+        ),
+        Claim(
+            9,
+            "Where the study places images: a code's height on z follows rho, a north-south path spans "
+            "the available rho, and heatmaps with large |var_x − var_y| lie at the sides, towards the exterior.",
+            f"On the study's named axes (z tracks rho, x var_x − var_y, y the third): |Spearman| of z with "
+            f"rho >= {mono}; the range of fitted rho along the isovariance spline (the path along z) >= "
+            f"{rho_range}; the mean distance from the centre of the x-y plane of the images with the top "
+            f"tenth of |var_x − var_y| over that of all images > 1.",
+            every_role(
+                lambda r: (
+                    at_least(
+                        r,
+                        "height on z follows rho",
+                        "trajectories.statements.z_rho_spearman",
+                        "|Spearman| z vs rho",
+                        mono,
+                        "spearman",
+                    ),
+                    at_least(
+                        r,
+                        "a north-south path spans rho",
+                        "trajectories.isovariance_spline.fitted_range.rho",
+                        "range of fitted rho",
+                        rho_range,
+                        "rho_range",
+                    ),
+                    Comparison(
+                        f"{r.model} on {r.data}: large |var_x − var_y| towards the exterior",
+                        metric(r, "trajectories.statements.tails_exterior_ratio", "distance ratio of the tails"),
+                        ">",
+                        constant(1.0, "one"),
+                        effect["exterior_ratio"],
+                    ),
+                )
+            ),
+            scope=vae_gaussian,  # the study says these in its VAE section, of the Gaussian heatmaps
         ),
     ]
     return claims

@@ -18,6 +18,7 @@ from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import decoded_realism, realism_of
+from heatmap_latent.study.statements import study_statements
 
 # the heatmaps' continuous factors: what the study's paths, fits and realism read
 CONTINUOUS = FACTOR_NAMES
@@ -82,6 +83,9 @@ def trajectories(e: EncodedRun) -> StepResult:
             out[name] = not_applicable(info.get("study_planes_missing", flat) if name.startswith("study") else flat)
     if "study_axes" in info:
         out["study_axes"], out["study_bounds"] = info["study_axes"], info["study_bounds"]
+        out["statements"] = study_statements(e.latents, e.factors, info["study_axes"])
+    else:
+        out["statements"] = not_applicable("the study's axes are named in a 3-D latent space only")
     if e.latents.shape[1] == 3:
         anchors, perturbed = geo.near_hull_perturbations(e.latents, 5, 4, 0.15, e.seed)
     else:
@@ -183,6 +187,8 @@ STEPS: tuple[Step, ...] = (
             ("study_plane_bottom.fitted_mean.rho", "study reading, bottom plane: mean fitted rho"),
             ("empty_between_tails.realism_mean", "path between tails: realism"),
             ("empty_between_tails.max_gap", "path between tails: largest gap to a code"),
+            ("statements.z_rho_spearman", "study axes: |Spearman| of the height on z with rho"),
+            ("statements.tails_exterior_ratio", "large |var_x − var_y|: relative distance from the centre"),
         ),
         not_applicable=not_heatmaps,
     ),
