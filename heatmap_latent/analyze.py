@@ -15,7 +15,7 @@ from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
-from heatmap_latent.study.claims import RULE, evaluate_by_condition, study_claims
+from heatmap_latent.study.claims import FROZEN_RULES, RULE, evaluate_by_condition, rules_digest, study_claims
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.sensitivity import sensitivity
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
@@ -61,12 +61,15 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
     min_seeds = int(cfg.claims.min_seeds)
     claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics, min_seeds)
-    rule = RULE.format(min_seeds=min_seeds)
+    digest = rules_digest(cfg.claims)
+    frozen = "the rules frozen for the confirmatory run" if digest == FROZEN_RULES else "not the frozen rules"
+    rule = f"{RULE.format(min_seeds=min_seeds)} Rules {digest} ({frozen}, {FROZEN_RULES})."
     result = {
         "runs": metrics,
         "groups": [g.to_json() for g in groups],
         "conditions": list(by_condition(groups)),
         "claims_rule": rule,
+        "rules_digest": digest,
         "claims": claims,
         "sensitivity": sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
     }

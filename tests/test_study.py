@@ -294,7 +294,7 @@ def test_every_metric_a_claim_reads_is_one_the_steps_write(tiny_metrics_only):
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):
     out, result = tiny_metrics_only
     saved = json.loads((out / "metrics.json").read_text())
-    assert set(saved) == {"runs", "groups", "conditions", "claims_rule", "claims", "sensitivity"}
+    assert set(saved) == {"runs", "groups", "conditions", "claims_rule", "rules_digest", "claims", "sensitivity"}
     assert saved["conditions"] == ["all runs"] and {c["condition"] for c in saved["claims"]} == {"all runs"}
     html = (out / "report.html").read_text()
     assert len(saved["runs"]) == 2 and len(saved["groups"]) == 2
@@ -639,3 +639,15 @@ def test_the_sensitivity_table_shows_which_verdicts_the_chosen_numbers_decide():
     assert eight["comparisons"][0]["variants"]["thresholds x 2"] == HOLDS
     cfg = scaled(CLAIMS_CFG, 2.0, 0.5)
     assert cfg.shape_cca_tolerance == 0.1 and cfg.min_seeds == 3 and cfg.min_effect.cca.value == 0.005
+
+
+def test_the_committed_rules_are_the_ones_frozen_for_the_confirmatory_run():
+    """Thresholds and minimum effects are not touched after the freeze (docs/analysis.md): changing
+    one means unfreezing on purpose, with a new digest here and in the docs."""
+    from heatmap_latent.study.claims import FROZEN_RULES, rules_digest
+    from tests.conftest import ROOT
+
+    assert rules_digest(CLAIMS_CFG) == FROZEN_RULES
+    assert FROZEN_RULES in (ROOT / "docs" / "analysis.md").read_text()
+    moved = OmegaConf.merge(CLAIMS_CFG, {"df_tolerance": 0.06})
+    assert rules_digest(moved) != FROZEN_RULES

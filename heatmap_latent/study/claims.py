@@ -13,6 +13,8 @@ when every comparison does not, and is mixed otherwise. No verdict is written by
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import operator
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
 from scipy import stats
 
 from heatmap_latent.analysis.grouping import Group, Role, by_condition
@@ -47,6 +50,17 @@ RULE = (
 # two sides closer than this share of the comparison's minimum effect are equal: which way a difference
 # of rounding (a fitted rho of 4e-19 against 0 on a collapsed model) goes depends on the CPU's kernels
 TIE_SHARE = 1e-9
+# the digest of conf/analyze.yaml's claims section frozen for the confirmatory run on seeds 6-10
+# (docs/analysis.md, "Confirmatory run"): a change of any threshold or minimum effect changes it
+FROZEN_RULES = "23e4bea3e4b127ed"
+
+
+def rules_digest(cfg: Any) -> str:
+    """A short digest of the ``claims`` settings (thresholds, minimum effects, min_seeds)."""
+    settings = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
 RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     ">": operator.gt,
