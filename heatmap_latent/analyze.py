@@ -15,11 +15,12 @@ from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
-from heatmap_latent.study.claims import FROZEN_RULES, RULE, evaluate_by_condition, rules_digest, study_claims
+from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.sensitivity import sensitivity
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
+from heatmap_latent.study.verdicts import RULE, evaluate_by_condition
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from heatmap_latent.analysis import analyze_run, load_run
 from heatmap_latent.analysis.grouping import group_runs
 from heatmap_latent.core.conf import compose_config
 from heatmap_latent.report.report import write_report
-from heatmap_latent.study.claims import RULE, evaluate, study_claims
+from heatmap_latent.study.claims import study_claims
 from heatmap_latent.study.steps import STEPS
+from heatmap_latent.study.verdicts import RULE, evaluate
 from tests.golden import LEGACY_RUN
 
 NAME = "<script>alert('x')</script> & <b>co</b>"

@@ -14,8 +14,11 @@ from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
 from heatmap_latent.analysis.step import NA_KEY, MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
 from heatmap_latent.analyze import analyze
 from heatmap_latent.report.report import slug, write_report
-from heatmap_latent.study import claims as claims_module
-from heatmap_latent.study.claims import (
+from heatmap_latent.study import verdicts as claims_module
+from heatmap_latent.study.claims import study_claims
+from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
+from heatmap_latent.study.steps import STEPS
+from heatmap_latent.study.verdicts import (
     FAILS,
     HOLDS,
     MIXED,
@@ -26,11 +29,8 @@ from heatmap_latent.study.claims import (
     equivalence_verdict,
     evaluate,
     evaluate_by_condition,
-    study_claims,
     verdict,
 )
-from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
-from heatmap_latent.study.steps import STEPS
 from tests.browser import needs_chromium, open_page
 from tests.conftest import CONF_DIR, in_process_run, run_train
 from tests.golden import LEGACY_RUN
@@ -580,7 +580,7 @@ def test_a_sweep_over_latent_dim_gets_a_claims_by_conditions_table(tmp_path):
 def test_sides_apart_by_rounding_are_a_tie_whichever_sign_the_rounding_has():
     """A collapsed model's fitted rho is 0 up to rounding (4e-19 on one CPU, -4e-19 on another): "rho < 0"
     must not hold on one machine and fail on the other."""
-    from heatmap_latent.study.claims import Comparison, MinEffect, constant, evaluate_comparison, metric
+    from heatmap_latent.study.verdicts import Comparison, MinEffect, constant, evaluate_comparison, metric
 
     vae = Role("vae", "gaussian")
 

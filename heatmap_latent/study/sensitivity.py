@@ -9,7 +9,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.analysis.grouping import Group
-from heatmap_latent.study.claims import evaluate_by_condition, study_claims
+from heatmap_latent.study.claims import study_claims
+from heatmap_latent.study.verdicts import evaluate_by_condition
 
 # the variants: (factor on every threshold, factor on every minimum effect)
 VARIANTS: dict[str, tuple[float, float]] = {
