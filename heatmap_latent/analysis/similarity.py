@@ -61,8 +61,8 @@ def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     if k < 1:
         return 0.0
     na, nb = (cKDTree(whiten(x)).query(whiten(x), k=k + 1)[1][:, 1:] for x in (a, b))
-    shared = [len(np.intersect1d(x, y, assume_unique=True)) for x, y in zip(na, nb)]
-    return float(np.mean(shared) / k)
+    shared = (na[:, :, None] == nb[:, None, :]).sum(axis=(1, 2))  # (N, k, k) booleans: 1.2M for 11,875 codes
+    return float(shared.mean() / k)
 
 
 def similarity(a: np.ndarray, b: np.ndarray, k: int = 10) -> dict[str, float]:
