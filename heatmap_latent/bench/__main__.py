@@ -20,9 +20,11 @@ from omegaconf import DictConfig
 from heatmap_latent.analysis import LoadedRun, analyze_run
 from heatmap_latent.bench import device_check, roofline
 from heatmap_latent.bench import measures as M
+from heatmap_latent.bench import recipe_choice as RC
 from heatmap_latent.bench import time_to_quality as TTQ
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.conf import CONF_DIR, compose_config
+from heatmap_latent.core.errors import report_user_errors
 from heatmap_latent.core.precision import describe_machine, fastest_precision, machine
 from heatmap_latent.study.steps import STEPS
 
@@ -170,7 +172,26 @@ def main() -> None:
         type=seed_list,
         help="with --time-to-quality: train every run once per seed (e.g. 1,2) and report medians",
     )
+    parser.add_argument(
+        "--recipe-choice",
+        type=Path,
+        nargs="+",
+        metavar="SWEEP",
+        help="choose a recipe on validation error: one train.py -m sweep per recipe over the same seeds",
+    )
+    parser.add_argument("--prefer", default="fast", help="with --recipe-choice: the recipe kept on a tie (fast)")
+    parser.add_argument(
+        "--tolerance", type=float, default=RC.TOLERANCE, help="with --recipe-choice: what counts as a tie (0.005)"
+    )
     args = parser.parse_args()
+    if args.recipe_choice:  # reads event files only: no machine figures
+        result = report_user_errors(
+            "python -m heatmap_latent.bench", lambda: RC.recipe_choice(args.recipe_choice, args.prefer, args.tolerance)
+        )
+        RC.report(result)
+        if args.json:
+            write_atomic(args.json, json.dumps(result, indent=2))
+        return
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     if args.device_check:
