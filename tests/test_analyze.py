@@ -3,12 +3,15 @@
 import json
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from heatmap_latent.analysis import load_run
+from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
 from heatmap_latent.models.losses import frobenius_error
 from heatmap_latent.study.steps import STEPS
 from heatmap_latent.training import train
@@ -135,3 +138,25 @@ def test_best_checkpoint_comes_from_the_callbacks_state_not_file_times(make_cfg,
     assert find_checkpoint(tmp_path, "best") == best
     scores = {os.path.basename(k): float(v) for k, v in recorded["best_k_models"].items()}
     assert scores[best.name] == min(scores.values())
+
+
+def test_a_run_is_grouped_by_what_it_is_not_by_its_config_files_name(tiny_runs, tmp_path):
+    # conf/model/vae.yaml renamed gauss_vae.yaml, conf/data/student_t.yaml renamed my_t.yaml
+    run = tmp_path / "renamed"
+    shutil.copytree(tiny_runs / "0", run)
+    hydra_yaml = OmegaConf.load(run / ".hydra" / "hydra.yaml")
+    hydra_yaml.hydra.runtime.choices.model, hydra_yaml.hydra.runtime.choices.data = "gauss_vae", "my_t"
+    OmegaConf.save(hydra_yaml, run / ".hydra" / "hydra.yaml")
+    overrides = [o for o in OmegaConf.load(run / ".hydra" / "overrides.yaml") if not o.startswith(("model=", "data="))]
+    OmegaConf.save(OmegaConf.create([*overrides, "model=gauss_vae", "data=my_t"]), run / ".hydra" / "overrides.yaml")
+    loaded = load_run(run)
+    assert (loaded.choices["model"], loaded.choices["data"]) == ("vae", "student_t")
+    assert loaded.choices["trainer"] == "default"  # the other choices are Hydra's
+    cfg = OmegaConf.to_container(loaded.cfg, resolve=False)
+    ae_overrides = tuple("model=ae" if o.startswith("model=") else o for o in loaded.overrides)
+    ae = RunIdentity("ae", 1, "ae", "student_t", ae_overrides, {**cfg, "model": {"kind": "ae"}})
+    vae = RunIdentity("vae", 1, loaded.choices["model"], loaded.choices["data"], loaded.overrides, cfg)
+    groups = group_runs([vae, ae], {"vae": {}, "ae": {}})
+    assert [g.role for g in groups] == [Role("vae", "student_t"), Role("ae", "student_t")]
+    assert groups[0].label == "vae · student_t · model=gauss_vae"  # the file's name, said where it is not the kind
+    assert [g.condition for g in groups] == [{}, {}]  # one condition: the study's claims pair them

@@ -3,9 +3,11 @@ import math
 import lightning.pytorch as pl
 import pytest
 import torch
+from hydra.utils import instantiate
 from torch.distributions import Normal, kl_divergence
 from torch.utils.data import DataLoader
 
+from heatmap_latent.core.conf import CONF_DIR
 from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.models.losses import frobenius_error, gaussian_kl, reconstruction_loss
@@ -150,3 +152,15 @@ def test_evenly_spaced_keeps_both_ends():
     assert evenly_spaced(10, 4).tolist() == [0, 3, 6, 9]
     assert evenly_spaced(3, 10).tolist() == [0, 1, 2]  # never more than there are
     assert evenly_spaced(0, 5).tolist() == []
+
+
+@pytest.mark.parametrize("config", sorted(p.stem for p in (CONF_DIR / "model").glob("[!_]*.yaml")))
+def test_each_model_config_builds_the_kind_its_file_is_named_for(make_cfg, config):
+    # a study's roles are the models' kinds: today's config names and the kinds must agree
+    assert instantiate(make_cfg(f"model={config}").model).kind == config
+
+
+def test_the_kind_is_what_the_model_is_whatever_config_chose_it():
+    size = {"image_size": 12, "channels": [4], "hidden_dims": [8]}
+    assert (AE(**size).kind, VAE(**size).kind, VAE(beta=4.0, **size).kind) == ("ae", "vae", "beta_vae")
+    assert TCVAE(beta=1.0, **size).kind == "tcvae"  # the family names its own kind at any beta

@@ -27,8 +27,8 @@ ROLE_KEYS = ("model", "data")
 class Role:
     """Which model on which data: how a study refers to a group (printed ``vae@gaussian``)."""
 
-    model: str  # the config choice, e.g. vae, ae, beta_vae
-    data: str  # gaussian, student_t
+    model: str  # the model's kind (``LatentAutoencoder.kind``), e.g. vae, ae, beta_vae
+    data: str  # the data module's declared name, e.g. gaussian, student_t
 
     def __str__(self) -> str:
         return f"{self.model}@{self.data}"
@@ -40,8 +40,8 @@ class RunIdentity:
 
     name: str
     seed: int
-    model: str  # the config choice, e.g. vae, ae, beta_vae
-    data: str  # gaussian, student_t
+    model: str  # what the model is (its ``kind``): vae, ae, beta_vae, tcvae, ...
+    data: str  # what the data module declares as its name: gaussian, student_t, sprites
     overrides: tuple[str, ...]
     config: dict[str, Any]  # the unresolved config as saved by Hydra
 
@@ -146,7 +146,9 @@ def group_runs(runs: list[RunIdentity], metrics: dict[str, dict[str, Any]]) -> l
     for runs_in, over in zip(members, overrides):
         first = runs_in[0]
         keys = {k: over.get(k, "(default)") for k in defining}
-        extra = [f"{k}={v}" for k, v in keys.items() if k not in ROLE_KEYS]
+        role = {"model": first.model, "data": first.data}
+        # a role key is named only where the config file's name is not what the run is (model=my_vae)
+        extra = [f"{k}={v}" for k, v in keys.items() if k not in ROLE_KEYS or v not in (role[k], "(default)")]
         label = " · ".join([first.model, first.data, *extra])
         labels[label] = labels.get(label, 0) + 1
         if labels[label] > 1:  # same overrides, different configs (e.g. an edited YAML): never pooled

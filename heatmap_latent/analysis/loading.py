@@ -43,14 +43,16 @@ class LoadedRun:
 
 
 def run_choices(run_dir: Path, cfg: DictConfig, model: LatentAutoencoder, data_name: str) -> dict[str, str]:
-    """The run's config-group choices; without Hydra's record, the model class and data name."""
-    fallback = {"model": type(model).__name__.lower(), "data": data_name}
+    """The run's config-group choices (``.hydra/hydra.yaml``), with ``model`` and ``data`` named by
+    what the run is: the model's ``kind`` and the data module's declared ``name``, never the config
+    file that chose them (a renamed ``conf/model/vae.yaml`` still trains a ``vae``)."""
+    own = {"model": model.kind, "data": data_name}
     try:
         saved = OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.runtime.choices
         chosen = {str(k): str(v) for k, v in saved.items() if v is not None}
     except (OmegaConfBaseException, OSError, AttributeError):
-        return fallback
-    return {**fallback, **{k: v for k, v in chosen.items() if not k.startswith("hydra/")}}
+        return own
+    return {**{k: v for k, v in chosen.items() if not k.startswith("hydra/")}, **own}
 
 
 def run_overrides(run_dir: Path) -> tuple[str, ...]:

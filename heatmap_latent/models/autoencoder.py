@@ -45,6 +45,14 @@ class LatentAutoencoder(pl.LightningModule):
     without an optimizer the module uses torch's ``Adam`` with its own defaults, without a scheduler none.
     """
 
+    # what a run is, for grouping and a study's roles (analysis/grouping.py Role): named by the model
+    # itself, not by the config file that chose it; each subclass names its own
+    KIND = "autoencoder"
+
+    @property
+    def kind(self) -> str:
+        return self.KIND
+
     def __init__(
         self,
         image_size: int = 36,
@@ -235,6 +243,8 @@ class LatentAutoencoder(pl.LightningModule):
 class AE(LatentAutoencoder):
     """Plain autoencoder: deterministic linear bottleneck, reconstruction loss only."""
 
+    KIND = "ae"
+
     def _build_bottleneck(self, in_dim: int, latent_dim: int) -> nn.Module:
         return nn.Linear(in_dim, latent_dim)
 
@@ -253,9 +263,18 @@ class AE(LatentAutoencoder):
 class VAE(LatentAutoencoder):
     """Gaussian-posterior VAE; loss = -ELBO = recon + beta * KL, both summed per example, batch-averaged."""
 
+    KIND = "vae"
+
     def __init__(self, beta: float = 1.0, **kwargs: Any) -> None:
         checks.number("model.beta", beta, 0.0)
         super().__init__(**kwargs)
+
+    @property
+    def kind(self) -> str:
+        """``vae``, or ``beta_vae`` when beta is not 1 (the VAE family names its own kinds)."""
+        if self.KIND == "vae" and float(self.hparams.beta) != 1.0:
+            return "beta_vae"
+        return self.KIND
 
     def _build_bottleneck(self, in_dim: int, latent_dim: int) -> nn.Module:
         return nn.Linear(in_dim, 2 * latent_dim)

@@ -29,6 +29,8 @@ class TCVAE(VAE):
     the training split, read from the data module when ``dataset_size`` is None.
     """
 
+    KIND = "tcvae"
+
     extra_terms = ("mi", "tc", "dim_kl")
 
     def __init__(
@@ -69,6 +71,8 @@ class MMDVAE(VAE):
     batch's sampled codes and as many fresh prior samples, with an ``imq`` or ``rbf`` kernel.
     """
 
+    KIND = "mmd_vae"
+
     extra_terms = ("mmd",)
 
     def __init__(
@@ -97,6 +101,8 @@ class CapacityVAE(VAE):
     there. It is a function of ``global_step``, which a resumed run restores, so the schedule
     continues exactly. Validation and test use ``C = capacity_max``. ``model.beta`` is not used.
     """
+
+    KIND = "capacity_vae"
 
     extra_terms = ("capacity",)
 
@@ -127,6 +133,8 @@ class FactorVAE(VAE):
     logit_1]``. It has its own Adam optimizer; both are stepped by hand (manual optimization) after
     one backward pass. The permuted codes come from the same batch (the paper draws a second batch).
     """
+
+    KIND = "factor_vae"
 
     extra_terms = ("tc", "disc_loss", "disc_accuracy")
 
