@@ -131,7 +131,7 @@ def test_clicking_the_slice_decodes_that_point_on_the_page(pages, tmp_path):
         box = page.locator("#slice").bounding_box()
         page.mouse.move(box["x"] + 100, box["y"] + 100)
         page.mouse.click(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])
-        z = np.array(page.evaluate("Array.from(window.heatmapLatent.state.lastZ)"))
+        z = np.array(page.evaluate("Array.from(window.heatmapLatent.probes.lastZ)"))
         pixels = np.array(
             page.evaluate(
                 "() => { const c = document.getElementById('decoded'); "
@@ -145,7 +145,7 @@ def test_clicking_the_slice_decodes_that_point_on_the_page(pages, tmp_path):
         page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + 0.7 * box["height"])
         strip = page.locator("#strip canvas").count()
         page.locator("#shade").click()
-        shade_ms = page.evaluate("window.heatmapLatent.state.shadeMs")
+        shade_ms = page.evaluate("window.heatmapLatent.probes.shadeMs")
         page.screenshot(path=str(tmp_path / "explorer.png"))
         assert errors == []
     expected = run.model.decode_batched(z[None])[0, 0].numpy().ravel()
@@ -390,8 +390,8 @@ def test_a_factor_slider_marks_the_code_of_the_exact_heatmap_and_decodes_it_back
         move += "s.value = v; s.dispatchEvent(new Event('input')); }"
         for value in (0.7, 2.9):  # two moves of one slider: its trace holds both codes
             page.evaluate(move, value)
-        assert page.evaluate("window.heatmapLatent.state.trace.length") == 2
-        z = np.array(page.evaluate("Array.from(window.heatmapLatent.state.factorZ)"))
+        assert page.evaluate("window.heatmapLatent.probes.trace.length") == 2
+        z = np.array(page.evaluate("Array.from(window.heatmapLatent.probes.factorZ)"))
         factors = page.evaluate("['var_x', 'var_y', 'rho'].map(k => +document.getElementById('factor-' + k).value)")
         info = page.locator("#factor-info").inner_text()
         assert errors == []
@@ -409,7 +409,7 @@ def test_the_clicked_code_is_traversed_dimension_by_dimension(pages):
     with open_page(page_path) as (page, errors):
         box = page.locator("#slice").bounding_box()
         page.mouse.click(box["x"] + 0.4 * box["width"], box["y"] + 0.6 * box["height"])
-        traversal = page.evaluate("window.heatmapLatent.state.traversal")
+        traversal = page.evaluate("window.heatmapLatent.probes.traversal")
         rows = page.locator("#traversals .traversal-row")
         assert rows.count() == 3 and rows.nth(0).locator("canvas").count() == 9
         tile = np.array(
@@ -460,12 +460,12 @@ def test_a_brushed_or_noised_image_is_encoded_where_python_encodes_it(pages):
     with open_page(page_path) as (page, errors):
         start = page.evaluate(
             "(() => { const api = window.heatmapLatent; api.resetPerturb(); api.perturbBump(5, 7, 0.5, 1.5); "
-            "return {factors: api.state.lastNearest.factors, code: Array.from(api.state.perturb.code)}; })()"
+            "return {factors: api.probes.lastNearest.factors, code: Array.from(api.probes.perturb.code)}; })()"
         )
         noised = [
             page.evaluate(
                 f"(() => {{ const api = window.heatmapLatent; api.resetPerturb(); api.perturbNoise({seed}, 0.05); "
-                "return Array.from(api.state.perturb.code); })()"
+                "return Array.from(api.probes.perturb.code); })()"
             )
             for seed in (3, 3, 4)
         ]
@@ -500,3 +500,17 @@ def test_analyze_writes_the_explorer_with_every_kth_snapshot_when_asked(snapshot
         data = _json.loads(page[start : page.index("</script>", start)].replace("<\\/", "</"))
         got = [f["epoch"] for f in data["snapshots"]["frames"]] if data["snapshots"] else None
         assert got == epochs
+
+
+def test_every_panel_is_its_own_script_that_registers_itself_and_tests_read_only_the_probes():
+    from heatmap_latent.explorer.page import SCRIPTS
+
+    folder = ROOT / "heatmap_latent" / "explorer"
+    assert set(SCRIPTS) == {p.name for p in folder.glob("*.js")}  # every script reaches the page and the tab
+    assert SCRIPTS[0] == "ui.js" and SCRIPTS[-1] == "explorer.js"  # the core first, the API that starts it last
+    for name in SCRIPTS[1:-1]:
+        source = (folder / name).read_text()
+        assert "(window.heatmapLatentPanels = window.heatmapLatentPanels || []).push(function" in source, name
+        assert "api.probes" not in source, f"{name} reads the test hook; panels record through ui.probe only"
+    for name in SCRIPTS:
+        assert "api.state" not in (folder / name).read_text(), name

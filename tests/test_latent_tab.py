@@ -207,9 +207,9 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
             canvas = a.locator("#scatter").bounding_box()
             page.mouse.move(canvas["x"] + x, canvas["y"] + y)
             page.wait_for_timeout(200)
-            assert b.evaluate("window.heatmapLatent.state.highlighted") == image
+            assert b.evaluate("window.heatmapLatent.probes.highlighted") == image
             page.mouse.click(canvas["x"] + x, canvas["y"] + y)  # picking it: the other run decodes its own code
-            picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.state.lastRaw).index")
+            picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.probes.lastRaw).index")
             assert picked == image
             # a run of another domain (colour sprites, 3 channels): decoded with each epoch's weights
             tab.locator('label[data-run="runs/sprites"] input').check()

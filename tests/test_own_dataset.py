@@ -155,7 +155,7 @@ def test_the_bars_explorer_page_has_their_factors_and_decodes_and_encodes_as_tor
         page.locator("#factor-width").dispatch_event("input")
         # the others at their middle declared values: left 7 of 0-15, top 5 of 0-10
         want_image = run.datamodule.render({"left": np.array([7.0]), "width": np.array([4.0]), "top": np.array([5.0])})
-        shown = np.array(page.evaluate("Array.from(window.heatmapLatent.state.factorImage)"))
+        shown = np.array(page.evaluate("Array.from(window.heatmapLatent.probes.factorImage)"))
         np.testing.assert_array_equal(shown, want_image.ravel())
         assert "width 4.000" in page.locator("#factor-info").inner_text()
         assert errors == []

@@ -411,7 +411,12 @@ window.heatmapLatentStart = function (DATA) {
     get aligned() { return aligned; },
     setFrame: (i) => { current = Math.max(0, Math.min(frames.length - 1, i)); },
     setAligned: (on) => { aligned = !!on; },
-    state: {},
+    // the selected point, shared by the panels (ui.js sets it): z in view and raw coordinates, its
+    // decode, nearest image and fitted factors
+    selection: { z: null, raw: null, decoded: null, nearest: null, fit: null },
+    // the one test hook: what the panels record for a test to read (the last decode, timings, traces);
+    // no panel reads it back (docs/explorer.md)
+    probes: {},
   };
   window.heatmapLatent = api;
   if (window.heatmapLatentUI) window.heatmapLatentUI(api, DATA);

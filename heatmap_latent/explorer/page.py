@@ -286,7 +286,17 @@ def explorer_data(
     }
 
 
-SCRIPTS = ("ui.js", "ui_factors.js", "explorer.js")  # classic scripts, in this order (docs/explorer.md)
+SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its panels, then the API that starts them
+    "ui.js",
+    "ui_scatter.js",
+    "ui_decode.js",
+    "ui_traversals.js",
+    "ui_paths.js",
+    "ui_epochs.js",
+    "ui_factors.js",
+    "ui_control.js",
+    "explorer.js",
+)
 
 
 def _asset(name: str) -> str:

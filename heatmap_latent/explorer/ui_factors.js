@@ -1,13 +1,12 @@
-// The explorer's factor panels: from factors to a code and back (the encoder in the page), the
-// brushed or noised image, and the controllability map. A classic script that registers itself in
-// window.heatmapLatentPanels; ui.js calls each registered panel with the page's API, its data and the
-// drawing helpers the panels share. Every factor, slider and choice comes from DATA's factor declaration.
+// The explorer's factor panel: from factors to a code and back (the encoder in the page), and the
+// brushed or noised image. A classic script that registers itself in window.heatmapLatentPanels; ui.js
+// calls each registered panel with the page's API, its data and the helpers the panels share. Every
+// factor, slider and picker comes from DATA's factor declaration.
 "use strict";
 (window.heatmapLatentPanels = window.heatmapLatentPanels || []).push(function factorPanels(api, DATA, ui) {
-  const { $, S, D, last, paint, fmt, ramp, REALISM, drawScatter, drawSlice } = ui;
-  const trace = [];
-  api.state.trace = trace; // the codes the last moved slider swept
-  let traceFactor = null;
+  const { $, S, D, last, paint, fmt } = ui;
+  const trace = ui.probe("trace", []); // the codes the last moved slider swept
+  let traceFactor = null, factorZ = null, perturb = null;
   function drawTrace(ctx, toXY) {
     const pts = trace.map((z) => toXY(api.toView(z, last)));
     if (pts.length > 1) {
@@ -15,7 +14,7 @@
       pts.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
       ctx.stroke();
     }
-    const crosses = [[api.state.factorZ, "#ff7f0e"], [api.state.perturb && api.state.perturb.code, "#9467bd"]];
+    const crosses = [[factorZ, "#ff7f0e"], [perturb && perturb.code, "#9467bd"]];
     for (const [z, colour] of crosses) {
       if (!z) continue;
       const [x, y] = toXY(api.toView(z, last));
@@ -66,15 +65,16 @@
       const z = api.encode(image), decoded = api.decodeAt(last, z), fit = api.fitFactors(decoded);
       if (moved !== traceFactor) { trace.length = 0; traceFactor = moved; }
       trace.push(Float64Array.from(z));
-      api.state.factorZ = Float64Array.from(z);
-      api.state.factorImage = image;
-      api.state.factorFit = fit;
+      factorZ = ui.probe("factorZ", Float64Array.from(z));
+      ui.probe("factorImage", image);
+      ui.probe("factorFit", fit);
       paint($("factor-image"), image); paint($("factor-decoded"), decoded);
       const { realism, ...fitted } = fit, set = Object.assign({}, values);
       $("factor-info").textContent = "set: " + fmt(set) + "  ->  code (" + Array.from(z, (v) => v.toFixed(3)).join(", ") +
         ")  ->  fitted to the decode: " + fmt(fitted) + "  realism " + realism.toFixed(4);
-      drawScatter(); drawSlice();
+      ui.draw();
     }
+    ui.factorValues = values; // the controllability map holds the other factors here
     api.setFactors = (f) => { Object.assign(values, f); setFactors(Object.keys(f).join()); };
     setFactors(null);
 
@@ -86,34 +86,35 @@
       return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
     }
     function startImage() {
-      if ($("perturb-source").value === "decoded" && api.state.lastDecoded) return Float32Array.from(api.state.lastDecoded);
-      const f = api.state.lastNearest ? api.state.lastNearest.factors : values;
+      const selected = api.selection;
+      if ($("perturb-source").value === "decoded" && selected.decoded) return Float32Array.from(selected.decoded);
+      const f = selected.nearest ? selected.nearest.factors : values;
       return Float32Array.from(api.render(f));
     }
     function showPerturbed() {
-      const p = api.state.perturb, z = api.encode(p.image);
+      const p = perturb, z = api.encode(p.image);
       p.code = Float64Array.from(z);
       paint($("perturbed"), p.image);
       let move = 0;
       for (let k = 0; k < D; k++) move += (z[k] - p.start[k]) ** 2;
       $("perturb-info").textContent = "code of the start image (" + Array.from(p.start, (v) => v.toFixed(3)).join(", ") +
         ") -> perturbed (" + Array.from(z, (v) => v.toFixed(3)).join(", ") + "): moved " + Math.sqrt(move).toFixed(3);
-      drawScatter(); drawSlice();
+      ui.draw();
     }
     function resetPerturb() {
       const image = startImage();
-      api.state.perturb = { image: image, start: Float64Array.from(api.encode(image)), code: null };
+      perturb = ui.probe("perturb", { image: image, start: Float64Array.from(api.encode(image)), code: null });
       showPerturbed();
     }
     api.perturbBump = (x, y, amplitude, sigma) => {
-      if (!api.state.perturb) resetPerturb();
-      const img = api.state.perturb.image;
+      if (!perturb) resetPerturb();
+      const img = perturb.image;
       for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) img[i * S + j] += amplitude * Math.exp(-((i - y) ** 2 + (j - x) ** 2) / (2 * sigma * sigma));
       showPerturbed();
     };
     api.perturbNoise = (seed, std) => {
-      if (!api.state.perturb) resetPerturb();
-      const gauss = seeded(seed), img = api.state.perturb.image;
+      if (!perturb) resetPerturb();
+      const gauss = seeded(seed), img = perturb.image;
       for (let p = 0; p < img.length; p++) img[p] += std * gauss();
       showPerturbed();
     };
@@ -125,41 +126,5 @@
     $("perturb-reset").addEventListener("click", resetPerturb);
     $("perturb-source").addEventListener("change", resetPerturb);
     api.resetPerturb = resetPerturb;
-
-    // the controllability map: the round trip over a grid of two factors
-    const names = api.declaration.filter((f) => f.kind !== "categorical").map((f) => f.name);
-    const picks = names.includes("rho") && names.includes("var_x")
-      ? ["var_x", "rho", "rho"] : [names[0], names[names.length - 1], names[names.length - 1]];
-    for (const [id, pick] of [["map-x", picks[0]], ["map-y", picks[1]], ["map-factor", picks[2]]]) {
-      for (const n of names) $(id).add(new Option(n, n, n === pick, n === pick));
-    }
-    function controlMap(xName, yName, factor, n) {
-      const xs = Array.from({ length: n }, (_, i) => F[xName][0] + ((F[xName][1] - F[xName][0]) * i) / (n - 1));
-      const ys = Array.from({ length: n }, (_, i) => F[yName][0] + ((F[yName][1] - F[yName][0]) * i) / (n - 1));
-      const out = new Float64Array(n * n), t0 = performance.now();
-      for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) {
-        const set = Object.assign({}, values, { [xName]: xs[c], [yName]: ys[r] });
-        const image = Float32Array.from(api.render(set));
-        const fit = api.fitFactors(api.decodeAt(last, api.encode(image)));
-        out[r * n + c] = Math.abs(fit[factor] - set[factor]);
-      }
-      return { x: xName, y: yName, factor: factor, n: n, xs: xs, ys: ys, values: out, fixed: Object.assign({}, values), ms: performance.now() - t0 };
-    }
-    api.controlMap = controlMap;
-    $("map-draw").addEventListener("click", () => {
-      const xName = $("map-x").value, yName = $("map-y").value, factor = $("map-factor").value;
-      if (xName === yName) { $("map-info").textContent = "pick two different factors"; return; }
-      const m = controlMap(xName, yName, factor, Math.max(2, Math.min(40, +$("map-n").value)));
-      api.state.controlMap = m;
-      const canvas = $("control-map"), ctx = canvas.getContext("2d"), cw = canvas.width / m.n, ch = canvas.height / m.n;
-      const scale = factor === "rho" ? 0.5 : 0.25 * (F[factor][1] - F[factor][0]);
-      for (let r = 0; r < m.n; r++) for (let c = 0; c < m.n; c++) {
-        ctx.fillStyle = "rgb(" + ramp(m.values[r * m.n + c] / scale, REALISM).join(",") + ")";
-        ctx.fillRect(c * cw, canvas.height - (r + 1) * ch, cw + 1, ch + 1); // y grows upwards
-      }
-      const mean = m.values.reduce((a, b) => a + b, 0) / m.values.length;
-      $("map-info").textContent = m.n + "x" + m.n + " round trips in " + Math.round(m.ms) + " ms; mean |fitted - set| of " +
-        factor + " " + mean.toFixed(3) + "; red at >= " + scale.toFixed(2) + "; x: " + xName + ", y: " + yName;
-    });
   }
 });

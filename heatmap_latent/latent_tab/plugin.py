@@ -31,9 +31,8 @@ PLUGIN_NAME = "heatmap_latent"
 STATIC = {  # served file -> (package, name, mime type)
     "index.js": ("heatmap_latent.latent_tab", "static/index.js", "text/javascript"),
     "static/panel.js": ("heatmap_latent.latent_tab", "static/panel.js", "text/javascript"),
-    "static/explorer.js": ("heatmap_latent.explorer", "explorer.js", "text/javascript"),
-    "static/ui.js": ("heatmap_latent.explorer", "ui.js", "text/javascript"),
-    "static/ui_factors.js": ("heatmap_latent.explorer", "ui_factors.js", "text/javascript"),
+    # the explorer's scripts, the same files and order as the static page's
+    **{f"static/{name}": ("heatmap_latent.explorer", name, "text/javascript") for name in SCRIPTS},
 }
 LISTING_TTL_S = 2.0  # the tab polls; one walk of the log directory serves the requests of 2 s
 
