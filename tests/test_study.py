@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html import escape as html_escape
 
 import numpy as np
@@ -11,11 +12,20 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
-from heatmap_latent.analysis.step import NA_KEY, MissingMetric, NotApplicable, Step, SummaryRow, lookup, not_applicable
+from heatmap_latent.analysis.step import (
+    NA_KEY,
+    MissingMetric,
+    NotApplicable,
+    Step,
+    SummaryRow,
+    UndeclaredMetric,
+    lookup,
+    not_applicable,
+)
 from heatmap_latent.analyze import analyze
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import verdicts as claims_module
-from heatmap_latent.study.claims import study_claims
+from heatmap_latent.study.claims import check_inputs, study_claims
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 from heatmap_latent.study.verdicts import (
@@ -24,11 +34,14 @@ from heatmap_latent.study.verdicts import (
     MIXED,
     TOO_FEW,
     UNMEASURED,
+    Claim,
     Comparison,
     MinEffect,
+    constant,
     equivalence_verdict,
     evaluate,
     evaluate_by_condition,
+    metric,
     verdict,
 )
 from tests.browser import needs_chromium, open_page
@@ -289,6 +302,55 @@ def test_every_metric_a_claim_reads_is_one_the_steps_write(tiny_metrics_only):
     for key in sorted(keys):
         for metrics in by_data.values():
             lookup(metrics, key)  # a value, or "n/a" on the way; MissingMetric if no step writes it
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        ("density.nn_medain", "declares no 'nn_medain'"),  # a typo in the output
+        ("densty.nn_median", "no step 'densty'"),  # a typo in the step
+        ("trajectories.study_plane_topp.realism_mean", "declares no 'study_plane_topp.realism_mean'"),
+        ("recoverability.rho", "declares no 'rho'"),  # a factor's node, not one of its metrics
+    ],
+)
+def test_a_claim_that_reads_a_metric_no_step_declares_fails_where_it_is_declared(key, named):
+    unit = MinEffect(0.0, "", "")
+    bad = Claim(
+        99, "s", "m", (Comparison("a typo", metric(Role("vae", "gaussian"), key), "<", constant(1.0, "one"), unit),)
+    )
+    with pytest.raises(UndeclaredMetric, match=f"claim 99 \\(a typo\\): .*{re.escape(named)}"):
+        check_inputs([bad])
+    check_inputs(study_claims(CLAIMS_CFG))  # the study's own claims read declared metrics only
+
+
+def _expand(node, parts):
+    """Every dotted path of ``node`` a declared pattern (``parts``, ``*``: any one key) names."""
+    if not parts:
+        return [[]]
+    if isinstance(node, dict) and NA_KEY in node:
+        return [[]]  # n/a on the way: lookup says so
+    if not isinstance(node, dict):
+        return []  # a value where the pattern goes on
+    keys = [k for k in node if parts[0] in ("*", k)]
+    return [[k, *rest] for k in keys for rest in _expand(node[k], parts[1:])]
+
+
+def test_every_metric_a_step_declares_is_one_it_writes(tiny_metrics_only):
+    """The declarations that claims are checked against cannot run ahead of what the steps compute."""
+    _, result = tiny_metrics_only
+    for metrics in result["runs"].values():
+        for step in (*STEPS, SHAPE_STEP):
+            node = metrics.get(step.name)
+            if not isinstance(node, dict) or NA_KEY in node:
+                continue  # the step does not apply to this run
+            for pattern in step.declared:
+                paths = _expand(node, pattern.split("."))
+                # a per-factor row (``*.`` first) is there for the factors that have it (share_wrong: categorical)
+                assert paths or pattern.startswith("*."), (
+                    f"{step.name}.{pattern}: nothing of {metrics['run']['name']} matches"
+                )
+                for path in paths:
+                    lookup(node, ".".join([p for p in path if p] or [pattern]))
 
 
 def test_every_steps_metrics_reach_metrics_json_and_the_report(tiny_metrics_only):

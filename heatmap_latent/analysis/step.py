@@ -74,6 +74,14 @@ class Step:
     summary: tuple[SummaryRow, ...] = ()
     not_applicable: Callable[[Any], str | None] = lambda encoded: None  # why the step does not apply
     group_figure: GroupFigure | None = None  # shown first in the step's study section
+    # metrics that others (a study's claims) may read beyond the summary rows; ``*`` stands for one
+    # key (a factor, a path). What a step declares is checked against what it writes (tests)
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        """Every metric the step declares, as dotted keys inside the step (``*``: any one key)."""
+        return tuple(dict.fromkeys((*(row.key for row in self.summary), *self.outputs)))
 
     def rows(self, *runs_metrics: dict[str, Any]) -> tuple[SummaryRow, ...]:
         """The summary rows for these runs' metrics: each per-factor row once per factor for which any
@@ -115,6 +123,27 @@ class NotApplicable:
 def not_applicable(reason: str) -> dict[str, str]:
     """The metrics of a step (or of a part of one) that does not apply to this run."""
     return {NA_KEY: reason}
+
+
+class UndeclaredMetric(ValueError):
+    """A metric that a claim reads and no step declares (a typo, a renamed output)."""
+
+
+def check_declared(steps: tuple[Step, ...], dotted: str) -> None:
+    """Raise :class:`UndeclaredMetric` unless a step of ``steps`` declares ``dotted``
+    (``step.part.part``), where a declared ``*`` matches any one key."""
+    name, _, rest = dotted.partition(".")
+    step = next((s for s in steps if s.name == name), None)
+    if step is None:
+        raise UndeclaredMetric(f"{dotted!r}: no step {name!r} (steps: {', '.join(s.name for s in steps)})")
+    parts = rest.split(".")
+    for pattern in step.declared:
+        wanted = pattern.split(".")
+        if len(wanted) == len(parts) and all(w in ("*", p) for w, p in zip(wanted, parts)):
+            return
+    raise UndeclaredMetric(
+        f"{dotted!r}: the step {name!r} declares no {rest!r} (its outputs: {', '.join(step.declared)})"
+    )
 
 
 class MissingMetric(KeyError):

@@ -11,7 +11,10 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from heatmap_latent.analysis.grouping import Role
+from heatmap_latent.analysis.step import UndeclaredMetric, check_declared
 from heatmap_latent.data.heatmaps import FACTOR_NAMES
+from heatmap_latent.study.shape import SHAPE_STEP
+from heatmap_latent.study.steps import STEPS
 from heatmap_latent.study.verdicts import EQUIVALENT, Claim, Comparison, MinEffect, Term, combine, constant, metric
 
 # the digest of conf/analyze.yaml's claims section frozen for the confirmatory run on seeds 6-10
@@ -431,4 +434,19 @@ def study_claims(cfg: Any) -> list[Claim]:
             scope=vae_gaussian,  # the study says these in its VAE section, of the Gaussian heatmaps
         ),
     ]
+    check_inputs(claims)
     return claims
+
+
+def check_inputs(claims: list[Claim]) -> None:
+    """Every metric the claims read is one that a step declares (``Step.declared``): a typo or a
+    renamed output fails where the claims are declared, not as "not measured" in a report."""
+    steps = (*STEPS, SHAPE_STEP)
+    for claim in claims:
+        for comparison in claim.comparisons:
+            for term in (comparison.left, comparison.right):
+                for key in term.keys:
+                    try:
+                        check_declared(steps, key)
+                    except UndeclaredMetric as err:
+                        raise UndeclaredMetric(f"claim {claim.id} ({comparison.label}): {err}") from None

@@ -167,6 +167,41 @@ def df_classifier(e: EncodedRun) -> StepResult:
     )
 
 
+# what the trajectories step writes for a study's claims to read (study/paths.py names the paths;
+# ``*`` is a factor): each decoded path's fitted factors, monotonicity, gaps and realism
+DECODED_PATHS = (
+    "line_0_2",
+    "line_0_1",
+    "circle",
+    "isovariance_spline",
+    "bounding_plane_0",
+    "bounding_plane_1",
+    "study_plane_top",
+    "study_plane_bottom",
+    "empty_between_tails",
+)
+PATH_METRICS = (
+    "realism_mean",
+    "max_gap",
+    "max_gap_share",
+    "monotone_variance",
+    "fitted_rho_std",
+    "fitted_var_gap",
+    "monotone.*",
+    "fitted_mean.*",
+    "fitted_std.*",
+    "fitted_range.*",
+)
+TRAJECTORY_OUTPUTS = (
+    *(f"{path}.{metric}" for path in DECODED_PATHS for metric in PATH_METRICS),
+    "perturbations.realism_mean",
+    "perturbations.nearest_distance",
+    "statements.*",
+)
+REALISM_OUTPUTS = tuple(
+    f"{where}.{m}" for where in ("reconstructions", "empty_regions", "prior_samples") for m in ("mean", "bounded_mean")
+)
+
 STEPS: tuple[Step, ...] = (
     *(step for step in STANDARD_STEPS if step is not ROUND_TRIP),  # the round trip after the realism
     Step(
@@ -191,6 +226,7 @@ STEPS: tuple[Step, ...] = (
             ("statements.tails_exterior_ratio", "large |var_x − var_y|: relative distance from the centre"),
         ),
         not_applicable=not_heatmaps,
+        outputs=TRAJECTORY_OUTPUTS,
     ),
     Step(
         "realism",
@@ -208,6 +244,7 @@ STEPS: tuple[Step, ...] = (
             ("prior_samples.nearest_image_mean", "prior samples: distance to the nearest data image"),
         ),
         not_applicable=not_heatmaps,
+        outputs=REALISM_OUTPUTS,
     ),
     ROUND_TRIP,
     Step(
