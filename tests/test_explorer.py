@@ -324,7 +324,12 @@ def test_the_epoch_slider_decodes_with_each_epochs_weights_and_alignment_never_c
         assert (scatter_pixels(page) != first).any()
         assert page.locator("#epoch-label").inner_text().startswith("epoch 4")
         assert "epoch 4" in page.locator("#kl-info").inner_text()
+        # the scores the snapshot wrote while training, beside the KL
+        shown = page.evaluate("window.heatmapLatent.probes.scoresShown")
+        assert shown["label"] == "epoch 4" and shown["scores"] == pytest.approx(snapshots[3].scores, abs=1e-12)
+        assert f"mig {snapshots[3].scores['mig']:.3f}" in page.locator("#scores-info").inner_text()
         move_slider(page, 0)
+        assert page.evaluate("window.heatmapLatent.probes.scoresShown.label") == "epoch 1"
         assert np.array_equal(scatter_pixels(page), first)
         # aligned (the default): picking image p's drawn code decodes image p's raw code at that epoch
         move_slider(page, 1)

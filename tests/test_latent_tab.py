@@ -223,6 +223,10 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
             assert got.shape == (10, 3 * 32 * 32)
             assert np.abs(got - decode_with(logdir, sprite_snaps[-1], z, "sprites")).max() < 1e-4
             sp.evaluate("window.heatmapLatent.showFrame(0)")
+            # the scores written with each snapshot, drawn in the tab beside the KL (scores/timeline.py)
+            shown = sp.evaluate("window.heatmapLatent.probes.scoresShown")
+            assert shown["label"] == "epoch 1" and set(shown["scores"]) >= {"mig", "sap", "beta_vae", "factor_vae"}
+            assert shown["scores"] == pytest.approx(sprite_snaps[0].scores, abs=1e-12)
             assert (
                 np.abs(
                     np.array(sp.evaluate(decode, z.tolist())) - decode_with(logdir, sprite_snaps[0], z, "sprites")

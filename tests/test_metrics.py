@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from heatmap_latent.analysis.density import latent_density
-from heatmap_latent.analysis.disentanglement import dci, mig, sap
 from heatmap_latent.analysis.probes import knn_classifier, recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
 from heatmap_latent.data.heatmap_fit import fit_factors, realism_distance
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_heatmaps
+from heatmap_latent.scores.disentanglement import dci, mig, sap
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("metrics")
@@ -109,7 +109,7 @@ def test_realism_distance_grows_for_non_ellipses():
 
 
 def test_active_units_find_a_known_dead_dimension():
-    from heatmap_latent.analysis.standard_steps import active_units
+    from heatmap_latent.scores.timeline import active_units
 
     rng = np.random.default_rng(0)
     codes = np.stack([rng.normal(size=1000), np.full(1000, 0.3), rng.normal(scale=0.05, size=1000)], axis=1)

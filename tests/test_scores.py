@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 from heatmap_latent.analysis.similarity import relative_strength, udr
+from heatmap_latent.scores.supervised import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("scores")
@@ -95,3 +95,20 @@ def test_udr_ranks_seeds_that_agree_above_one_that_does_not():
     # ... and one model with a dimension the other lacks scores lower, as in disentanglement_lib
     assert 0.6 < udr({"a": f, "b": f}, {"a": two, "b": every["b"]})["a"]["score"] < 0.9
     assert relative_strength(np.zeros((0, 0))) == 0.0 and udr({"a": f}, every) == {}
+
+
+def test_the_scores_a_snapshot_writes_see_a_factorised_code_and_a_random_one():
+    from heatmap_latent.scores.timeline import latent_scores
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    factors = {"a": rng.integers(0, 10, n) * 0.5, "b": rng.integers(0, 8, n) * 0.25, "c": rng.integers(0, 6, n) * 1.0}
+    aligned = np.stack([factors[k] for k in factors], axis=1) + 1e-3 * rng.normal(size=(n, 3))
+    good = latent_scores(aligned, factors, seed=1)
+    assert good["mig"] > 0.5 and good["sap"] > 0.5 and good["beta_vae"] > 0.95 and good["factor_vae"] > 0.95
+    assert good["active_units"] == 3
+    noise = latent_scores(rng.normal(size=(n, 3)), factors, seed=1)
+    assert noise["mig"] < 0.05 and noise["sap"] < 0.05 and noise["factor_vae"] < 0.5  # chance: 1/3
+    dead = latent_scores(np.c_[aligned[:, :2], np.zeros(n)], factors, seed=1)
+    assert dead["active_units"] == 2
+    assert latent_scores(aligned, factors, seed=1) == good  # seeded: the same scores again

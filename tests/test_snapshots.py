@@ -33,7 +33,7 @@ def test_snapshots_at_the_cadence_and_at_the_end_in_a_format_numpy_reads(make_cf
     cfg = cfg_in(make_cfg, tmp_path, "trainer.max_epochs=3")
     train(cfg)
     index = json.loads((tmp_path / DIRNAME / "index.json").read_text())  # no project code needed to read it
-    assert index["format"] == "heatmap-latent-snapshots" and index["version"] == 1
+    assert index["format"] == "heatmap-latent-snapshots" and index["version"] == 2
     assert [(e["epoch"], e["final"]) for e in index["snapshots"]] == [(2, False), (3, True)]
     assert [e["step"] for e in index["snapshots"]] == [10, 15]  # 5 batches of 16 per epoch
     with np.load(tmp_path / DIRNAME / "epoch_0002.npz") as npz:
@@ -102,19 +102,49 @@ def test_every_kth_snapshot_keeps_the_last_and_a_bad_index_is_one_clear_error(tm
         LatentSnapshots(str(tmp_path), every_n_epochs=0)
 
 
-def test_traversals_reach_tensorboards_images_during_training(make_cfg, tmp_path):
+def tensorboard_run(make_cfg, out, epochs: int, every: int):
+    """A tiny run with the default callbacks and TensorBoard, and its event files, read whole."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    # the default callbacks (conf/callbacks/default.yaml: latent_traversals) at every epoch
     cfg = make_cfg(
-        "logger=tensorboard", "~callbacks.early_stopping", "trainer.max_epochs=2", "log_latents_every_n_epochs=1"
+        "logger=tensorboard",
+        "~callbacks.early_stopping",
+        f"trainer.max_epochs={epochs}",
+        f"log_latents_every_n_epochs={every}",
     )
     with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path)
+        cfg.paths.output_dir = str(out)
     train(cfg)
-    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"images": 0})
+    events = EventAccumulator(str(out / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
     events.Reload()
+    return cfg, events
+
+
+def test_traversals_reach_tensorboards_images_during_training(make_cfg, tmp_path):
+    # the default callbacks (conf/callbacks/default.yaml: latent_traversals) at every epoch
+    cfg, events = tensorboard_run(make_cfg, tmp_path, epochs=2, every=1)
     images = events.Images("latent/traversals")
     assert [e.step for e in images] == [5, 10]  # each validation epoch (5 batches each)
     size, n = cfg.data.grid.size, 9
     assert (images[0].height, images[0].width) == (3 * (size + 1) - 1, n * (size + 1) - 1)  # 3 rows of 9
+
+
+def test_each_snapshot_writes_its_scores_and_logs_them_to_tensorboard(make_cfg, tmp_path):
+    from heatmap_latent.scores.timeline import NAMES, latent_scores
+
+    _, events = tensorboard_run(make_cfg, tmp_path, epochs=3, every=2)
+    snapshots, entries = load_snapshots(tmp_path), read_index(tmp_path)
+    assert [s.epoch for s in snapshots] == [2, 3]
+    for snap, entry in zip(snapshots, entries):
+        # the scores of exactly these codes and factors, as the analysis's functions compute them
+        assert snap.scores == pytest.approx(latent_scores(snap.codes, snap.factors, seed=snap.epoch), abs=1e-12)
+        assert set(snap.scores) == set(NAMES) and entry["scores"] == snap.scores
+        assert 0 <= snap.scores["mig"] <= 1 and snap.scores["active_units"] <= 3
+        assert entry["scores_seconds"] <= entry["seconds"]
+    for name in NAMES:  # read back from the event files, one point per snapshot at its step
+        logged = {e.step: e.value for e in events.Scalars(f"latent_scores/{name}")}
+        assert logged == pytest.approx({s.step: s.scores[name] for s in snapshots}, rel=1e-6)
+    # a version-1 snapshot (no scores) still loads
+    cfg_off = cfg_in(make_cfg, tmp_path / "off", "trainer.max_epochs=2", "callbacks.latent_snapshots.scores=false")
+    train(cfg_off)
+    assert [s.scores for s in load_snapshots(tmp_path / "off")] == [{}]

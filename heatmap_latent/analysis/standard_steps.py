@@ -12,18 +12,19 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from heatmap_latent.analysis.disentanglement import dci, mig, sap
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_summary
-from heatmap_latent.analysis.scores import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
 from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
 from heatmap_latent.core.pixels import stored
 from heatmap_latent.core.plotting import projection_figure
 from heatmap_latent.core.traversals import traversal_figure, traversal_gif, traversal_points
 from heatmap_latent.models import VAE
 from heatmap_latent.models.losses import gaussian_kl
+from heatmap_latent.scores.disentanglement import dci, mig, sap
+from heatmap_latent.scores.supervised import beta_vae_score, factor_labels, factor_vae_score, modularity_explicitness
+from heatmap_latent.scores.timeline import ACTIVE_VARIANCE, active_units
 
 # values closer than this (relative to the largest magnitude, absolute below 1) are one value: a rank
 # decided by rounding (fitted factors of 0 +- 1e-17 along the path of a collapsed model) differs
@@ -204,14 +205,6 @@ def disentanglement(e: EncodedRun) -> StepResult:
             timed(name, lambda c=compute, s=settings: c(s))
     out["timing"] = seconds  # per score, seconds (metrics.json; left out of comparisons of numbers)
     return StepResult(out)
-
-
-ACTIVE_VARIANCE = 0.01  # Burda et al. (2016): a unit is active when Var_x(E_q[z_d | x]) exceeds this
-
-
-def active_units(latents: np.ndarray, threshold: float = ACTIVE_VARIANCE) -> np.ndarray:
-    """Which latent dimensions are active: the variance of the code over the data exceeds ``threshold``."""
-    return latents.var(axis=0) > threshold
 
 
 @torch.no_grad()

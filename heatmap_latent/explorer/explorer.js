@@ -4,7 +4,7 @@
 // A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
 // its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
-const HEATMAP_LATENT_DATA_VERSION = 2; // explorer/page.py DATA_VERSION: the data contract this script reads
+const HEATMAP_LATENT_DATA_VERSION = 3; // explorer/page.py DATA_VERSION: the data contract this script reads
 window.heatmapLatentStart = function (DATA) {
   if (!DATA || DATA.version !== HEATMAP_LATENT_DATA_VERSION) {
     const got = DATA && DATA.version !== undefined ? DATA.version : "none";
@@ -315,7 +315,7 @@ window.heatmapLatentStart = function (DATA) {
     const index = i32(f.index), layers = layersWith(f.weights);
     frames.push({
       label: "epoch " + f.epoch + (f.final ? " (end of training)" : ""),
-      epoch: f.epoch, kl: f.kl, align: f.align, n: index.length, index: index, codes: f32(f.codes),
+      epoch: f.epoch, kl: f.kl, scores: f.scores || null, align: f.align, n: index.length, index: index, codes: f32(f.codes),
       factors: Object.fromEntries(Object.entries(ALL.factors).map(([k, v]) => [k, Float32Array.from(index, (i) => v[i])])),
       colourings: Object.fromEntries(Object.entries(ALL.colourings).map(([k, v]) => [k, Float64Array.from(index, (i) => v[i])])),
       split: Array.from(bytes(f.split), (v) => SPLIT_NAMES[v]),
@@ -402,7 +402,7 @@ window.heatmapLatentStart = function (DATA) {
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
     declaration: DATA.factor_declaration, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
     viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,
-    frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, n: f.n })),
+    frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, scores: f.scores || null, n: f.n })),
     get frame() { return current; },
     get n() { return frames[current].n; },
     get codes() { return frames[current].codes; },

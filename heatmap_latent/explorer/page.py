@@ -30,7 +30,7 @@ from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
 
 # the page data's version: explorer.js refuses data of another version in one line
-DATA_VERSION = 2
+DATA_VERSION = 3  # 3: each snapshot frame carries its scores
 
 
 class ExportError(UserError):
@@ -171,6 +171,7 @@ def epoch_frames(decoder: nn.Module, snapshots: list[Snapshot], final: np.ndarra
                 "index": base64.b64encode(snap.index.astype("<i4").tobytes()).decode(),
                 "split": base64.b64encode(snap.split.astype(np.uint8).tobytes()).decode(),
                 "kl": snap.kl_per_dim.tolist() if snap.kl_per_dim is not None else None,
+                "scores": snap.scores or None,  # scores/timeline.py, written while training
                 "weights": _weights(decoder_layers(decoder)),
             }
         )

@@ -10,7 +10,9 @@ Each ``.npz`` holds ``index`` (n,) int64, the images' positions in the dataset (
 every snapshot); ``codes`` (n, D) float32, their codes (the posterior mean for a VAE); ``split`` (n,)
 uint8 (0 train, 1 validation, 2 test); ``factor.<name>`` (n,) float64; ``decoder.<parameter>``
 float32, the decoder's ``state_dict`` at that epoch; ``kl_per_dim`` (D,) float32 for a VAE, the mean
-KL of each dimension over these images; and ``epoch`` and ``step``. ``epoch`` counts completed
+KL of each dimension over these images; ``score.<name>`` float64, the cheap scores of these codes
+(``scores/timeline.py``: MIG, SAP, BetaVAE, FactorVAE, active units; version 2), also in the index
+entry as ``scores``; and ``epoch`` and ``step``. ``epoch`` counts completed
 training epochs. Every file is written atomically, the index last.
 """
 
@@ -27,7 +29,7 @@ import numpy as np
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
 
-FORMAT, VERSION = "heatmap-latent-snapshots", 1
+FORMAT, VERSION = "heatmap-latent-snapshots", 2  # 2 adds the scores; 1 is read as it is
 DIRNAME, INDEX = "snapshots", "index.json"
 SPLITS = ("train", "validation", "test")
 
@@ -46,6 +48,7 @@ class Snapshot:
     factors: dict[str, np.ndarray]
     decoder: dict[str, np.ndarray]  # the decoder's state_dict, float32
     kl_per_dim: np.ndarray | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # name -> value (none in a version-1 snapshot)
     info: dict[str, Any] = field(default_factory=dict)  # its index entry (file, bytes, seconds, final)
 
     def to_npz(self) -> bytes:
@@ -60,6 +63,7 @@ class Snapshot:
         }
         if self.kl_per_dim is not None:
             arrays["kl_per_dim"] = self.kl_per_dim.astype(np.float32)
+        arrays.update({f"score.{k}": np.float64(v) for k, v in self.scores.items()})
         buf = io.BytesIO()
         np.savez(buf, **arrays)
         return buf.getvalue()
@@ -119,6 +123,7 @@ def load_snapshot(run_dir: Path, entry: dict[str, Any]) -> Snapshot:
         factors=prefixed("factor."),
         decoder=prefixed("decoder."),
         kl_per_dim=arrays.get("kl_per_dim"),
+        scores={k: float(v) for k, v in prefixed("score.").items()},
         info=dict(entry),
     )
 

@@ -12,6 +12,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.models.losses import gaussian_kl
+from heatmap_latent.scores.timeline import latent_scores
 from heatmap_latent.training.snapshots import DIRNAME, Snapshot, read_index, write_index, write_snapshot
 
 
@@ -39,19 +40,22 @@ def codes_and_kl(
 class LatentSnapshots(pl.Callback):
     """Every ``every_n_epochs`` validation epochs and at the end of training: the codes of
     ``max_points`` evenly spaced images of the whole dataset (the same ones each time, with their
-    factors and split), the decoder's weights and a VAE's KL per dimension, one file per snapshot
-    under ``<dirpath>/snapshots`` (format: ``heatmap_latent.training.snapshots``). Rank zero only.
+    factors and split), the decoder's weights, a VAE's KL per dimension and the cheap scores of the
+    codes (``scores=true``: MIG, SAP, BetaVAE, FactorVAE, active units, also logged to every logger
+    as ``latent_scores/<name>``), one file per snapshot under ``<dirpath>/snapshots`` (format:
+    ``heatmap_latent.training.snapshots``). Rank zero only.
 
     A resumed run keeps the snapshots up to the epoch it resumes from and drops later ones (they
     belong to the abandoned continuation), so its snapshots never repeat or skip an epoch.
     """
 
-    def __init__(self, dirpath: str, every_n_epochs: int = 5, max_points: int = 2000) -> None:
+    def __init__(self, dirpath: str, every_n_epochs: int = 5, max_points: int = 2000, scores: bool = True) -> None:
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
         if max_points < 1:
             raise ValueError(f"max_points must be >= 1, got {max_points}")
         self.dirpath, self.every_n_epochs, self.max_points = Path(dirpath), every_n_epochs, max_points
+        self.scores = scores
         self._last_val_epoch: int | None = None
 
     @rank_zero_only
@@ -88,14 +92,23 @@ class LatentSnapshots(pl.Callback):
         split[np.asarray(dm.test_idx, dtype=np.int64)] = 2  # with val_fraction=0 validation is the test split
         images = dm.images[torch.from_numpy(index)]
         codes, kl = codes_and_kl(pl_module, images)
+        factors = {k: np.asarray(v)[index] for k, v in dm.factors.items()}
+        scored = time.perf_counter()
+        scores = latent_scores(codes, factors, seed=epoch) if self.scores else {}
+        scored = time.perf_counter() - scored
+        for logger in trainer.loggers:
+            if scores:
+                logger.log_metrics({f"latent_scores/{k}": v for k, v in scores.items()}, step=trainer.global_step)
         snapshot = Snapshot(
             epoch=epoch,
             step=trainer.global_step,
             index=index,
             codes=codes,
             split=split[index],
-            factors={k: np.asarray(v)[index] for k, v in dm.factors.items()},
+            factors=factors,
             decoder={k: v.detach().float().cpu().numpy() for k, v in pl_module.decoder.state_dict().items()},
             kl_per_dim=kl,
+            scores=scores,
         )
-        write_snapshot(self.dirpath, snapshot, {"seconds": time.perf_counter() - start, "final": final})
+        entry = {"seconds": time.perf_counter() - start, "scores_seconds": scored, "final": final, "scores": scores}
+        write_snapshot(self.dirpath, snapshot, entry)

@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mutual_info_score, roc_auc_score
 from sklearn.preprocessing import label_binarize
 
-from heatmap_latent.analysis.disentanglement import _discretise
+from heatmap_latent.scores.disentanglement import _discretise
 
 
 def factor_labels(factors: np.ndarray) -> np.ndarray:
