@@ -519,3 +519,41 @@ def test_every_panel_is_its_own_script_that_registers_itself_and_tests_read_only
         assert "api.probes" not in source, f"{name} reads the test hook; panels record through ui.probe only"
     for name in SCRIPTS:
         assert "api.state" not in (folder / name).read_text(), name
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_5d_code_is_seen_in_its_principal_axes_and_a_click_moves_the_slice_to_it(pages):
+    run, page_path = pages["tcvae-gelu-5d"]
+    codes = run.model.embed(run.datamodule.images).numpy().astype(np.float64)
+    z = probe_points(codes, n=20)
+    with open_page(page_path) as (page, errors):
+        assert page.locator("#view-axes").is_visible()
+        page.locator("#pca").check()
+        api = "window.heatmapLatent"
+        view = np.array(page.evaluate(f"Array.from({api}.viewCodes())")).reshape(-1, 5)
+        # the principal axes of the codes: variances falling, the axes uncorrelated, as numpy's own
+        cov = np.cov(view.T, bias=True)
+        assert np.abs(cov - np.diag(np.diag(cov))).max() < 1e-4 * cov.max()
+        assert np.all(np.diff(np.diag(cov)) <= 1e-9)
+        want = np.sort(np.linalg.eigvalsh(np.cov(codes.T, bias=True)))[::-1]
+        assert np.allclose(page.evaluate(f"{api}.pca().variances"), want, rtol=1e-3, atol=1e-9)
+        # undone before any decode: a point of the view decodes as model.decode of its raw code
+        to_view = f"zs => zs.map(z => Array.from({api}.toView(z)))"
+        views = page.evaluate(to_view, z.tolist())
+        back = np.array(page.evaluate(f"vs => vs.map(v => Array.from({api}.toRaw(v)))", views))
+        assert np.abs(back - z).max() < 1e-9
+        got = np.array(page.evaluate(f"vs => vs.map(v => Array.from({api}.decode({api}.toRaw(v))))", views))
+        with torch.no_grad():
+            expected = run.model.decode(torch.as_tensor(z, dtype=torch.float32)).reshape(len(z), -1).numpy()
+        assert np.abs(got - expected).max() < 1e-4
+        # a click on a code decodes it and sets the sliders of the dimensions off the slice to its values
+        assert page.evaluate(f"{api}.pick(42)")
+        picked = np.array(page.evaluate(f"Array.from({api}.probes.lastZ)"))
+        assert np.allclose(picked, view[42], atol=1e-5)
+        for k in (2, 3, 4):  # the slice's plane is z0-z1
+            assert float(page.locator(f"#slider-z{k}").input_value()) == pytest.approx(view[42, k], abs=1e-5)
+        assert np.allclose(page.evaluate(f"Array.from({api}.probes.lastRaw)"), codes[42], atol=1e-5)
+        page.locator("#pca").uncheck()
+        assert np.allclose(page.evaluate(f"Array.from({api}.probes.lastRaw)"), codes[42], atol=1e-5)  # the same code
+        assert errors == []

@@ -331,26 +331,55 @@ window.heatmapLatentStart = function (DATA) {
     factors: ALL.factors, colourings: ALL.colourings, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
     decode: (z) => decodeWith(checkpointLayers, z),
   });
-  let current = frames.length - 1, aligned = true;
+  let current = frames.length - 1, aligned = true, projected = false;
 
-  // view = (raw - centre) @ rotation + origin in the aligned view; raw itself otherwise
-  function toView(z, i = current) {
+  // the frame: (raw - centre) @ rotation + origin in the aligned view; raw itself otherwise
+  function framed(z, i) {
     const a = frames[i].align;
     if (!aligned || !a) return Float64Array.from(z);
     const v = Float64Array.from(a.origin);
     for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) v[k] += (z[j] - a.centre[j]) * a.rotation[j][k];
     return v;
   }
-  function toRaw(v, i = current) {
+  function unframed(v, i) {
     const a = frames[i].align;
     if (!aligned || !a) return Float64Array.from(v);
     const z = Float64Array.from(a.centre);
     for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) z[j] += (v[k] - a.origin[k]) * a.rotation[j][k];
     return z;
   }
+  // principal axes, fitted once on the last frame's codes (in the aligned or the raw frame) and
+  // applied to every frame: view = (framed - mean) @ axes, axes orthonormal by falling variance
+  const pcaFits = {};
+  function pca() {
+    const key = aligned ? "a" : "r", last = frames.length - 1;
+    if (!pcaFits[key]) {
+      const f = frames[last], mean = new Float64Array(D), cov = Array.from({ length: D }, () => new Float64Array(D));
+      const rows = Array.from({ length: f.n }, (_, p) => framed(f.codes.subarray(p * D, p * D + D), last));
+      for (const v of rows) for (let k = 0; k < D; k++) mean[k] += v[k] / f.n;
+      for (const v of rows) for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) cov[j][k] += (v[j] - mean[j]) * (v[k] - mean[k]) / f.n;
+      const { values, vectors } = symmetricEigen(cov);
+      const order = Array.from(values.keys()).sort((a, b) => values[b] - values[a]);
+      pcaFits[key] = { mean: mean, variances: order.map((k) => values[k]), axes: vectors.map((row) => order.map((k) => row[k])) };
+    }
+    return pcaFits[key];
+  }
+  function toView(z, i = current) {
+    const v = framed(z, i);
+    if (!projected) return v;
+    const { mean, axes } = pca(), out = new Float64Array(D);
+    for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k] += (v[j] - mean[j]) * axes[j][k];
+    return out;
+  }
+  function toRaw(v, i = current) {
+    if (!projected) return unframed(v, i);
+    const { mean, axes } = pca(), w = Float64Array.from(mean);
+    for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) w[j] += axes[j][k] * v[k];
+    return unframed(w, i);
+  }
   const viewCache = new Map();
   function viewCodes(i = current) {
-    const key = i + (aligned ? "a" : "r");
+    const key = i + (aligned ? "a" : "r") + (projected ? "p" : "");
     if (!viewCache.has(key)) {
       const f = frames[i], out = new Float32Array(f.n * D);
       for (let p = 0; p < f.n; p++) out.set(toView(f.codes.subarray(p * D, p * D + D), i), p * D);
@@ -411,6 +440,9 @@ window.heatmapLatentStart = function (DATA) {
     get aligned() { return aligned; },
     setFrame: (i) => { current = Math.max(0, Math.min(frames.length - 1, i)); },
     setAligned: (on) => { aligned = !!on; },
+    get projected() { return projected; },
+    setProjected: (on) => { projected = !!on; }, // the principal axes of the last frame (pca())
+    pca: pca,
     // the selected point, shared by the panels (ui.js sets it): z in view and raw coordinates, its
     // decode, nearest image and fitted factors
     selection: { z: null, raw: null, decoded: null, nearest: null, fit: null },
@@ -422,3 +454,34 @@ window.heatmapLatentStart = function (DATA) {
   if (window.heatmapLatentUI) window.heatmapLatentUI(api, DATA);
   return api;
 };
+
+// The eigenvalues and eigenvectors (columns of ``vectors``) of a small symmetric matrix, by cyclic
+// Jacobi rotations: exact to rounding for the latent dimensions a page has (a few to a few tens).
+function symmetricEigen(matrix) {
+  const n = matrix.length, a = matrix.map((row) => Float64Array.from(row));
+  const v = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] * a[p][q];
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
+      if (Math.abs(a[p][q]) < 1e-300) continue;
+      const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+      for (let k = 0; k < n; k++) { // a <- a J (columns p, q), then J^T a (rows p, q); v <- v J
+        const akp = a[k][p], akq = a[k][q];
+        a[k][p] = c * akp - s * akq; a[k][q] = s * akp + c * akq;
+      }
+      for (let k = 0; k < n; k++) {
+        const apk = a[p][k], aqk = a[q][k];
+        a[p][k] = c * apk - s * aqk; a[q][k] = s * apk + c * aqk;
+      }
+      for (let k = 0; k < n; k++) {
+        const vkp = v[k][p], vkq = v[k][q];
+        v[k][p] = c * vkp - s * vkq; v[k][q] = s * vkp + c * vkq;
+      }
+    }
+  }
+  return { values: Array.from({ length: n }, (_, i) => a[i][i]), vectors: v };
+}

@@ -87,18 +87,21 @@ window.heatmapLatentUI = function (api, DATA) {
     if (z) select(z); // the same place in the view, decoded by this epoch's decoder
     emit("framed", api.frame);
   }
-  function setAligned(on) { // the frame aligned to the last snapshot, or each snapshot's own
+  // another frame for every epoch (aligned or raw; principal axes or not): the same points in it
+  function reframe(change) {
     const raw = api.selection.raw, rawFixed = api.toRaw(view.fixed);
-    api.setAligned(on);
+    change();
     view.fixed.set(api.toView(rawFixed));
     setExtent(); emit("extent");
     view.codes = api.viewCodes();
     if (raw) api.selection.z = api.toView(raw);
     showFrame(api.frame);
   }
+  const setAligned = (on) => reframe(() => api.setAligned(on)); // aligned to the last snapshot, or each its own
+  const setProjected = (on) => reframe(() => api.setProjected(on)); // the last frame's principal axes
   api.showFrame = showFrame;
 
-  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, view, select, showFrame, setAligned,
+  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, view, select, showFrame, setAligned, setProjected,
     draw: () => emit("draw") };
   for (const panel of window.heatmapLatentPanels || []) panel(api, DATA, ui);
 

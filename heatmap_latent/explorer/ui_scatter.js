@@ -14,6 +14,8 @@
   const axes = [axisSelect("ax0", 0), axisSelect("ax1", Math.min(1, D - 1)), axisSelect("ax2", Math.min(2, D - 1))];
   const plane = [axisSelect("plane-a", 0), axisSelect("plane-b", Math.min(1, D - 1))];
   if (D <= 3) $("view-axes").style.display = "none";
+  // more than 3 dimensions: the view in the principal axes of the last frame's codes (undone before a decode)
+  $("pca").addEventListener("change", (e) => ui.setProjected(e.target.checked));
   if (D === 2) $("scatter-panel").style.display = "none";
   function ringAt(ctx, xy, colour, r) {
     ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(xy[0], xy[1], r || 7, 0, 7); ctx.stroke();
@@ -62,10 +64,17 @@
     return best;
   }
   const codeOf = (row) => Float64Array.from(view.codes.subarray(row * D, row * D + D));
+  function pickRow(row) { // decode a code; the slice moves to it: its other dimensions' sliders take its values
+    const z = codeOf(row);
+    view.fixed.set(z);
+    shade = null;
+    buildSliders();
+    ui.select(z);
+  }
   api.scatterXY = (row) => [projected[2 * row], projected[2 * row + 1]]; // where a code is drawn
   api.pick = (image) => {
     const row = api.rowOf(image);
-    if (row >= 0) ui.select(codeOf(row));
+    if (row >= 0) pickRow(row);
     return row >= 0;
   };
   let drag = null;
@@ -87,7 +96,7 @@
     drag = null;
     if (!click) return;
     const best = ui.probe("lastPicked", pickAt(e.offsetX, e.offsetY));
-    if (best >= 0) ui.select(codeOf(best));
+    if (best >= 0) pickRow(best);
     if (best >= 0 && api.onPick) api.onPick(api.imageOf(best));
   });
   axes.forEach((s) => s.addEventListener("change", drawScatter));
