@@ -40,7 +40,7 @@ def test_recipes_trained_on_different_seeds_or_a_preference_not_compared_are_ref
 @pytest.mark.slow
 def test_a_real_sweep_of_two_recipes_is_scored_at_each_runs_best_checkpoint(tmp_path):
     sweep = tmp_path / "sweep"
-    run_train("-m", "seed=1,2", "recipe=default,fast", "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}")
+    run_train("-m", "seed=1", "recipe=default,fast", "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}")
     out = tmp_path / "choice.json"
     bench = [sys.executable, "-m", "heatmap_latent.bench", "--recipe-choice", str(sweep), "--json", str(out)]
     done = subprocess.run(bench, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -49,7 +49,7 @@ def test_a_real_sweep_of_two_recipes_is_scored_at_each_runs_best_checkpoint(tmp_
     assert set(result["recipes"]) == {"default", "fast"}
     assert result["chosen"] in done.stdout.splitlines()[-1]
     for name, figures in result["recipes"].items():
-        assert figures["seeds"] == [1, 2]
+        assert figures["seeds"] == [1]
         for seed, val_error in zip(figures["seeds"], figures["val_error"]):
             job = next(
                 j
