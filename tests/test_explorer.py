@@ -61,6 +61,8 @@ def pages(tmp_path_factory):
         out[name] = (run, write_explorer(run, root / f"{name}.html"))
     untrained = [(act, [f"model.activation={act}", "model.latent_dim=2"], "vae", "gaussian") for act in ACTIVATIONS]
     untrained += [(f"{m}-{d}", [f"model={m}", f"data={d}"], m, d) for m, d in OTHER_MODELS]
+    # strided 5x5 convolutions: the encoder's scatter steps over the inputs no output reads
+    untrained.append(("strided-k5", ["model.kernel_size=5", "model.stride=2", "model.pool=1"], "vae", "gaussian"))
     for name, overrides, model_name, data in untrained:
         out[name] = untrained_page(root, name, overrides, model_name, data)
     return out
