@@ -140,6 +140,27 @@ def test_is_active_only_with_a_run_that_has_snapshots(tmp_path):
     assert LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
 
 
+def test_the_tab_encodes_with_the_latest_snapshots_encoder_or_says_why_not(logdir, tmp_path):
+    from heatmap_latent.core.errors import UserError
+    from heatmap_latent.explorer.live import snapshot_data
+    from heatmap_latent.training.snapshots import read_index
+
+    run = tmp_path / "a"
+    shutil.copytree(logdir / "runs" / "a", run)
+    data = snapshot_data(run)
+    assert data["encoder"]["label"] == f"the latest snapshot's (epoch {read_index(run)[-1]['epoch']})"
+    assert data["no_encoder"] is None and [layer["type"] for layer in data["encoder"]["layers"]][0] == "conv"
+    latest = load_snapshots(run)[-1]
+    latest.encoder = {}  # written with latent_snapshots.encoder=false, or before snapshot version 3
+    write_snapshot(run, latest, {"seconds": 0.0, "final": True})
+    data = snapshot_data(run)
+    assert data["encoder"] is None and "hold no encoder" in data["no_encoder"]
+    latest.encoder = {"encoder.conv.0.weight": np.zeros((1, 1, 3, 3), dtype=np.float32)}  # another model's
+    write_snapshot(run, latest, {"seconds": 0.0, "final": True})
+    with pytest.raises(UserError, match="other encoder weights than its config builds"):
+        snapshot_data(run)
+
+
 def decode_with(logdir: Path, snapshot, z: np.ndarray, run: str = "a") -> np.ndarray:
     from hydra.utils import instantiate
 
@@ -148,6 +169,16 @@ def decode_with(logdir: Path, snapshot, z: np.ndarray, run: str = "a") -> np.nda
     decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.decoder.items()})
     with torch.no_grad():
         return torch.sigmoid(decoder(torch.as_tensor(z, dtype=torch.float32))).numpy().reshape(len(z), -1)
+
+
+def encode_with(logdir: Path, snapshot, images: np.ndarray, run: str = "a") -> np.ndarray:
+    """``model.encode`` of ``images`` (N, S, S) with the snapshot's encoder weights."""
+    from hydra.utils import instantiate
+
+    model = instantiate(OmegaConf.load(logdir / "runs" / run / ".hydra" / "config.yaml").model).eval()
+    assert set(snapshot.encoder) == set(model.encoding_state_dict()) and snapshot.encoder
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in snapshot.encoder.items()}, strict=False)
+    return model.embed(torch.as_tensor(images, dtype=torch.float32)[:, None]).numpy()
 
 
 def panel(page, run: str, timeout_s: float = 30):
@@ -166,6 +197,8 @@ def panel(page, run: str, timeout_s: float = 30):
 def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and_links_runs(server, logdir):
     from playwright.sync_api import sync_playwright
 
+    from heatmap_latent.data.heatmaps import gaussian_heatmaps
+
     snapshots = load_snapshots(logdir / "runs" / "a")
     z = np.random.default_rng(0).normal(size=(10, 3)) * 2
     errors: list[str] = []
@@ -181,6 +214,24 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
             assert labels == ["epoch 1", "epoch 2", "epoch 3 (latest snapshot)"]
             decode = "zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))"
             assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[-1], z)).max() < 1e-4
+            # the encoder in the tab: the latest snapshot's, equal to model.encode with its weights
+            assert a.locator("#encoder-label").inner_text() == "the latest snapshot's (epoch 3)"
+            assert a.locator("#factor-panel").is_visible() and a.locator("#factor-sliders input").count() == 3
+            size = a.evaluate("window.heatmapLatent.imageSize")
+            heatmaps = gaussian_heatmaps(
+                np.array([0.5, 1.5, 2.5]), np.array([2.0, 0.7, 1.1]), np.array([0.3, -0.6, 0.0]), size=size
+            )
+            noisy = np.clip(heatmaps + np.random.default_rng(1).normal(0, 0.1, heatmaps.shape), 0, 1).astype(np.float32)
+            batch = np.concatenate([heatmaps, noisy])
+            encode = "xs => xs.map(x => Array.from(window.heatmapLatent.encode(x)))"
+            got = np.array(a.evaluate(encode, batch.reshape(len(batch), -1).tolist()))
+            assert np.abs(got - encode_with(logdir, snapshots[-1], batch)).max() < 1e-4
+            # the factor panel: set factors, the code of their exact heatmap is marked and decoded
+            a.evaluate("window.heatmapLatent.setFactors({var_x: 0.5, var_y: 2.0, rho: 0.3})")
+            marked = np.array(a.evaluate("Array.from(window.heatmapLatent.probes.factorZ)"))
+            assert np.abs(marked - encode_with(logdir, snapshots[-1], heatmaps[:1])[0]).max() < 1e-4
+            a.evaluate("window.heatmapLatent.perturbNoise(3, 0.1)")  # the brush's encode runs in the tab too
+            assert a.evaluate("window.heatmapLatent.probes.perturb.code.length") == 3
             a.evaluate("window.heatmapLatent.showFrame(0)")
             assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[0], z)).max() < 1e-4
             # the run writes another snapshot while the tab is open: it appears in the slider

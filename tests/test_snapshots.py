@@ -33,7 +33,7 @@ def test_snapshots_at_the_cadence_and_at_the_end_in_a_format_numpy_reads(make_cf
     cfg = cfg_in(make_cfg, tmp_path, "trainer.max_epochs=3")
     train(cfg)
     index = json.loads((tmp_path / DIRNAME / "index.json").read_text())  # no project code needed to read it
-    assert index["format"] == "heatmap-latent-snapshots" and index["version"] == 2
+    assert index["format"] == "heatmap-latent-snapshots" and index["version"] == 3
     assert [(e["epoch"], e["final"]) for e in index["snapshots"]] == [(2, False), (3, True)]
     assert [e["step"] for e in index["snapshots"]] == [10, 15]  # 5 batches of 16 per epoch
     with np.load(tmp_path / DIRNAME / "epoch_0002.npz") as npz:
@@ -69,6 +69,13 @@ def test_the_snapshot_codes_are_the_models_codes_of_those_images(make_cfg, tmp_p
     codes = model.embed(dm.images[torch.from_numpy(snap.index)]).numpy()
     assert np.allclose(snap.codes, codes, atol=1e-6)
     assert all(np.array_equal(snap.decoder[k], v.numpy()) for k, v in model.decoder.state_dict().items())
+    # and the weights encode() reads (version 3): a fresh model given them alone encodes as the model
+    encoding = model.encoding_state_dict()
+    assert set(snap.encoder) == set(encoding) and {k.split(".")[0] for k in encoding} == {"encoder", "bottleneck"}
+    assert all(np.array_equal(snap.encoder[k], v.numpy()) for k, v in encoding.items())
+    fresh = instantiate(cfg.model)
+    fresh.load_state_dict({k: torch.from_numpy(v) for k, v in snap.encoder.items()}, strict=False)
+    assert np.allclose(fresh.embed(dm.images[torch.from_numpy(snap.index)]).numpy(), snap.codes, atol=1e-6)
     split = np.zeros(len(dm.images), dtype=np.uint8)
     split[dm.test_idx] = 2  # TINY_DATA validates on the test split (val_fraction=0)
     assert np.array_equal(snap.split, split[snap.index])
@@ -144,7 +151,9 @@ def test_each_snapshot_writes_its_scores_and_logs_them_to_tensorboard(make_cfg, 
     for name in NAMES:  # read back from the event files, one point per snapshot at its step
         logged = {e.step: e.value for e in events.Scalars(f"latent_scores/{name}")}
         assert logged == pytest.approx({s.step: s.scores[name] for s in snapshots}, rel=1e-6)
-    # a version-1 snapshot (no scores) still loads
-    cfg_off = cfg_in(make_cfg, tmp_path / "off", "trainer.max_epochs=2", "callbacks.latent_snapshots.scores=false")
+    # snapshots without scores or encoder (as versions 1 and 2 were) still load
+    off = ["callbacks.latent_snapshots.scores=false", "callbacks.latent_snapshots.encoder=false"]
+    cfg_off = cfg_in(make_cfg, tmp_path / "off", "trainer.max_epochs=2", *off)
     train(cfg_off)
-    assert [s.scores for s in load_snapshots(tmp_path / "off")] == [{}]
+    assert [(s.scores, s.encoder) for s in load_snapshots(tmp_path / "off")] == [({}, {})]
+    assert not any(k.startswith("encode.") for k in np.load(tmp_path / "off" / "snapshots" / "epoch_0002.npz").files)

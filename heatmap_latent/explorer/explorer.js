@@ -4,7 +4,7 @@
 // A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
 // its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
-const HEATMAP_LATENT_DATA_VERSION = 3; // explorer/page.py DATA_VERSION: the data contract this script reads
+const HEATMAP_LATENT_DATA_VERSION = 4; // explorer/page.py DATA_VERSION: the data contract this script reads
 window.heatmapLatentStart = function (DATA) {
   if (!DATA || DATA.version !== HEATMAP_LATENT_DATA_VERSION) {
     const got = DATA && DATA.version !== undefined ? DATA.version : "none";
@@ -444,7 +444,9 @@ window.heatmapLatentStart = function (DATA) {
   const api = {
     imageOf: imageOf, rowOf: rowOf,
     decode: (z) => frames[current].decode(z), // raw coordinates of the current frame
-    encode: encode, hasEncoder: !!ENCODER, // the checkpoint's encoder: codes of the last frame
+    encode: encode, hasEncoder: !!ENCODER, // the last frame's encoder (the checkpoint's, or the tab's latest snapshot's)
+    encoderLabel: ENCODER ? DATA.encoder.label || "the checkpoint's" : null,
+    noEncoder: ENCODER ? null : DATA.no_encoder || "this page carries no encoder",
     decodeAt: (i, z) => frames[i].decode(z),
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
     declaration: DATA.factor_declaration, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",

@@ -1,5 +1,6 @@
 """The explorer's data from a run's snapshots alone, for a run that is still training (the
-TensorBoard tab): no checkpoint, no dataset; the latest snapshot is the last frame."""
+TensorBoard tab): no checkpoint, no dataset; the latest snapshot is the last frame, and its
+encoder (snapshot version 3) is the page's encoder."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from heatmap_latent.explorer.page import (
     _b64,
     decoder_layers,
     domain_data,
+    encoder_layers,
     epoch_frames,
     factor_panel_data,
     realism_scale,
@@ -37,6 +39,13 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
     latest = snapshots[-1]
     model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in latest.decoder.items()})
     layers = decoder_layers(model.decoder)
+    encoder = None
+    if latest.encoder:  # snapshots of version 3: the latest one's encoder, the last frame's codes
+        wanted = set(model.encoding_state_dict())
+        if set(latest.encoder) != wanted:
+            raise UserError(f"{run_dir}'s latest snapshot holds other encoder weights than its config builds")
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in latest.encoder.items()}, strict=False)
+        encoder = {"layers": encoder_layers(model), "label": f"the latest snapshot's (epoch {latest.epoch})"}
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in latest.factors.items()}
     # the data module's declaration needs no images built; no dataset images travel (a table
     # domain's renderer is the static page's)
@@ -63,12 +72,14 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
         "index": base64.b64encode(latest.index.astype("<i4").tobytes()).decode(),
         "codes": _b64(latest.codes),
         "factors": {k: _b64(v) for k, v in factors.items()},
+        "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
         "colourings": {},
         "split": base64.b64encode((latest.split == 2).astype(np.uint8).tobytes()).decode(),
         "paths": {},
         "realism_scale": realism_scale(declaration, domain, decoded, None),
         "decoder": {"layers": layers},
-        "encoder": None,  # snapshots hold decoders only: the tab does not encode
+        "encoder": encoder,
+        "no_encoder": None if encoder else "these snapshots hold no encoder (written before snapshot version 3)",
         "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every) if earlier else None,
         "epochs": [s.epoch for s in snapshots],
     }

@@ -30,7 +30,7 @@ from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
 
 # the page data's version: explorer.js refuses data of another version in one line
-DATA_VERSION = 3  # 3: each snapshot frame carries its scores
+DATA_VERSION = 4  # 4: the encoder says whose it is (the tab's: the latest snapshot's); 3: frames carry scores
 
 
 class ExportError(UserError):
@@ -281,8 +281,8 @@ def explorer_data(
         "paths": paths(latents, factors) if paths else {},
         "realism_scale": realism_scale(declaration, domain, model.decode_batched(sample).numpy(), images),
         "decoder": {"layers": layers},
-        # the checkpoint's encoder (snapshots hold decoders only: the page encodes with these weights)
-        "encoder": {"layers": encoder_layers(model)},
+        # the checkpoint's encoder, the last frame's (the page encodes with it at every epoch)
+        "encoder": {"layers": encoder_layers(model), "label": "the checkpoint's"},
         "snapshots": snapshot_frames(run, latents, snapshots_every),
     }
 

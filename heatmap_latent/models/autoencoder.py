@@ -114,6 +114,12 @@ class LatentAutoencoder(pl.LightningModule):
         raise NotImplementedError
 
     # --- shared API ---------------------------------------------------------------------------
+    ENCODING = ("encoder", "bottleneck")  # the modules encode() reads, in order
+
+    def encoding_state_dict(self) -> dict[str, torch.Tensor]:
+        """The weights ``encode`` reads, keyed as in ``state_dict()`` (``encoder.*``, ``bottleneck.*``)."""
+        return {k: v for k, v in self.state_dict().items() if k.split(".", 1)[0] in self.ENCODING}
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Images ``(B, C, S, S)`` with values in [0, 1] from latent codes ``(B, D)``."""
         return torch.sigmoid(self.decoder(z))

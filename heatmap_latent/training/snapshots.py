@@ -9,11 +9,13 @@ A run directory with snapshots holds::
 Each ``.npz`` holds ``index`` (n,) int64, the images' positions in the dataset (the same images in
 every snapshot); ``codes`` (n, D) float32, their codes (the posterior mean for a VAE); ``split`` (n,)
 uint8 (0 train, 1 validation, 2 test); ``factor.<name>`` (n,) float64; ``decoder.<parameter>``
-float32, the decoder's ``state_dict`` at that epoch; ``kl_per_dim`` (D,) float32 for a VAE, the mean
-KL of each dimension over these images; ``score.<name>`` float64, the cheap scores of these codes
-(``scores/timeline.py``: MIG, SAP, BetaVAE, FactorVAE, active units; version 2), also in the index
-entry as ``scores``; and ``epoch`` and ``step``. ``epoch`` counts completed
-training epochs. Every file is written atomically, the index last.
+float32, the decoder's ``state_dict`` at that epoch; ``encode.<parameter>`` float32, the weights
+``model.encode`` reads at that epoch, keyed as in the model's ``state_dict`` (``encode.encoder.*``,
+``encode.bottleneck.*``; version 3, unless written with ``encoder=false``); ``kl_per_dim`` (D,)
+float32 for a VAE, the mean KL of each dimension over these images; ``score.<name>`` float64, the
+cheap scores of these codes (``scores/timeline.py``: MIG, SAP, BetaVAE, FactorVAE, active units;
+version 2), also in the index entry as ``scores``; and ``epoch`` and ``step``. ``epoch`` counts
+completed training epochs. Every file is written atomically, the index last.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy as np
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
 
-FORMAT, VERSION = "heatmap-latent-snapshots", 2  # 2 adds the scores; 1 is read as it is
+FORMAT, VERSION = "heatmap-latent-snapshots", 3  # 3 adds the encoder, 2 the scores; older are read as they are
 DIRNAME, INDEX = "snapshots", "index.json"
 SPLITS = ("train", "validation", "test")
 
@@ -47,6 +49,7 @@ class Snapshot:
     split: np.ndarray  # (n,) uint8
     factors: dict[str, np.ndarray]
     decoder: dict[str, np.ndarray]  # the decoder's state_dict, float32
+    encoder: dict[str, np.ndarray] = field(default_factory=dict)  # model.encoding_state_dict(); none before version 3
     kl_per_dim: np.ndarray | None = None
     scores: dict[str, float] = field(default_factory=dict)  # name -> value (none in a version-1 snapshot)
     info: dict[str, Any] = field(default_factory=dict)  # its index entry (file, bytes, seconds, final)
@@ -60,6 +63,7 @@ class Snapshot:
             "split": self.split.astype(np.uint8),
             **{f"factor.{k}": np.asarray(v, dtype=np.float64) for k, v in self.factors.items()},
             **{f"decoder.{k}": np.asarray(v, dtype=np.float32) for k, v in self.decoder.items()},
+            **{f"encode.{k}": np.asarray(v, dtype=np.float32) for k, v in self.encoder.items()},
         }
         if self.kl_per_dim is not None:
             arrays["kl_per_dim"] = self.kl_per_dim.astype(np.float32)
@@ -122,6 +126,7 @@ def load_snapshot(run_dir: Path, entry: dict[str, Any]) -> Snapshot:
         split=arrays["split"],
         factors=prefixed("factor."),
         decoder=prefixed("decoder."),
+        encoder=prefixed("encode."),
         kl_per_dim=arrays.get("kl_per_dim"),
         scores={k: float(v) for k, v in prefixed("score.").items()},
         info=dict(entry),

@@ -40,22 +40,24 @@ def codes_and_kl(
 class LatentSnapshots(pl.Callback):
     """Every ``every_n_epochs`` validation epochs and at the end of training: the codes of
     ``max_points`` evenly spaced images of the whole dataset (the same ones each time, with their
-    factors and split), the decoder's weights, a VAE's KL per dimension and the cheap scores of the
-    codes (``scores=true``: MIG, SAP, BetaVAE, FactorVAE, active units, also logged to every logger
-    as ``latent_scores/<name>``), one file per snapshot under ``<dirpath>/snapshots`` (format:
-    ``heatmap_latent.training.snapshots``). Rank zero only.
+    factors and split), the decoder's weights and (``encoder=true``) the encoder's, a VAE's KL per
+    dimension and the cheap scores of the codes (``scores=true``: MIG, SAP, BetaVAE, FactorVAE,
+    active units, also logged to every logger as ``latent_scores/<name>``), one file per snapshot
+    under ``<dirpath>/snapshots`` (format: ``heatmap_latent.training.snapshots``). Rank zero only.
 
     A resumed run keeps the snapshots up to the epoch it resumes from and drops later ones (they
     belong to the abandoned continuation), so its snapshots never repeat or skip an epoch.
     """
 
-    def __init__(self, dirpath: str, every_n_epochs: int = 5, max_points: int = 2000, scores: bool = True) -> None:
+    def __init__(
+        self, dirpath: str, every_n_epochs: int = 5, max_points: int = 2000, scores: bool = True, encoder: bool = True
+    ) -> None:
         if every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be >= 1, got {every_n_epochs}")
         if max_points < 1:
             raise ValueError(f"max_points must be >= 1, got {max_points}")
         self.dirpath, self.every_n_epochs, self.max_points = Path(dirpath), every_n_epochs, max_points
-        self.scores = scores
+        self.scores, self.encoder = scores, encoder
         self._last_val_epoch: int | None = None
 
     @rank_zero_only
@@ -107,6 +109,9 @@ class LatentSnapshots(pl.Callback):
             split=split[index],
             factors=factors,
             decoder={k: v.detach().float().cpu().numpy() for k, v in pl_module.decoder.state_dict().items()},
+            encoder={k: v.detach().float().cpu().numpy() for k, v in pl_module.encoding_state_dict().items()}
+            if self.encoder
+            else {},
             kl_per_dim=kl,
             scores=scores,
         )
