@@ -272,9 +272,11 @@ def scatter_pixels(page):
 
 
 def move_slider(page, frame):
+    """Move the epoch slider to ``frame`` and wait until it is drawn (its weights load on demand)."""
     page.evaluate(
         "i => { const s = document.getElementById('epoch'); s.value = i; s.dispatchEvent(new Event('input')); }", frame
     )
+    page.wait_for_function(f"window.heatmapLatent.frame === {frame}", timeout=10_000)
 
 
 def test_alignment_chains_from_the_first_snapshot_and_undoes_exactly():
@@ -306,12 +308,17 @@ def test_the_epoch_slider_decodes_with_each_epochs_weights_and_alignment_never_c
         assert frames[:4] == ["epoch 1", "epoch 2", "epoch 3", "epoch 4"]  # 4: at the cadence, so not again at the end
         assert frames[4].startswith("checkpoint ") and page.evaluate("window.heatmapLatent.frame") == 4
         assert page.locator("#epoch-panel").is_visible()
-        # the same points decoded at two epochs: each epoch's own weights, to 1e-4
-        decode_at = "([i, zs]) => zs.map(z => Array.from(window.heatmapLatent.decodeAt(i, z)))"
-        at = {i: np.array(page.evaluate(decode_at, [i, z.tolist()])) for i in (0, 2)}
-        for i in (0, 2):
-            assert np.abs(at[i] - snapshot_decode(run, snapshots[i], z)).max() < 1e-4
-        assert np.abs(at[0] - at[2]).max() > 1e-3  # the weights differ between those epochs
+        # an earlier frame's weights load when asked for (frames.py blobs, fixed point: 1e-3), the
+        # checkpoint's are float32 (1e-4)
+        assert not page.evaluate("window.heatmapLatent.isLoaded(0)")
+        decode_at = "async ([i, zs]) => { const api = window.heatmapLatent; await api.loadFrame(i); "
+        decode_at += "return zs.map(z => Array.from(api.decodeAt(i, z))); }"
+        at = {i: np.array(page.evaluate(decode_at, [i, z.tolist()])) for i in (0, 2, 3)}
+        for i in (0, 2, 3):
+            assert np.abs(at[i] - snapshot_decode(run, snapshots[i], z)).max() < 1e-3
+        assert np.abs(at[0] - at[2]).max() > 1e-2  # the weights differ between those epochs
+        ckpt = np.array(page.evaluate(decode_at, [4, z.tolist()]))
+        assert np.abs(ckpt - run.model.decode_batched(z).numpy().reshape(len(z), -1)).max() < 1e-4
         # the slider draws that epoch's codes: pixels change, and come back with the frame
         move_slider(page, 0)
         first = scatter_pixels(page)
@@ -343,7 +350,7 @@ def test_the_epoch_slider_decodes_with_each_epochs_weights_and_alignment_never_c
         got = np.array(
             page.evaluate("v => Array.from(window.heatmapLatent.decode(window.heatmapLatent.toRaw(v)))", view)
         )
-        assert np.abs(got - snapshot_decode(run, snapshots[1], raw[None])[0]).max() < 1e-4  # ... the decode did not
+        assert np.abs(got - snapshot_decode(run, snapshots[1], raw[None])[0]).max() < 1e-3  # ... the decode did not
         page.locator("#align").uncheck()
         raw_view = page.evaluate(f"Array.from(window.heatmapLatent.viewCodes(1).subarray({3 * p}, {3 * p + 3}))")
         assert np.allclose(raw_view, raw, atol=1e-6)  # raw coordinates one click away

@@ -4,7 +4,26 @@
 // A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
 // its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
-const HEATMAP_LATENT_DATA_VERSION = 4; // explorer/page.py DATA_VERSION: the data contract this script reads
+const HEATMAP_LATENT_DATA_VERSION = 5; // explorer/page.py DATA_VERSION: the data contract this script reads
+// the blobs of explorer/frames.py: deflated, HLF1, the header's length, a JSON header, the arrays it lists
+async function heatmapLatentInflate(data) {
+  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+const HEATMAP_LATENT_TYPED = { "<i2": Int16Array, "<i4": Int32Array, "<f4": Float32Array, "|u1": Uint8Array };
+function heatmapLatentUnpack(raw) {
+  if (String.fromCharCode(raw[0], raw[1], raw[2], raw[3]) !== "HLF1") throw new Error("heatmap-latent explorer: not a frame blob");
+  const length = new DataView(raw.buffer, raw.byteOffset).getUint32(4, true), body = raw.byteOffset + 8 + length;
+  const out = {};
+  for (const e of JSON.parse(new TextDecoder().decode(raw.subarray(8, 8 + length))).arrays) {
+    const T = HEATMAP_LATENT_TYPED[e.dtype], count = e.shape.reduce((a, b) => a * b, 1);
+    out[e.name] = new T(raw.buffer.slice(body + e.offset, body + e.offset + count * T.BYTES_PER_ELEMENT));
+  }
+  return out;
+}
+// a host that fetched a blob (the Latent tab's panel): its arrays by name
+window.heatmapLatentBlob = async (data) => heatmapLatentUnpack(await heatmapLatentInflate(data));
+
 window.heatmapLatentStart = function (DATA) {
   if (!DATA || DATA.version !== HEATMAP_LATENT_DATA_VERSION) {
     const got = DATA && DATA.version !== undefined ? DATA.version : "none";
@@ -21,7 +40,7 @@ window.heatmapLatentStart = function (DATA) {
     for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
     return out;
   }
-  const f32 = (b64) => new Float32Array(bytes(b64).buffer);
+  const f32 = (v) => (typeof v === "string" ? new Float32Array(bytes(v).buffer) : v); // base64, or filled in by a host
   const f64 = (b64) => Float64Array.from(f32(b64));
   const i32 = (b64) => new Int32Array(bytes(b64).buffer);
 
@@ -44,11 +63,11 @@ window.heatmapLatentStart = function (DATA) {
     silu: () => (v) => v / (1 + Math.exp(-v)),
   };
 
-  // the layers of Decoder.forward with one set of weights: [weight, bias] per layer (null: none)
-  function layersWith(weights) {
+  // the layers of Decoder.forward with one set of weights: [weight, bias] typed arrays per layer (null: none)
+  function layersFrom(weights) {
     return DATA.decoder.layers.map((l, i) => {
       const out = Object.assign({}, l);
-      if (weights[i]) { out.w = f32(weights[i][0]); out.b = f32(weights[i][1]); }
+      if (weights[i]) { out.w = weights[i][0]; out.b = weights[i][1]; }
       if (l.type === "activation") out.fn = ACTS[l.name](l);
       return out;
     });
@@ -328,19 +347,23 @@ window.heatmapLatentStart = function (DATA) {
     split: Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0)), // 1: test
   };
   const SPLIT_NAMES = ["train", "validation", "test"];
+  // the row of ALL that holds a dataset position: itself, or (the tab: ALL is the latest snapshot's
+  // images, DATA.index their positions) its row among them
+  const allRows = DATA.index ? new Map(Array.from(i32(DATA.index), (v, r) => [v, r])) : null;
+  const rowInAll = (i) => (allRows ? allRows.get(i) : i);
   const frames = [];
   for (const f of DATA.snapshots ? DATA.snapshots.frames : []) {
-    const index = i32(f.index), layers = layersWith(f.weights);
+    const index = i32(f.index), rows = Int32Array.from(index, rowInAll);
     frames.push({
       label: "epoch " + f.epoch + (f.final ? " (end of training)" : ""),
       epoch: f.epoch, kl: f.kl, scores: f.scores || null, align: f.align, n: index.length, index: index, codes: f32(f.codes),
-      factors: Object.fromEntries(Object.entries(ALL.factors).map(([k, v]) => [k, Float32Array.from(index, (i) => v[i])])),
-      colourings: Object.fromEntries(Object.entries(ALL.colourings).map(([k, v]) => [k, Float64Array.from(index, (i) => v[i])])),
+      factors: Object.fromEntries(Object.entries(ALL.factors).map(([k, v]) => [k, Float32Array.from(rows, (r) => v[r])])),
+      colourings: Object.fromEntries(Object.entries(ALL.colourings).map(([k, v]) => [k, Float64Array.from(rows, (r) => v[r])])),
       split: Array.from(bytes(f.split), (v) => SPLIT_NAMES[v]),
-      decode: (z) => decodeWith(layers, z),
+      weights: f.weights, decode: null, // loadFrame(i) sets it
     });
   }
-  const checkpointLayers = layersWith(DATA.decoder.layers.map((l) => (l.weight ? [l.weight, l.bias] : null)));
+  const checkpointLayers = layersFrom(DATA.decoder.layers.map((l) => (l.weight ? [f32(l.weight), f32(l.bias)] : null)));
   frames.push({
     label: DATA.final_label || "checkpoint " + DATA.checkpoint.split(/[\\/]/).pop(),
     epoch: DATA.final_epoch == null ? null : DATA.final_epoch, kl: DATA.final_kl || null, checkpoint: true,
@@ -349,6 +372,63 @@ window.heatmapLatentStart = function (DATA) {
     factors: ALL.factors, colourings: ALL.colourings, split: Array.from(ALL.split, (v) => (v ? "test" : "train")),
     decode: (z) => decodeWith(checkpointLayers, z),
   });
+
+  // -------------------------------------- the earlier frames' weights: blobs of explorer/frames.py, on demand
+  // A blob is deflated: HLF1, the header's length, a JSON header, the arrays it lists. Frame i's
+  // integers are the last frame's (its float32 weights at the steps) plus blobs i to the end; its
+  // weights are those integers times the first frame's steps.
+  function blobOf(i) { // inline in the static page; fetched from the Latent tab's frame route
+    const w = frames[i].weights;
+    if (w.blob) return Promise.resolve(bytes(w.blob));
+    return fetch(w.url).then((r) => {
+      if (!r.ok) throw new Error("heatmap-latent explorer: the weights of " + frames[i].label + ": HTTP " + r.status);
+      return r.arrayBuffer();
+    }).then((b) => new Uint8Array(b));
+  }
+  const chain = [];
+  function integers(i) { // every blob from frame i to the last is fetched at once, then summed
+    if (!chain[i]) {
+      if (i === frames.length - 1) {
+        const steps = DATA.snapshots.steps, out = {};
+        checkpointLayers.forEach((l, k) => {
+          if (!steps[k]) return;
+          out[k + ".w"] = Int32Array.from(l.w, (v) => Math.floor(v / steps[k][0] + 0.5));
+          out[k + ".b"] = Int32Array.from(l.b, (v) => Math.floor(v / steps[k][1] + 0.5));
+        });
+        chain[i] = Promise.resolve(out);
+      } else {
+        const mine = blobOf(i).then(heatmapLatentInflate).then(heatmapLatentUnpack);
+        chain[i] = Promise.all([integers(i + 1), mine]).then(([after, delta]) => {
+          const out = {};
+          for (const [name, d] of Object.entries(delta)) {
+            const sum = new Int32Array(d.length), a = after[name];
+            for (let k = 0; k < d.length; k++) sum[k] = a[k] + d[k];
+            out[name] = sum;
+          }
+          return out;
+        });
+      }
+    }
+    return chain[i];
+  }
+  const scaled = (q, step) => Float32Array.from(q, (v) => v * step);
+  const loading = [];
+  function loadFrame(i) { // resolves once frames[i].decode exists
+    const f = frames[i];
+    if (f.decode) return Promise.resolve();
+    if (!loading[i]) {
+      loading[i] = integers(i).then((q) => {
+        const steps = DATA.snapshots.steps;
+        const layers = layersFrom(steps.map((st, l) => (st ? [scaled(q[l + ".w"], st[0]), scaled(q[l + ".b"], st[1])] : null)));
+        f.decode = (z) => decodeWith(layers, z);
+      });
+    }
+    return loading[i];
+  }
+  function decodeAt(i, z) {
+    if (!frames[i].decode) throw new Error("heatmap-latent explorer: the weights of " + frames[i].label + " are not loaded: await loadFrame(" + i + ")");
+    return frames[i].decode(z);
+  }
   let current = frames.length - 1, aligned = true, projected = false;
 
   // the frame: (raw - centre) @ rotation + origin in the aligned view; raw itself otherwise
@@ -443,11 +523,11 @@ window.heatmapLatentStart = function (DATA) {
 
   const api = {
     imageOf: imageOf, rowOf: rowOf,
-    decode: (z) => frames[current].decode(z), // raw coordinates of the current frame
+    decode: (z) => decodeAt(current, z), // raw coordinates of the current frame
     encode: encode, hasEncoder: !!ENCODER, // the last frame's encoder (the checkpoint's, or the tab's latest snapshot's)
     encoderLabel: ENCODER ? DATA.encoder.label || "the checkpoint's" : null,
     noEncoder: ENCODER ? null : DATA.no_encoder || "this page carries no encoder",
-    decodeAt: (i, z) => frames[i].decode(z),
+    decodeAt: decodeAt, loadFrame: loadFrame, isLoaded: (i) => !!frames[i].decode,
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
     declaration: DATA.factor_declaration, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
     viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,

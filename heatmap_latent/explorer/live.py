@@ -5,6 +5,7 @@ encoder (snapshot version 3) is the page's encoder."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +16,40 @@ from hydra.utils import instantiate
 from heatmap_latent.analysis.loading import load_config
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factors import declaration_of
+from heatmap_latent.explorer.frames import pack
 from heatmap_latent.explorer.page import (
     DATA_VERSION,
     _b64,
     decoder_layers,
+    decoder_weights,
     domain_data,
     encoder_layers,
+    encoder_weights,
     epoch_frames,
     factor_panel_data,
+    frame_blob,
     realism_scale,
 )
-from heatmap_latent.training.snapshots import load_snapshots
+from heatmap_latent.training.snapshots import load_snapshot, load_snapshots, read_index
 
 
-def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
-    """What ``explorer.js`` takes, built from ``run_dir``'s snapshots and its config."""
+def snapshot_data(
+    run_dir: Path,
+    every: int = 1,
+    frame_url: Callable[[int], str] | None = None,
+    weights_url: Callable[[int], str] | None = None,
+) -> dict[str, Any]:
+    """What ``explorer.js`` takes, built from ``run_dir``'s snapshots and its config; the earlier
+    frames' weights inline, or fetched from ``frame_url(epoch)`` (the tab's ``frame`` route); the
+    latest snapshot's float32 weights inline, or (``weights_url(epoch)``, the tab's ``weights``
+    route) left out of the layers for the host to fetch and fill in before it starts the page."""
     run_dir = Path(run_dir)
-    snapshots = load_snapshots(run_dir, every)
+    snapshots = load_snapshots(run_dir, every, weights=frame_url is None)
     if not snapshots:
         raise UserError(f"{run_dir} has no snapshots yet")
+    if frame_url is not None:  # weights read of the first (the blobs' steps) and the latest only
+        snapshots[0] = load_snapshot(run_dir, snapshots[0].info)
+        snapshots[-1] = load_snapshot(run_dir, snapshots[-1].info)
     cfg = load_config(run_dir)  # refuses a config that names anything this project does not configure
     model = instantiate(cfg.model).eval()
     latest = snapshots[-1]
@@ -56,6 +72,9 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
     with torch.no_grad():
         decoded = torch.sigmoid(model.decoder(torch.from_numpy(latest.codes[:300]).float())).numpy()
     earlier = snapshots[:-1]
+    if weights_url is not None:  # the weights route carries them (latest_weights), as binary
+        for layer in layers + (encoder["layers"] if encoder else []):
+            layer.pop("weight", None), layer.pop("bias", None)
     return {
         "version": DATA_VERSION,
         "name": run_dir.name,
@@ -80,6 +99,45 @@ def snapshot_data(run_dir: Path, every: int = 1) -> dict[str, Any]:
         "decoder": {"layers": layers},
         "encoder": encoder,
         "no_encoder": None if encoder else "these snapshots hold no encoder (written before snapshot version 3)",
-        "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every) if earlier else None,
+        "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every, frame_url) if earlier else None,
+        "weights_url": weights_url(latest.epoch) if weights_url else None,
         "epochs": [s.epoch for s in snapshots],
     }
+
+
+def snapshot_frame(run_dir: Path, epoch: int) -> bytes:
+    """The blob of the frame of ``run_dir``'s snapshot at ``epoch`` (``frames.py``): its decoder's
+    integers minus the next snapshot's, at the first snapshot's steps. The latest snapshot has
+    none: its float32 weights are in the data."""
+    entries = read_index(run_dir)
+    position = next((i for i, e in enumerate(entries) if e["epoch"] == epoch), None)
+    if position is None:
+        raise UserError(f"{run_dir} has no snapshot at epoch {epoch}")
+    if position == len(entries) - 1:
+        raise UserError(f"epoch {epoch} is {run_dir}'s latest snapshot: its weights are in the data")
+    model = instantiate(load_config(run_dir).model)
+    first, snap, following = (load_snapshot(run_dir, entries[i]) for i in (0, position, position + 1))
+    return frame_blob(model.decoder, first, snap, following)
+
+
+def latest_weights(run_dir: Path, epoch: int | None = None) -> bytes:
+    """The float32 weights of ``run_dir``'s snapshot at ``epoch`` (None: its latest), a blob of
+    ``frames.py``: ``epoch``, ``decoder.<layer>.w`` / ``.b`` per layer of ``decoder_layers``, and
+    ``encoder.<layer>.w`` / ``.b`` of ``encoder_layers`` for a snapshot with its encoder."""
+    entries = read_index(run_dir)
+    entry = entries[-1] if epoch is None and entries else next((e for e in entries if e["epoch"] == epoch), None)
+    if entry is None:
+        raise UserError(f"{run_dir} has no snapshot at epoch {epoch}")
+    snap = load_snapshot(run_dir, entry)
+    model = instantiate(load_config(run_dir).model).eval()
+    model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+    parts = {"decoder": decoder_weights(model.decoder)}
+    if snap.encoder:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in snap.encoder.items()}, strict=False)
+        parts["encoder"] = encoder_weights(model)
+    arrays = {"epoch": np.array([snap.epoch], "<i4")}
+    for part, weights in parts.items():
+        for i, pair in enumerate(weights):
+            if pair is not None:
+                arrays[f"{part}.{i}.w"], arrays[f"{part}.{i}.b"] = (a.astype("<f4").ravel() for a in pair)
+    return pack(arrays, level=1)

@@ -26,11 +26,14 @@ from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.data.factors import FactorDeclaration, declaration_of
+from heatmap_latent.explorer.frames import delta_blob, quantized, weight_steps
 from heatmap_latent.models.backbone import Decoder, Encoder
 from heatmap_latent.training.snapshots import Snapshot, load_snapshots
 
 # the page data's version: explorer.js refuses data of another version in one line
-DATA_VERSION = 4  # 4: the encoder says whose it is (the tab's: the latest snapshot's); 3: frames carry scores
+# 5: frames' weights are blobs (frames.py), inflated when the slider needs them; 4: the encoder says
+# whose it is; 3: frames carry scores
+DATA_VERSION = 5
 
 
 class ExportError(UserError):
@@ -95,6 +98,19 @@ def _layer(name: str, module: nn.Module) -> dict[str, Any]:
     raise ExportError(f"cannot export decoder layer {name} ({type(module).__name__}): no JavaScript implementation")
 
 
+def encoder_weights(model: nn.Module) -> list[list[np.ndarray] | None]:
+    """``[weight, bias]`` (float32) of each layer of ``encoder_layers(model)``, None for one without."""
+    modules = [*model.encoder.conv, *model.encoder.fc, model.bottleneck]
+    if model.bottleneck.out_features != int(model.hparams.latent_dim):
+        modules.append(None)  # the posterior mean's "take"
+    return [
+        [m.weight.detach().float().cpu().numpy().copy(), m.bias.detach().float().cpu().numpy().copy()]
+        if isinstance(m, (nn.Linear, nn.Conv2d))
+        else None
+        for m in modules
+    ]
+
+
 def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     """``Decoder.forward`` as a list of layers: ``fc``, reshape to ``start_shape``, ``deconv``."""
     if not isinstance(decoder, Decoder):
@@ -121,9 +137,15 @@ def encoder_layers(model: nn.Module) -> list[dict[str, Any]]:
     return layers
 
 
-def _weights(layers: list[dict[str, Any]]) -> list[list[str] | None]:
-    """Each layer's ``[weight, bias]`` (base64 float32), None for a layer without parameters."""
-    return [[layer["weight"], layer["bias"]] if "weight" in layer else None for layer in layers]
+def decoder_weights(decoder: nn.Module) -> list[list[np.ndarray] | None]:
+    """``[weight, bias]`` (float32) of each layer of ``decoder_layers(decoder)``, None for one without."""
+    modules = [*decoder.fc, None, *decoder.deconv]  # the reshape between them has no weights
+    return [
+        [m.weight.detach().float().cpu().numpy().copy(), m.bias.detach().float().cpu().numpy().copy()]
+        if isinstance(m, (nn.Linear, nn.ConvTranspose2d))
+        else None
+        for m in modules
+    ]
 
 
 def _alignments(snapshots: list[Snapshot], final: np.ndarray) -> list[dict[str, Any]]:
@@ -155,13 +177,35 @@ def snapshot_frames(run: LoadedRun, latents: np.ndarray, every: int = 1) -> dict
     return epoch_frames(run.model.decoder, snapshots, latents[snapshots[-1].index], every)
 
 
-def epoch_frames(decoder: nn.Module, snapshots: list[Snapshot], final: np.ndarray, every: int) -> dict[str, Any]:
-    """The page's ``snapshots``: a frame per snapshot (codes, images, split, KL, decoder weights,
-    alignment) and the alignment of the final frame (``final``: its codes of the same images)."""
+def epoch_frames(
+    decoder: nn.Module,
+    snapshots: list[Snapshot],
+    final: np.ndarray,
+    every: int,
+    url: Callable[[int], str] | None = None,
+) -> dict[str, Any]:
+    """The page's ``snapshots``: a frame per snapshot (codes, images, split, KL, scores, alignment and
+    its decoder weights as a blob of ``frames.py``, inline; or, given ``url(epoch)``, where the page
+    fetches it, as the Latent tab does) and the alignment of the final frame (``final``: its codes
+    of the same images). ``steps``: the blobs' fixed-point step per layer."""
+    anchor = decoder_weights(decoder)  # the last frame's float32 weights, where the chain ends
     decoder = copy.deepcopy(decoder)
-    frames = []
-    for snap in snapshots:
+
+    def weights(snap: Snapshot) -> list[list[np.ndarray] | None]:
         decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+        return decoder_weights(decoder)
+
+    steps = weight_steps(weights(snapshots[0]))
+    blobs: list[dict[str, str]] = []
+    if url is None:  # each frame's integers minus the next one's, from the last snapshot back
+        following = quantized(anchor, steps)
+        for snap in reversed(snapshots):
+            ints = quantized(weights(snap), steps)
+            blobs.insert(0, {"blob": base64.b64encode(delta_blob(ints, following)).decode()})
+            following = ints
+    frames = []
+    for k, snap in enumerate(snapshots):
+        source = blobs[k] if url is None else {"url": url(snap.epoch)}
         frames.append(
             {
                 "epoch": snap.epoch,
@@ -172,13 +216,26 @@ def epoch_frames(decoder: nn.Module, snapshots: list[Snapshot], final: np.ndarra
                 "split": base64.b64encode(snap.split.astype(np.uint8).tobytes()).decode(),
                 "kl": snap.kl_per_dim.tolist() if snap.kl_per_dim is not None else None,
                 "scores": snap.scores or None,  # scores/timeline.py, written while training
-                "weights": _weights(decoder_layers(decoder)),
+                "weights": source,
             }
         )
     align = _alignments(snapshots, final)
     for frame, a in zip(frames, align):
         frame["align"] = a
-    return {"frames": frames, "checkpoint_align": align[-1], "every": every}
+    return {"frames": frames, "steps": steps, "checkpoint_align": align[-1], "every": every}
+
+
+def frame_blob(decoder: nn.Module, first: Snapshot, snap: Snapshot, following: Snapshot) -> bytes:
+    """The blob of ``snap``'s frame: its integers minus those of ``following`` (the next snapshot),
+    at the steps of ``first`` (the first snapshot): what ``epoch_frames`` inlines for it."""
+    decoder = copy.deepcopy(decoder)
+
+    def weights(s: Snapshot) -> list[list[np.ndarray] | None]:
+        decoder.load_state_dict({k: torch.from_numpy(v) for k, v in s.decoder.items()})
+        return decoder_weights(decoder)
+
+    steps = weight_steps(weights(first))
+    return delta_blob(quantized(weights(snap), steps), quantized(weights(following), steps))
 
 
 HEATMAP_FACTORS = ("var_x", "var_y", "rho")

@@ -78,7 +78,18 @@ window.heatmapLatentUI = function (api, DATA) {
     emit("select", s);
     emit("draw");
   }
+  // another epoch: at once if its weights are loaded, else once they are (explorer.js loadFrame); of
+  // several calls while loading, only the latest draws
+  let latestCall = 0;
   function showFrame(i) {
+    i = Math.max(0, Math.min(last, i));
+    const call = ++latestCall;
+    if (api.isLoaded(i)) { drawFrame(i); return Promise.resolve(); }
+    return api.loadFrame(i).then(
+      () => { if (call === latestCall) drawFrame(i); },
+      (err) => { $("epoch-label").textContent = String(err.message || err); throw err; });
+  }
+  function drawFrame(i) {
     const z = api.selection.z ? Float64Array.from(api.selection.z) : null;
     api.setFrame(i);
     view.n = api.n; view.codes = api.viewCodes();
@@ -108,5 +119,7 @@ window.heatmapLatentUI = function (api, DATA) {
   emit("extent");
   recolour();
   select(Float64Array.from(view.fixed));
-  if (last > 0) showFrame(last);
+  // the last frame is the one shown (its weights are in the data): its epoch panels, drawn once
+  if (last > 0) { emit("frame", last); emit("framed", last); }
+  probe("firstDrawMs", performance.now()); // since this document's navigation (the tab's bench reads it)
 };

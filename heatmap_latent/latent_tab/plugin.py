@@ -4,7 +4,8 @@ TensorBoard loads ``index.js`` as an ES module in a frame whose content-security
 scripts only from this server. The tab lists the runs under the log directory; each run picked
 opens a panel (``panel.html``, another frame) that loads the explorer's own classic scripts from
 ``static/`` and its data from ``data?run=``: the explorer page's data, built from the run's
-snapshots. Every route reads only inside the log directory TensorBoard was given.
+snapshots, whose earlier frames' weights the panel fetches from ``frame?run=&epoch=`` as its epoch
+slider needs them. Every route reads only inside the log directory TensorBoard was given.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 from tensorboard.backend import http_util
@@ -23,7 +25,7 @@ from werkzeug import wrappers
 
 from heatmap_latent.analysis.loading import run_overrides
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.explorer.live import snapshot_data
+from heatmap_latent.explorer.live import latest_weights, snapshot_data, snapshot_frame
 from heatmap_latent.explorer.page import PAGE, SCRIPTS, _asset
 from heatmap_latent.training.snapshots import DIRNAME, INDEX, read_index
 
@@ -104,6 +106,7 @@ class LatentTabPlugin(base_plugin.TBPlugin):
     def get_plugin_apps(self) -> dict[str, Any]:
         apps: dict[str, Any] = {f"/{name}": self._static(name) for name in STATIC}
         apps.update({"/panel.html": self._panel, "/runs": self._runs, "/data": self._data, "/index": self._index})
+        apps.update({"/frame": self._frame, "/weights": self._weights})
         return apps
 
     def _static(self, name: str) -> Any:
@@ -132,18 +135,42 @@ class LatentTabPlugin(base_plugin.TBPlugin):
     def _runs(self, request: wrappers.Request) -> wrappers.Response:
         return http_util.Respond(request, {"logdir": str(self.logdir), "runs": self.runs()}, "application/json")
 
-    def _answer(self, request: wrappers.Request, build: Any) -> wrappers.Response:
+    def _answer(self, request: wrappers.Request, build: Any, binary: bool = False) -> wrappers.Response:
         try:
             body = build(run_dir_in(self.logdir, request.args.get("run")))
         except OutsideLogdir as err:
             return http_util.Respond(request, {"error": str(err)}, "application/json", code=404)
         except UserError as err:
             return http_util.Respond(request, {"error": str(err)}, "application/json", code=422)
+        if binary:
+            return http_util.Respond(request, body, "application/octet-stream")
         return http_util.Respond(request, json.dumps(body), "application/json")
 
     @wrappers.Request.application
     def _data(self, request: wrappers.Request) -> wrappers.Response:
-        return self._answer(request, snapshot_data)
+        run = quote(request.args.get("run", ""))
+        frame = lambda epoch: f"frame?run={run}&epoch={epoch}"  # noqa: E731
+        weights = lambda epoch: f"weights?run={run}&epoch={epoch}"  # noqa: E731, the panel fetches epoch=latest beside it
+        return self._answer(request, lambda run_dir: snapshot_data(run_dir, frame_url=frame, weights_url=weights))
+
+    def _binary(self, request: wrappers.Request, build: Any, latest: bool = False) -> wrappers.Response:
+        epoch = request.args.get("epoch", "")
+        if not (epoch.isdigit() or (latest and epoch == "latest")):
+            error = {"error": f"epoch {epoch!r} is not a number"}
+            return http_util.Respond(request, error, "application/json", code=400)
+        number = int(epoch) if epoch.isdigit() else None
+        return self._answer(request, lambda run_dir: build(run_dir, number), binary=True)
+
+    @wrappers.Request.application
+    def _frame(self, request: wrappers.Request) -> wrappers.Response:
+        """One earlier frame's weights, the blob of ``explorer/frames.py``, fetched as the slider needs it."""
+        return self._binary(request, snapshot_frame)
+
+    @wrappers.Request.application
+    def _weights(self, request: wrappers.Request) -> wrappers.Response:
+        """A snapshot's float32 decoder and encoder (``epoch=latest``: the latest's), fetched beside
+        ``data`` before the panel starts."""
+        return self._binary(request, latest_weights, latest=True)
 
     @wrappers.Request.application
     def _index(self, request: wrappers.Request) -> wrappers.Response:

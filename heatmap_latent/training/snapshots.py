@@ -107,11 +107,13 @@ def write_snapshot(run_dir: Path, snapshot: Snapshot, entry: dict[str, Any]) -> 
     return entry
 
 
-def load_snapshot(run_dir: Path, entry: dict[str, Any]) -> Snapshot:
+def load_snapshot(run_dir: Path, entry: dict[str, Any], weights: bool = True) -> Snapshot:
+    """One snapshot; ``weights=False`` leaves its decoder and encoder unread (empty)."""
     path = Path(run_dir) / DIRNAME / entry["file"]
     try:
         with np.load(path) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+            keys = [k for k in npz.files if weights or not k.startswith(("decoder.", "encode."))]
+            arrays = {k: npz[k] for k in keys}
     except (OSError, ValueError, KeyError) as err:
         raise SnapshotError(f"unreadable snapshot {path}: {err}") from err
 
@@ -133,10 +135,11 @@ def load_snapshot(run_dir: Path, entry: dict[str, Any]) -> Snapshot:
     )
 
 
-def load_snapshots(run_dir: Path, every: int = 1) -> list[Snapshot]:
-    """The run's snapshots in epoch order; ``every`` k keeps every k-th one and always the last."""
+def load_snapshots(run_dir: Path, every: int = 1, weights: bool = True) -> list[Snapshot]:
+    """The run's snapshots in epoch order; ``every`` k keeps every k-th one and always the last
+    (``weights=False``: their decoders and encoders unread)."""
     entries = read_index(run_dir)
     if every < 1:
         return []
     kept = [e for i, e in enumerate(entries) if i % every == 0 or i == len(entries) - 1]
-    return [load_snapshot(run_dir, e) for e in kept]
+    return [load_snapshot(run_dir, e, weights) for e in kept]

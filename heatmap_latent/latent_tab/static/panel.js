@@ -26,10 +26,30 @@
     api.run = run;
     if (tab()) tab().ready(run, api);
   }
+  // the latest snapshot's float32 weights, fetched beside the data (binary: the weights route)
+  async function weightsOf(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error((await response.json()).error);
+    return window.heatmapLatentBlob(await response.arrayBuffer());
+  }
   async function load() {
-    const response = await fetch("data?run=" + encodeURIComponent(run));
+    const q = "?run=" + encodeURIComponent(run);
+    const latest = weightsOf("weights" + q + "&epoch=latest").catch((err) => err);
+    const response = await fetch("data" + q);
     const body = await response.json();
     if (!response.ok) { message(body.error); return; }
+    if (body.weights_url) {
+      let arrays = await latest;
+      // a snapshot written between the two requests: the weights of the data's own epoch
+      if (arrays instanceof Error || arrays.epoch[0] !== body.final_epoch) arrays = await weightsOf(body.weights_url).catch((err) => err);
+      if (arrays instanceof Error) { message(arrays.message); return; }
+      const parts = [["decoder", body.decoder.layers], ["encoder", body.encoder ? body.encoder.layers : []]];
+      for (const [part, layers] of parts) {
+        layers.forEach((l, i) => {
+          if (arrays[part + "." + i + ".w"]) { l.weight = arrays[part + "." + i + ".w"]; l.bias = arrays[part + "." + i + ".b"]; }
+        });
+      }
+    }
     epochs = JSON.stringify(body.epochs);
     show(body);
   }
