@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,16 @@ def logdir(tmp_path_factory):
         "log_latents_every_n_epochs=1",
         tiny=False,
     )
+    # a 2x2 sweep (model x seed) for the atlas, laid out as Hydra's multirun: 0..3 with their overrides
+    for job, (model, seed) in enumerate((m, s) for m in ("vae", "ae") for s in (1, 2)):
+        in_process_run(
+            root / "logs" / "runs" / "sweep" / str(job),
+            f"model={model}",
+            f"seed={seed}",
+            "trainer.max_epochs=2",
+            "logger=none",
+            *snaps,
+        )
     return root / "logs"
 
 
@@ -112,6 +123,7 @@ def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server)
         "runs/b",
         "runs/old",
         "runs/sprites",
+        *(f"runs/sweep/{job}" for job in range(4)),
     }  # the symlink is not followed
     assert by_run["runs/a"]["epochs"] == [1, 2, 3] and by_run["runs/a"]["label"] == "model=vae seed=42"
     assert by_run["runs/old"]["epochs"] == [] and "no snapshots" in by_run["runs/old"]["problem"]
@@ -225,6 +237,24 @@ def encode_with(logdir: Path, snapshot, images: np.ndarray, run: str = "a") -> n
     return model.embed(torch.as_tensor(images, dtype=torch.float32)[:, None]).numpy()
 
 
+@contextmanager
+def open_tab(server: str, width: int, height: int):
+    """The Latent tab in headless Chromium, and the list its JavaScript errors go to."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM or "chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
+            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+            page.goto(server + "/#heatmap_latent")
+            yield page, errors
+        finally:
+            browser.close()
+
+
 def panel(page, run: str, timeout_s: float = 30):
     """The frame of ``run``'s panel once its explorer has started."""
     deadline = time.monotonic() + timeout_s
@@ -239,102 +269,89 @@ def panel(page, run: str, timeout_s: float = 30):
 @pytest.mark.slow
 @needs_chromium
 def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and_links_runs(server, logdir):
-    from playwright.sync_api import sync_playwright
-
     from heatmap_latent.data.heatmaps import gaussian_heatmaps
 
     snapshots = load_snapshots(logdir / "runs" / "a")
     z = np.random.default_rng(0).normal(size=(10, 3)) * 2
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM or "chromium", args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1400})
-            page.on("pageerror", lambda err: errors.append(f"uncaught: {err}"))
-            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-            page.goto(server + "/#heatmap_latent")
-            a = panel(page, "runs/a")  # the first run with snapshots opens by itself
-            labels = a.evaluate("window.heatmapLatent.frames.map(f => f.label)")
-            assert labels == ["epoch 1", "epoch 2", "epoch 3 (latest snapshot)"]
-            decode = "zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))"
-            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[-1], z)).max() < 1e-4
-            # the encoder in the tab: the latest snapshot's, equal to model.encode with its weights
-            assert a.locator("#encoder-label").inner_text() == "the latest snapshot's (epoch 3)"
-            assert a.locator("#factor-panel").is_visible() and a.locator("#factor-sliders input").count() == 3
-            size = a.evaluate("window.heatmapLatent.imageSize")
-            heatmaps = gaussian_heatmaps(
-                np.array([0.5, 1.5, 2.5]), np.array([2.0, 0.7, 1.1]), np.array([0.3, -0.6, 0.0]), size=size
-            )
-            noisy = np.clip(heatmaps + np.random.default_rng(1).normal(0, 0.1, heatmaps.shape), 0, 1).astype(np.float32)
-            batch = np.concatenate([heatmaps, noisy])
-            encode = "xs => xs.map(x => Array.from(window.heatmapLatent.encode(x)))"
-            got = np.array(a.evaluate(encode, batch.reshape(len(batch), -1).tolist()))
-            assert np.abs(got - encode_with(logdir, snapshots[-1], batch)).max() < 1e-4
-            # the factor panel: set factors, the code of their exact heatmap is marked and decoded
-            a.evaluate("window.heatmapLatent.setFactors({var_x: 0.5, var_y: 2.0, rho: 0.3})")
-            marked = np.array(a.evaluate("Array.from(window.heatmapLatent.probes.factorZ)"))
-            assert np.abs(marked - encode_with(logdir, snapshots[-1], heatmaps[:1])[0]).max() < 1e-4
-            a.evaluate("window.heatmapLatent.perturbNoise(3, 0.1)")  # the brush's encode runs in the tab too
-            assert a.evaluate("window.heatmapLatent.probes.perturb.code.length") == 3
-            # an earlier epoch: its weights fetched from the frame route when the slider needs them
-            assert not a.evaluate("window.heatmapLatent.isLoaded(0)")
-            a.evaluate("window.heatmapLatent.showFrame(0)")
-            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[0], z)).max() < 1e-3
-            # the run writes another snapshot while the tab is open: it appears in the slider
-            later = copy.deepcopy(snapshots[-1])
-            later.epoch, later.step = 4, later.step + 1
-            later.decoder = {k: v * 1.01 for k, v in later.decoder.items()}
-            write_snapshot(logdir / "runs" / "a", later, {"seconds": 0.0, "final": True})
-            a = None
-            deadline = time.monotonic() + 20
-            while a is None and time.monotonic() < deadline:
-                frame = panel(page, "runs/a")
-                if frame.evaluate("window.heatmapLatent.frames.length") == 4:
-                    a = frame
-                page.wait_for_timeout(300)
-            assert a is not None and a.evaluate("window.heatmapLatent.frames[3].label") == "epoch 4 (latest snapshot)"
-            assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, later, z)).max() < 1e-4
-            # a second run beside it: hovering an image's code in one highlights it in the other
-            tab = next(f for f in page.frames if "plugin_entry" in f.url)
-            tab.locator('label[data-run="runs/b"] input').check()
-            b = panel(page, "runs/b")
-            row = 17
-            image = a.evaluate(f"window.heatmapLatent.imageOf({row})")
-            x, y = a.evaluate(f"window.heatmapLatent.scatterXY({row})")
-            canvas = a.locator("#scatter").bounding_box()
-            page.mouse.move(canvas["x"] + x, canvas["y"] + y)
-            page.wait_for_timeout(200)
-            assert b.evaluate("window.heatmapLatent.probes.highlighted") == image
-            page.mouse.click(canvas["x"] + x, canvas["y"] + y)  # picking it: the other run decodes its own code
-            picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.probes.lastRaw).index")
-            assert picked == image
-            # a run of another domain (colour sprites, 3 channels): decoded with each epoch's weights
-            tab.locator('label[data-run="runs/sprites"] input').check()
-            sp = panel(page, "runs/sprites")
-            assert sp.evaluate("window.heatmapLatent.frames.map(f => f.label)") == [
-                "epoch 1",
-                "epoch 2 (latest snapshot)",
-            ]
-            sprite_snaps = load_snapshots(logdir / "runs" / "sprites")
-            got = np.array(sp.evaluate(decode, z.tolist()))
-            assert got.shape == (10, 3 * 32 * 32)
-            assert np.abs(got - decode_with(logdir, sprite_snaps[-1], z, "sprites")).max() < 1e-4
-            sp.evaluate("window.heatmapLatent.showFrame(0)")
-            # the scores written with each snapshot, drawn in the tab beside the KL (scores/timeline.py)
-            shown = sp.evaluate("window.heatmapLatent.probes.scoresShown")
-            assert shown["label"] == "epoch 1" and set(shown["scores"]) >= {"mig", "sap", "beta_vae", "factor_vae"}
-            assert shown["scores"] == pytest.approx(sprite_snaps[0].scores, abs=1e-12)
-            assert (
-                np.abs(
-                    np.array(sp.evaluate(decode, z.tolist())) - decode_with(logdir, sprite_snaps[0], z, "sprites")
-                ).max()
-                < 1e-3
-            )
-            old = tab.locator('label[data-run="runs/old"]')
-            assert old.locator("input").is_disabled() and "no snapshots" in old.inner_text()
-            assert errors == []
-        finally:
-            browser.close()
+    with open_tab(server, 1600, 1400) as (page, errors):
+        a = panel(page, "runs/a")  # the first run with snapshots opens by itself
+        labels = a.evaluate("window.heatmapLatent.frames.map(f => f.label)")
+        assert labels == ["epoch 1", "epoch 2", "epoch 3 (latest snapshot)"]
+        decode = "zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))"
+        assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[-1], z)).max() < 1e-4
+        # the encoder in the tab: the latest snapshot's, equal to model.encode with its weights
+        assert a.locator("#encoder-label").inner_text() == "the latest snapshot's (epoch 3)"
+        assert a.locator("#factor-panel").is_visible() and a.locator("#factor-sliders input").count() == 3
+        size = a.evaluate("window.heatmapLatent.imageSize")
+        heatmaps = gaussian_heatmaps(
+            np.array([0.5, 1.5, 2.5]), np.array([2.0, 0.7, 1.1]), np.array([0.3, -0.6, 0.0]), size=size
+        )
+        noisy = np.clip(heatmaps + np.random.default_rng(1).normal(0, 0.1, heatmaps.shape), 0, 1).astype(np.float32)
+        batch = np.concatenate([heatmaps, noisy])
+        encode = "xs => xs.map(x => Array.from(window.heatmapLatent.encode(x)))"
+        got = np.array(a.evaluate(encode, batch.reshape(len(batch), -1).tolist()))
+        assert np.abs(got - encode_with(logdir, snapshots[-1], batch)).max() < 1e-4
+        # the factor panel: set factors, the code of their exact heatmap is marked and decoded
+        a.evaluate("window.heatmapLatent.setFactors({var_x: 0.5, var_y: 2.0, rho: 0.3})")
+        marked = np.array(a.evaluate("Array.from(window.heatmapLatent.probes.factorZ)"))
+        assert np.abs(marked - encode_with(logdir, snapshots[-1], heatmaps[:1])[0]).max() < 1e-4
+        a.evaluate("window.heatmapLatent.perturbNoise(3, 0.1)")  # the brush's encode runs in the tab too
+        assert a.evaluate("window.heatmapLatent.probes.perturb.code.length") == 3
+        # an earlier epoch: its weights fetched from the frame route when the slider needs them
+        assert not a.evaluate("window.heatmapLatent.isLoaded(0)")
+        a.evaluate("window.heatmapLatent.showFrame(0)")
+        assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[0], z)).max() < 1e-3
+        # the run writes another snapshot while the tab is open: it appears in the slider
+        later = copy.deepcopy(snapshots[-1])
+        later.epoch, later.step = 4, later.step + 1
+        later.decoder = {k: v * 1.01 for k, v in later.decoder.items()}
+        write_snapshot(logdir / "runs" / "a", later, {"seconds": 0.0, "final": True})
+        a = None
+        deadline = time.monotonic() + 20
+        while a is None and time.monotonic() < deadline:
+            frame = panel(page, "runs/a")
+            if frame.evaluate("window.heatmapLatent.frames.length") == 4:
+                a = frame
+            page.wait_for_timeout(300)
+        assert a is not None and a.evaluate("window.heatmapLatent.frames[3].label") == "epoch 4 (latest snapshot)"
+        assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, later, z)).max() < 1e-4
+        # a second run beside it: hovering an image's code in one highlights it in the other
+        tab = next(f for f in page.frames if "plugin_entry" in f.url)
+        tab.locator('label[data-run="runs/b"] input').check()
+        b = panel(page, "runs/b")
+        row = 17
+        image = a.evaluate(f"window.heatmapLatent.imageOf({row})")
+        x, y = a.evaluate(f"window.heatmapLatent.scatterXY({row})")
+        canvas = a.locator("#scatter").bounding_box()
+        page.mouse.move(canvas["x"] + x, canvas["y"] + y)
+        page.wait_for_timeout(200)
+        assert b.evaluate("window.heatmapLatent.probes.highlighted") == image
+        page.mouse.click(canvas["x"] + x, canvas["y"] + y)  # picking it: the other run decodes its own code
+        picked = b.evaluate("window.heatmapLatent.nearest(window.heatmapLatent.probes.lastRaw).index")
+        assert picked == image
+        # a run of another domain (colour sprites, 3 channels): decoded with each epoch's weights
+        tab.locator('label[data-run="runs/sprites"] input').check()
+        sp = panel(page, "runs/sprites")
+        assert sp.evaluate("window.heatmapLatent.frames.map(f => f.label)") == [
+            "epoch 1",
+            "epoch 2 (latest snapshot)",
+        ]
+        sprite_snaps = load_snapshots(logdir / "runs" / "sprites")
+        got = np.array(sp.evaluate(decode, z.tolist()))
+        assert got.shape == (10, 3 * 32 * 32)
+        assert np.abs(got - decode_with(logdir, sprite_snaps[-1], z, "sprites")).max() < 1e-4
+        sp.evaluate("window.heatmapLatent.showFrame(0)")
+        # the scores written with each snapshot, drawn in the tab beside the KL (scores/timeline.py)
+        shown = sp.evaluate("window.heatmapLatent.probes.scoresShown")
+        assert shown["label"] == "epoch 1" and set(shown["scores"]) >= {"mig", "sap", "beta_vae", "factor_vae"}
+        assert shown["scores"] == pytest.approx(sprite_snaps[0].scores, abs=1e-12)
+        assert (
+            np.abs(np.array(sp.evaluate(decode, z.tolist())) - decode_with(logdir, sprite_snaps[0], z, "sprites")).max()
+            < 1e-3
+        )
+        old = tab.locator('label[data-run="runs/old"]')
+        assert old.locator("input").is_disabled() and "no snapshots" in old.inner_text()
+        assert errors == []
 
 
 @pytest.mark.slow
@@ -346,3 +363,73 @@ def test_the_first_frame_bench_reports_the_panels_draw_and_its_downloads(logdir)
     assert figures["snapshots"] == 3 and len(figures["first_draw_ms"]) == 1 and figures["first_draw_ms"][0] > 0
     assert 0 < figures["data_bytes"] and len(figures["frame_bytes"]) == 2  # the two earlier epochs, fetched
     assert figures["slider_to_first_epoch_ms"][0] > 0
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_atlas_puts_a_2x2_sweep_in_one_frame_linked_image_by_image(server, logdir):
+    sweep = [f"runs/sweep/{job}" for job in range(4)]
+    snaps = {run: load_snapshots(logdir / run) for run in sweep}
+    with open_tab(server, 1800, 1400) as (page, errors):
+        panel(page, "runs/a")  # the first run opens by itself: close it, open the sweep
+        tab = next(f for f in page.frames if "plugin_entry" in f.url)
+        tab.locator('label[data-run="runs/a"] input').uncheck()
+        for run in sweep:
+            tab.locator(f'label[data-run="{run}"] input').check()
+        frames = {run: panel(page, run) for run in sweep}
+        tab.locator("#atlas").check()
+        state = tab.evaluate("window.heatmapLatentTab.atlas")
+        assert state["runs"] == sweep and state["problems"] == [] and set(state["varying"]) == {"model", "seed"}
+        assert "coloured by" in tab.locator("#atlas-info").inner_text()
+        ref = snaps[sweep[0]][-1]
+        for run, frame in frames.items():
+            assert frame.evaluate("document.body.classList.contains('compact')")
+            assert frame.locator("header h1").inner_text() in {
+                f"model={m} seed={s}" for m in ("vae", "ae") for s in (1, 2)
+            }
+            # the latest frame's codes, mapped onto the reference's codes of the same images by least squares
+            latest = snaps[run][-1]
+            assert np.array_equal(latest.index, ref.index)  # one dataset: the same snapshot images
+            x = np.hstack([latest.codes.astype(np.float64), np.ones((len(latest.codes), 1))])
+            fit = np.linalg.lstsq(x, ref.codes.astype(np.float64), rcond=None)[0]
+            view = np.array(frame.evaluate("Array.from(window.heatmapLatent.viewCodes())")).reshape(-1, 3)
+            assert np.abs(view - x @ fit).max() < 1e-3
+            if run == sweep[0]:
+                assert np.abs(view - ref.codes).max() < 1e-4  # the reference stays where it is
+        # hover an image's code in one run: every other run rings the same image
+        row = 11
+        first = frames[sweep[0]]
+        image = first.evaluate(f"window.heatmapLatent.imageOf({row})")
+        x, y = first.evaluate(f"window.heatmapLatent.scatterXY({row})")
+        box = first.locator("#scatter").bounding_box()
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(200)
+        for run in sweep[1:]:
+            assert frames[run].evaluate("window.heatmapLatent.probes.highlighted") == image
+        # a click: each run decodes its own code of that image, with its own decoder
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(200)
+        for run in sweep[1:]:
+            api = "window.heatmapLatent"
+            raw = np.array(frames[run].evaluate(f"Array.from({api}.probes.lastRaw)"))
+            latest = snaps[run][-1]
+            position = int(np.flatnonzero(latest.index == image)[0])
+            assert np.abs(raw - latest.codes[position]).max() < 1e-4
+            got = np.array(frames[run].evaluate(f"Array.from({api}.probes.lastDecoded)"))
+            assert np.abs(got - decode_with(logdir, latest, raw[None], f"../{run}")[0]).max() < 1e-4
+        # one epoch for all: the tab's slider moves every run to epoch 1, still in the atlas
+        slide = "() => { const s = document.getElementById('atlas-epoch'); s.value = 0; "
+        tab.evaluate(slide + "s.dispatchEvent(new Event('input')); }")
+        for frame in frames.values():
+            frame.wait_for_function("window.heatmapLatent.frame === 0", timeout=10_000)
+            assert frame.evaluate("window.heatmapLatent.frames[0].epoch") == 1
+        # a run of another dataset (its positions name other images) is left out, with the reason
+        tab.locator('label[data-run="runs/sprites"] input').check()
+        panel(page, "runs/sprites")
+        tab.wait_for_function("window.heatmapLatentTab.atlas.runs.length === 5", timeout=10_000)
+        problems = tab.evaluate("window.heatmapLatentTab.atlas.problems")
+        assert len(problems) == 1 and problems[0].startswith("runs/sprites: another dataset")
+        assert "another dataset" in tab.locator("#atlas-info").inner_text()
+        tab.locator("#atlas").uncheck()
+        assert not frames[sweep[1]].evaluate("document.body.classList.contains('compact')")
+        assert errors == []

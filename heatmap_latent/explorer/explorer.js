@@ -462,7 +462,52 @@ window.heatmapLatentStart = function (DATA) {
     }
     return pcaFits[key];
   }
+  // the atlas (the Latent tab's runs in one frame): frame i's raw codes mapped by an affine fit
+  // view = [z, 1] @ A onto a reference run's codes of the same images at the same epoch (least
+  // squares), undone before any decode; it replaces the alignment and the principal axes
+  let atlas = null, atlasKey = "";
+  function fitAtlas(ref) {
+    if (!ref) { atlas = null; atlasKey = ""; return null; }
+    if (ref.dataset !== DATA.dataset) throw new Error("another dataset than the reference run's: its images are not the same");
+    const fits = frames.map((f, i) => {
+      const r = ref.frameFor(f.epoch), other = ref.codesAt(r), X = [], Y = [];
+      for (let p = 0; p < f.n; p++) {
+        const q = ref.rowOf(imageOf(p, i), r);
+        if (q < 0) continue;
+        X.push([...f.codes.subarray(p * D, p * D + D), 1]); Y.push(other.subarray(q * D, q * D + D));
+      }
+      if (X.length < 2 * (D + 1)) return null;
+      const XtX = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D + 1 }, (_, b) => X.reduce((s, x) => s + x[a] * x[b], 0)));
+      const XtY = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D }, (_, k) => X.reduce((s, x, n) => s + x[a] * Y[n][k], 0)));
+      const A = solve(XtX, XtY), M = A.slice(0, D);
+      return { A: A, inverse: solve(M, Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => (a === b ? 1 : 0)))), images: X.length };
+    });
+    if (fits.some((f) => !f)) throw new Error("heatmap-latent explorer: too few images in common with the reference run for an atlas");
+    atlas = fits; atlasKey = "x" + (++atlasCount);
+    return { images: fits.map((f) => f.images) };
+  }
+  let atlasCount = 0;
+  function solve(A, B) { // A X = B by Gauss-Jordan with partial pivoting; A (n x n), B (n x m)
+    const n = A.length, M = A.map((row, i) => [...row, ...B[i]]);
+    for (let c = 0; c < n; c++) {
+      let piv = c;
+      for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
+      [M[c], M[piv]] = [M[piv], M[c]];
+      if (Math.abs(M[c][c]) < 1e-300) throw new Error("heatmap-latent explorer: a degenerate atlas fit (collapsed codes)");
+      for (let r = 0; r < n; r++) {
+        if (r === c) continue;
+        const f = M[r][c] / M[c][c];
+        for (let k = c; k < M[r].length; k++) M[r][k] -= f * M[c][k];
+      }
+    }
+    return M.map((row, i) => row.slice(n).map((v) => v / M[i][i]));
+  }
   function toView(z, i = current) {
+    if (atlas) {
+      const A = atlas[i].A, out = Float64Array.from(A[D]);
+      for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k] += z[j] * A[j][k];
+      return out;
+    }
     const v = framed(z, i);
     if (!projected) return v;
     const { mean, axes } = pca(), out = new Float64Array(D);
@@ -470,6 +515,11 @@ window.heatmapLatentStart = function (DATA) {
     return out;
   }
   function toRaw(v, i = current) {
+    if (atlas) {
+      const { A, inverse } = atlas[i], out = new Float64Array(D);
+      for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) out[k] += (v[j] - A[D][j]) * inverse[j][k];
+      return out;
+    }
     if (!projected) return unframed(v, i);
     const { mean, axes } = pca(), w = Float64Array.from(mean);
     for (let j = 0; j < D; j++) for (let k = 0; k < D; k++) w[j] += axes[j][k] * v[k];
@@ -477,7 +527,7 @@ window.heatmapLatentStart = function (DATA) {
   }
   const viewCache = new Map();
   function viewCodes(i = current) {
-    const key = i + (aligned ? "a" : "r") + (projected ? "p" : "");
+    const key = i + (atlasKey || (aligned ? "a" : "r") + (projected ? "p" : ""));
     if (!viewCache.has(key)) {
       const f = frames[i], out = new Float32Array(f.n * D);
       for (let p = 0; p < f.n; p++) out.set(toView(f.codes.subarray(p * D, p * D + D), i), p * D);
@@ -542,6 +592,10 @@ window.heatmapLatentStart = function (DATA) {
     setAligned: (on) => { aligned = !!on; },
     get projected() { return projected; },
     setProjected: (on) => { projected = !!on; }, // the principal axes of the last frame (pca())
+    fitAtlas: fitAtlas, get atlas() { return atlas; }, // ui.setAtlas(ref) refits and redraws
+    dataset: DATA.dataset, // a digest of the data config: the same images in the same positions
+    frameFor: (epoch) => { const i = frames.findIndex((f) => f.epoch === epoch); return i < 0 ? frames.length - 1 : i; },
+    codesAt: (i) => frames[i].codes,
     pca: pca,
     // the selected point, shared by the panels (ui.js sets it): z in view and raw coordinates, its
     // decode, nearest image and fitted factors

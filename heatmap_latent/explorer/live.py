@@ -20,6 +20,7 @@ from heatmap_latent.explorer.frames import pack
 from heatmap_latent.explorer.page import (
     DATA_VERSION,
     _b64,
+    dataset_digest,
     decoder_layers,
     decoder_weights,
     domain_data,
@@ -87,6 +88,7 @@ def snapshot_data(
         "image_size": int(model.hparams.image_size),
         **domain,
         "factor_declaration": factor_panel_data(declaration),
+        "dataset": dataset_digest(cfg.data, declaration),
         "n": int(len(latest.codes)),
         "index": base64.b64encode(latest.index.astype("<i4").tobytes()).decode(),
         "codes": _b64(latest.codes),

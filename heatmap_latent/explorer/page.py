@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 from collections.abc import Callable
 from importlib.resources import files
@@ -18,6 +19,7 @@ import jinja2
 import numpy as np
 import torch
 from markupsafe import Markup
+from omegaconf import OmegaConf
 from scipy.linalg import orthogonal_procrustes
 from scipy.spatial import cKDTree
 from torch import nn
@@ -249,6 +251,21 @@ def is_heatmaps(declaration: FactorDeclaration, data_cfg: Any) -> bool:
     return set(HEATMAP_FACTORS) <= set(declaration.names) and "grid" in data_cfg
 
 
+def dataset_digest(data_cfg: Any, declaration: FactorDeclaration) -> str:
+    """Which images a run's positions name: a digest of its data module, factor grid and pixel grid
+    (not its seed or split: those leave the images where they are), so that runs are linked image by
+    image only on one dataset."""
+    grid = data_cfg.get("grid")
+    what = {
+        "target": data_cfg.get("_target_"),
+        "factors": factor_panel_data(declaration),
+        "grid": OmegaConf.to_container(grid, resolve=True) if grid is not None else None,
+        "image_size": data_cfg.get("image_size"),
+        "colour": data_cfg.get("colour"),
+    }
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def factor_panel_data(declaration: FactorDeclaration) -> list[dict[str, Any]]:
     """The factor declaration as the page's sliders, pickers and colourings read it."""
     return [{"name": f.name, "kind": f.kind.value, "values": [float(v) for v in f.values]} for f in declaration.factors]
@@ -329,6 +346,7 @@ def explorer_data(
         "channels": int(model.hparams.get("image_channels", 1)),
         **domain,
         "factor_declaration": factor_panel_data(declaration),
+        "dataset": dataset_digest(run.cfg.data, declaration),
         "n": int(len(latents)),
         "codes": _b64(latents),
         "factors": {k: _b64(v) for k, v in factors.items()},

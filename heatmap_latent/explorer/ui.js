@@ -111,6 +111,8 @@ window.heatmapLatentUI = function (api, DATA) {
   const setAligned = (on) => reframe(() => api.setAligned(on)); // aligned to the last snapshot, or each its own
   const setProjected = (on) => reframe(() => api.setProjected(on)); // the last frame's principal axes
   api.showFrame = showFrame;
+  // the atlas: this run's frames mapped onto another run's (its api; null: off), the Latent tab's
+  api.setAtlas = (ref) => { let fitted = null; reframe(() => { fitted = api.fitAtlas(ref); }); return fitted; };
 
   const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, view, select, showFrame, setAligned, setProjected,
     draw: () => emit("draw") };

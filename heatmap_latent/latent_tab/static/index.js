@@ -8,17 +8,30 @@ const STYLE = `
   #runs .problem { color: #888; }
   #panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(760px, 1fr)); gap: 8px; }
   #panels iframe { width: 100%; height: 1750px; border: 1px solid #ddd; }
+  #panels.atlas { grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
+  #panels.atlas iframe { height: 980px; border: 4px solid #ddd; }
+  #atlas-bar { margin: 6px 0; }
 `;
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
 export async function render() {
   const params = new URLSearchParams(location.search);
   const poll = params.get("poll") || "3000";
   document.body.innerHTML = `<style>${STYLE}</style><h3>Latent space by epoch</h3>
-    <p id="status"></p><div id="runs"></div><div id="panels"></div>`;
+    <p id="status"></p><div id="runs"></div>
+    <div id="atlas-bar"><label><input id="atlas" type="checkbox"> atlas: every open run in the frame of the first
+      (an affine fit on the codes of the same images, epoch by epoch; undone before any decode)</label>
+      epoch <input id="atlas-epoch" type="range" min="0" max="0" value="0"> <span id="atlas-info"></span></div>
+    <div id="panels"></div>`;
   const panels = new Map(); // run -> {frame, api}
+  const labels = new Map(); // run -> its overrides, from the run list
   window.heatmapLatentTab = {
     panels: panels,
-    ready(run, api) { if (panels.has(run)) panels.get(run).api = api; },
+    ready(run, api) {
+      if (!panels.has(run)) return;
+      panels.get(run).api = api;
+      if (document.getElementById("atlas").checked) atlas();
+    },
     hover(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.highlight(image); },
     pick(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.pick(image); },
   };
@@ -32,7 +45,40 @@ export async function render() {
   function close(run) {
     panels.get(run).frame.remove();
     panels.delete(run);
+    if (document.getElementById("atlas").checked) atlas();
   }
+
+  // the atlas: small multiples of the open runs, each mapped onto the first one's codes (the
+  // reference), one epoch slider for all; labelled and coloured by the overrides that differ
+  let epochs = [];
+  function atlas() {
+    const on = document.getElementById("atlas").checked, info = document.getElementById("atlas-info");
+    const open = [...panels.entries()].filter(([, p]) => p.api);
+    document.getElementById("panels").classList.toggle("atlas", on);
+    const parts = open.map(([run]) => Object.fromEntries((labels.get(run) || "").split(" ").map((o) => o.split("="))));
+    const keys = [...new Set(parts.flatMap(Object.keys))].filter((k) => new Set(parts.map((p) => p[k])).size > 1);
+    const values = keys.length ? [...new Set(parts.map((p) => p[keys[0]]))] : [];
+    const problems = [];
+    open.forEach(([run, p], i) => {
+      const doc = p.frame.contentDocument;
+      doc.body.classList.toggle("compact", on);
+      try { p.api.setAtlas(on ? open[0][1].api : null); } catch (err) { problems.push(run + ": " + err.message); }
+      doc.querySelector("header h1").textContent = on ? keys.map((k) => k + "=" + parts[i][k]).join(" ") || run : run;
+      p.frame.style.borderColor = on && values.length ? PALETTE[values.indexOf(parts[i][keys[0]]) % PALETTE.length] : "";
+    });
+    epochs = [...new Set(open.flatMap(([, p]) => p.api.frames.map((f) => f.epoch)).filter((e) => e != null))].sort((a, b) => a - b);
+    const slider = document.getElementById("atlas-epoch");
+    slider.max = Math.max(0, epochs.length - 1); slider.value = slider.max;
+    info.textContent = !on ? "" : problems.length ? problems.join("; ") :
+      open.length + " runs in the frame of " + open[0][0] + (keys.length ? ", coloured by " + keys[0] : "") + "; epoch " + epochs[epochs.length - 1];
+    window.heatmapLatentTab.atlas = on ? { runs: open.map(([run]) => run), varying: keys, problems: problems } : null;
+  }
+  document.getElementById("atlas").addEventListener("change", atlas);
+  document.getElementById("atlas-epoch").addEventListener("input", (e) => {
+    const epoch = epochs[+e.target.value];
+    for (const [, p] of panels) if (p.api) p.api.showFrame(p.api.frameFor(epoch));
+    document.getElementById("atlas-info").textContent = "epoch " + epoch;
+  });
   let first = true;
   async function refresh() {
     const listing = await (await fetch("runs")).json();
@@ -42,6 +88,7 @@ export async function render() {
       ? "Pick runs to see side by side (" + listing.runs.length + " runs under " + listing.logdir + ")."
       : "No run under " + listing.logdir + " has snapshots yet.";
     for (const r of listing.runs) {
+      labels.set(r.run, r.label);
       let row = box.querySelector(`label[data-run="${CSS.escape(r.run)}"]`);
       if (!row) {
         row = document.createElement("label");
