@@ -384,16 +384,19 @@ def test_the_atlas_puts_a_2x2_sweep_in_one_frame_linked_image_by_image(server, l
         ref = snaps[sweep[0]][-1]
         for run, frame in frames.items():
             assert frame.evaluate("document.body.classList.contains('compact')")
-            assert frame.locator("header h1").inner_text() in {
-                f"model={m} seed={s}" for m in ("vae", "ae") for s in (1, 2)
-            }
+            label, fit = frame.locator("header h1").inner_text().split(" · ")
+            assert label in {f"model={m} seed={s}" for m in ("vae", "ae") for s in (1, 2)}
             # the latest frame's codes, mapped onto the reference's codes of the same images by least squares
             latest = snaps[run][-1]
             assert np.array_equal(latest.index, ref.index)  # one dataset: the same snapshot images
             x = np.hstack([latest.codes.astype(np.float64), np.ones((len(latest.codes), 1))])
-            fit = np.linalg.lstsq(x, ref.codes.astype(np.float64), rcond=None)[0]
+            coef = np.linalg.lstsq(x, ref.codes.astype(np.float64), rcond=None)[0]
             view = np.array(frame.evaluate("Array.from(window.heatmapLatent.viewCodes())")).reshape(-1, 3)
-            assert np.abs(view - x @ fit).max() < 1e-3
+            assert np.abs(view - x @ coef).max() < 1e-3
+            # the label says how much of the reference's spread the fit explains (1: an affine copy)
+            target = ref.codes.astype(np.float64)
+            r2 = 1 - ((x @ coef - target) ** 2).sum() / ((target - target.mean(0)) ** 2).sum()
+            assert fit == f"R² {r2:.3f}" and (run != sweep[0] or fit == "R² 1.000")
             if run == sweep[0]:
                 assert np.abs(view - ref.codes).max() < 1e-4  # the reference stays where it is
         # hover an image's code in one run: every other run rings the same image

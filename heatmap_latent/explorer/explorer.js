@@ -480,11 +480,22 @@ window.heatmapLatentStart = function (DATA) {
       const XtX = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D + 1 }, (_, b) => X.reduce((s, x) => s + x[a] * x[b], 0)));
       const XtY = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D }, (_, k) => X.reduce((s, x, n) => s + x[a] * Y[n][k], 0)));
       const A = solve(XtX, XtY), M = A.slice(0, D);
-      return { A: A, inverse: solve(M, Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => (a === b ? 1 : 0)))), images: X.length };
+      // how much of the reference's spread the fit explains: 1 when this run is an affine copy of it
+      const mean = Array.from({ length: D }, (_, k) => Y.reduce((t, y) => t + y[k], 0) / Y.length);
+      let res = 0, tot = 0;
+      X.forEach((x, n) => {
+        for (let k = 0; k < D; k++) {
+          let v = 0;
+          for (let j = 0; j <= D; j++) v += x[j] * A[j][k];
+          res += (v - Y[n][k]) ** 2; tot += (Y[n][k] - mean[k]) ** 2;
+        }
+      });
+      const eye = Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => (a === b ? 1 : 0)));
+      return { A: A, inverse: solve(M, eye), images: X.length, r2: 1 - res / (tot || 1) };
     });
     if (fits.some((f) => !f)) throw new Error("heatmap-latent explorer: too few images in common with the reference run for an atlas");
     atlas = fits; atlasKey = "x" + (++atlasCount);
-    return { images: fits.map((f) => f.images) };
+    return { images: fits.map((f) => f.images), r2: fits.map((f) => f.r2) };
   }
   let atlasCount = 0;
   function solve(A, B) { // A X = B by Gauss-Jordan with partial pivoting; A (n x n), B (n x m)

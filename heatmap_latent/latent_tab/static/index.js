@@ -62,8 +62,10 @@ export async function render() {
     open.forEach(([run, p], i) => {
       const doc = p.frame.contentDocument;
       doc.body.classList.toggle("compact", on);
-      try { p.api.setAtlas(on ? open[0][1].api : null); } catch (err) { problems.push(run + ": " + err.message); }
-      doc.querySelector("header h1").textContent = on ? keys.map((k) => k + "=" + parts[i][k]).join(" ") || run : run;
+      let fitted = null;
+      try { fitted = p.api.setAtlas(on ? open[0][1].api : null); } catch (err) { problems.push(run + ": " + err.message); }
+      const fit = fitted ? " · R² " + fitted.r2[fitted.r2.length - 1].toFixed(3) : "";
+      doc.querySelector("header h1").textContent = on ? (keys.map((k) => k + "=" + parts[i][k]).join(" ") || run) + fit : run;
       p.frame.style.borderColor = on && values.length ? PALETTE[values.indexOf(parts[i][keys[0]]) % PALETTE.length] : "";
     });
     epochs = [...new Set(open.flatMap(([, p]) => p.api.frames.map((f) => f.epoch)).filter((e) => e != null))].sort((a, b) => a - b);
