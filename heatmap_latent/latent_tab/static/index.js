@@ -8,8 +8,8 @@ const STYLE = `
   #runs .problem { color: #888; }
   #panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(760px, 1fr)); gap: 8px; }
   #panels iframe { width: 100%; height: 1750px; border: 1px solid #ddd; }
-  #panels.atlas { grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); }
-  #panels.atlas iframe { height: 980px; border: 4px solid #ddd; }
+  #panels.atlas { grid-template-columns: repeat(auto-fill, minmax(530px, 1fr)); }
+  #panels.atlas iframe { height: 840px; border: 4px solid #ddd; }
   #atlas-bar { margin: 6px 0; }
 `;
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
