@@ -56,7 +56,9 @@ export async function render() {
     const open = [...panels.entries()].filter(([, p]) => p.api);
     document.getElementById("panels").classList.toggle("atlas", on);
     const parts = open.map(([run]) => Object.fromEntries((labels.get(run) || "").split(" ").map((o) => o.split("="))));
-    const keys = [...new Set(parts.flatMap(Object.keys))].filter((k) => new Set(parts.map((p) => p[k])).size > 1);
+    // the overrides that differ, fewest values first (a sweep's model before its seeds): the colour's
+    const distinct = (k) => new Set(parts.map((p) => p[k])).size;
+    const keys = [...new Set(parts.flatMap(Object.keys))].filter((k) => distinct(k) > 1).sort((a, b) => distinct(a) - distinct(b));
     const values = keys.length ? [...new Set(parts.map((p) => p[keys[0]]))] : [];
     const problems = [];
     open.forEach(([run, p], i) => {
