@@ -196,6 +196,7 @@ def test_is_active_only_with_a_run_that_has_snapshots(tmp_path):
     assert LatentTabPlugin(TBContext(logdir=str(tmp_path))).is_active()
 
 
+@pytest.mark.slow  # its logdir fixture trains
 def test_the_tab_encodes_with_the_latest_snapshots_encoder_or_says_why_not(logdir, tmp_path):
     from heatmap_latent.core.errors import UserError
     from heatmap_latent.explorer.live import snapshot_data
