@@ -5,9 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from tensorboard.plugins.base_plugin import TBContext
 
+from heatmap_latent.latent_tab.bench import tensorboard
 from heatmap_latent.latent_tab.plugin import LatentTabPlugin
 from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import DIRNAME, load_snapshots, write_snapshot
@@ -73,33 +71,11 @@ def logdir(tmp_path_factory):
     return root / "logs"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(logdir):
     """``tensorboard --logdir <logdir>`` on 127.0.0.1 and a free port; stopped after the tests."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/data/plugins_listing", timeout=2).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None:
-                    pytest.fail(f"tensorboard exited: {proc.stderr.read()[-2000:]}")
-                time.sleep(0.5)
+    with tensorboard(logdir) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def get(url: str) -> tuple[int, dict]:

@@ -235,26 +235,6 @@ window.heatmapLatentStart = function (DATA) {
     return img;
   }
 
-  function solve4(A, bvec) {
-    const M = A.map((row, i) => [...row, bvec[i]]);
-    for (let col = 0; col < 4; col++) {
-      let piv = col;
-      for (let r = col + 1; r < 4; r++) if (Math.abs(M[r][col]) > Math.abs(M[piv][col])) piv = r;
-      [M[col], M[piv]] = [M[piv], M[col]];
-      for (let r = col + 1; r < 4; r++) {
-        const f = M[r][col] / M[col][col];
-        for (let k = col; k < 5; k++) M[r][k] -= f * M[col][k];
-      }
-    }
-    const x = [0, 0, 0, 0];
-    for (let r = 3; r >= 0; r--) {
-      let s = M[r][4];
-      for (let k = r + 1; k < 4; k++) s -= M[r][k] * x[k];
-      x[r] = s / M[r][r];
-    }
-    return x;
-  }
-
   function fitOne(image, df, floor = 1e-3) {
     let mx = 0;
     for (const v of image) mx = Math.max(mx, v);
@@ -270,7 +250,7 @@ window.heatmapLatentStart = function (DATA) {
       for (let a = 0; a < 4; a++) { r[a] += w * f[a] * t; for (let b = 0; b < 4; b++) A[a][b] += w * f[a] * f[b]; }
     }
     for (let a = 0; a < 4; a++) A[a][a] += 1e-9;
-    const c = solve4(A, r);
+    const c = solve(A, r.map((v) => [v])).map((row) => row[0]);
     let p00, p01, p11;
     if (df == null) { p00 = -2 * c[0]; p01 = -c[1]; p11 = -2 * c[2]; }
     else {
@@ -465,7 +445,7 @@ window.heatmapLatentStart = function (DATA) {
   // the atlas (the Latent tab's runs in one frame): frame i's raw codes mapped by an affine fit
   // view = [z, 1] @ A onto a reference run's codes of the same images at the same epoch (least
   // squares), undone before any decode; it replaces the alignment and the principal axes
-  let atlas = null, atlasKey = "";
+  let atlas = null, atlasKey = "", atlasCount = 0;
   function fitAtlas(ref) {
     if (!ref) { atlas = null; atlasKey = ""; return null; }
     if (ref.dataset !== DATA.dataset) throw new Error("another dataset than the reference run's: its images are not the same");
@@ -496,22 +476,6 @@ window.heatmapLatentStart = function (DATA) {
     if (fits.some((f) => !f)) throw new Error("heatmap-latent explorer: too few images in common with the reference run for an atlas");
     atlas = fits; atlasKey = "x" + (++atlasCount);
     return { images: fits.map((f) => f.images), r2: fits.map((f) => f.r2) };
-  }
-  let atlasCount = 0;
-  function solve(A, B) { // A X = B by Gauss-Jordan with partial pivoting; A (n x n), B (n x m)
-    const n = A.length, M = A.map((row, i) => [...row, ...B[i]]);
-    for (let c = 0; c < n; c++) {
-      let piv = c;
-      for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
-      [M[c], M[piv]] = [M[piv], M[c]];
-      if (Math.abs(M[c][c]) < 1e-300) throw new Error("heatmap-latent explorer: a degenerate atlas fit (collapsed codes)");
-      for (let r = 0; r < n; r++) {
-        if (r === c) continue;
-        const f = M[r][c] / M[c][c];
-        for (let k = c; k < M[r].length; k++) M[r][k] -= f * M[c][k];
-      }
-    }
-    return M.map((row, i) => row.slice(n).map((v) => v / M[i][i]));
   }
   function toView(z, i = current) {
     if (atlas) {
@@ -649,4 +613,22 @@ function symmetricEigen(matrix) {
     }
   }
   return { values: Array.from({ length: n }, (_, i) => a[i][i]), vectors: v };
+}
+
+// A X = B by Gauss-Jordan with partial pivoting; A (n x n), B (n x m): the factor fit's 4x4 normal
+// equations and the atlas's affine fits
+function solve(A, B) {
+  const n = A.length, M = A.map((row, i) => [...row, ...B[i]]);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
+    [M[c], M[piv]] = [M[piv], M[c]];
+    if (Math.abs(M[c][c]) < 1e-300) throw new Error("heatmap-latent explorer: a singular linear system");
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k < M[r].length; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  return M.map((row, i) => row.slice(n).map((v) => v / M[i][i]));
 }

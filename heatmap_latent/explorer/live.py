@@ -31,7 +31,19 @@ from heatmap_latent.explorer.page import (
     frame_blob,
     realism_scale,
 )
-from heatmap_latent.training.snapshots import load_snapshot, load_snapshots, read_index
+from heatmap_latent.training.snapshots import Snapshot, load_snapshot, load_snapshots, read_index
+
+
+def _model_at(run_dir: Path, cfg: Any, snap: Snapshot) -> Any:
+    """The run's model (eval mode) with ``snap``'s decoder and, if it holds one, its encoder."""
+    model = instantiate(cfg.model).eval()
+    model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+    if snap.encoder:
+        if set(snap.encoder) != set(model.encoding_state_dict()):
+            what = f"{run_dir}'s snapshot at epoch {snap.epoch}"
+            raise UserError(f"{what} holds other encoder weights than its config builds")
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in snap.encoder.items()}, strict=False)
+    return model
 
 
 def snapshot_data(
@@ -52,16 +64,11 @@ def snapshot_data(
         snapshots[0] = load_snapshot(run_dir, snapshots[0].info)
         snapshots[-1] = load_snapshot(run_dir, snapshots[-1].info)
     cfg = load_config(run_dir)  # refuses a config that names anything this project does not configure
-    model = instantiate(cfg.model).eval()
     latest = snapshots[-1]
-    model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in latest.decoder.items()})
+    model = _model_at(run_dir, cfg, latest)
     layers = decoder_layers(model.decoder)
     encoder = None
     if latest.encoder:  # snapshots of version 3: the latest one's encoder, the last frame's codes
-        wanted = set(model.encoding_state_dict())
-        if set(latest.encoder) != wanted:
-            raise UserError(f"{run_dir}'s latest snapshot holds other encoder weights than its config builds")
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in latest.encoder.items()}, strict=False)
         encoder = {"layers": encoder_layers(model), "label": f"the latest snapshot's (epoch {latest.epoch})"}
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in latest.factors.items()}
     # the data module's declaration needs no images built; no dataset images travel (a table
@@ -131,11 +138,9 @@ def latest_weights(run_dir: Path, epoch: int | None = None) -> bytes:
     if entry is None:
         raise UserError(f"{run_dir} has no snapshot at epoch {epoch}")
     snap = load_snapshot(run_dir, entry)
-    model = instantiate(load_config(run_dir).model).eval()
-    model.decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+    model = _model_at(run_dir, load_config(run_dir), snap)
     parts = {"decoder": decoder_weights(model.decoder)}
     if snap.encoder:
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in snap.encoder.items()}, strict=False)
         parts["encoder"] = encoder_weights(model)
     arrays = {"epoch": np.array([snap.epoch], "<i4")}
     for part, weights in parts.items():

@@ -100,54 +100,72 @@ def _layer(name: str, module: nn.Module) -> dict[str, Any]:
     raise ExportError(f"cannot export decoder layer {name} ({type(module).__name__}): no JavaScript implementation")
 
 
-def encoder_weights(model: nn.Module) -> list[list[np.ndarray] | None]:
-    """``[weight, bias]`` (float32) of each layer of ``encoder_layers(model)``, None for one without."""
-    modules = [*model.encoder.conv, *model.encoder.fc, model.bottleneck]
-    if model.bottleneck.out_features != int(model.hparams.latent_dim):
-        modules.append(None)  # the posterior mean's "take"
+def _decoder_modules(decoder: nn.Module) -> list[tuple[str, nn.Module | None]]:
+    """``Decoder.forward``'s modules in order, named; None for the reshape between fc and deconv."""
+    if not isinstance(decoder, Decoder):
+        raise ExportError(f"cannot export decoder {type(decoder).__name__}: not the project's Decoder")
     return [
-        [m.weight.detach().float().cpu().numpy().copy(), m.bias.detach().float().cpu().numpy().copy()]
-        if isinstance(m, (nn.Linear, nn.Conv2d))
-        else None
-        for m in modules
+        *((f"decoder.fc.{i}", m) for i, m in enumerate(decoder.fc)),
+        ("reshape", None),
+        *((f"decoder.deconv.{i}", m) for i, m in enumerate(decoder.deconv)),
     ]
+
+
+def _encoder_modules(model: nn.Module) -> list[tuple[str, nn.Module | None]]:
+    """``model.encode``'s modules in order, named; None for a posterior's "take" of its mean."""
+    encoder, bottleneck = getattr(model, "encoder", None), getattr(model, "bottleneck", None)
+    if not isinstance(encoder, Encoder) or not isinstance(bottleneck, nn.Linear):
+        what = type(model).__name__
+        raise ExportError(f"cannot export the encoder of {what}: not the project's Encoder and bottleneck")
+    modules = [
+        *((f"encoder.conv.{i}", m) for i, m in enumerate(encoder.conv)),
+        *((f"encoder.fc.{i}", m) for i, m in enumerate(encoder.fc)),
+        ("bottleneck", bottleneck),
+    ]
+    if bottleneck.out_features != int(model.hparams.latent_dim):  # (mu, logvar): the code is the mean
+        modules.append(("take", None))
+    return modules
 
 
 def decoder_layers(decoder: nn.Module) -> list[dict[str, Any]]:
     """``Decoder.forward`` as a list of layers: ``fc``, reshape to ``start_shape``, ``deconv``."""
-    if not isinstance(decoder, Decoder):
-        raise ExportError(f"cannot export decoder {type(decoder).__name__}: not the project's Decoder")
-    layers = [_layer(f"decoder.fc.{i}", m) for i, m in enumerate(decoder.fc)]
-    layers.append({"type": "reshape", "shape": [int(v) for v in decoder.start_shape]})
-    layers += [_layer(f"decoder.deconv.{i}", m) for i, m in enumerate(decoder.deconv)]
-    return layers
+    modules = _decoder_modules(decoder)  # fails first if the decoder is foreign
+    reshape = {"type": "reshape", "shape": [int(v) for v in decoder.start_shape]}
+    return [reshape if m is None else _layer(name, m) for name, m in modules]
 
 
 def encoder_layers(model: nn.Module) -> list[dict[str, Any]]:
     """``model.encode`` as a list of layers: the conv blocks, the fully connected layers, the
     bottleneck, and for a model with a posterior its mean (the first ``latent_dim`` outputs)."""
-    encoder, bottleneck = getattr(model, "encoder", None), getattr(model, "bottleneck", None)
-    if not isinstance(encoder, Encoder) or not isinstance(bottleneck, nn.Linear):
-        what = type(model).__name__
-        raise ExportError(f"cannot export the encoder of {what}: not the project's Encoder and bottleneck")
-    layers = [_layer(f"encoder.conv.{i}", m) for i, m in enumerate(encoder.conv)]
-    layers += [_layer(f"encoder.fc.{i}", m) for i, m in enumerate(encoder.fc)]
-    layers.append(_layer("bottleneck", bottleneck))
-    latent_dim = int(model.hparams.latent_dim)
-    if bottleneck.out_features != latent_dim:  # (mu, logvar): the code is the posterior mean
-        layers.append({"type": "take", "n": latent_dim})
-    return layers
+    modules = _encoder_modules(model)  # fails first if the encoder is foreign
+    take = {"type": "take", "n": int(model.hparams.latent_dim)}
+    return [take if m is None else _layer(name, m) for name, m in modules]
+
+
+def _weights(modules: list[tuple[str, nn.Module | None]]) -> list[list[np.ndarray] | None]:
+    """``[weight, bias]`` (float32 copies) of each module that has them, None for the others."""
+    return [
+        [m.weight.detach().float().cpu().numpy().copy(), m.bias.detach().float().cpu().numpy().copy()]
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))
+        else None
+        for _, m in modules
+    ]
 
 
 def decoder_weights(decoder: nn.Module) -> list[list[np.ndarray] | None]:
     """``[weight, bias]`` (float32) of each layer of ``decoder_layers(decoder)``, None for one without."""
-    modules = [*decoder.fc, None, *decoder.deconv]  # the reshape between them has no weights
-    return [
-        [m.weight.detach().float().cpu().numpy().copy(), m.bias.detach().float().cpu().numpy().copy()]
-        if isinstance(m, (nn.Linear, nn.ConvTranspose2d))
-        else None
-        for m in modules
-    ]
+    return _weights(_decoder_modules(decoder))
+
+
+def encoder_weights(model: nn.Module) -> list[list[np.ndarray] | None]:
+    """``[weight, bias]`` (float32) of each layer of ``encoder_layers(model)``, None for one without."""
+    return _weights(_encoder_modules(model))
+
+
+def snapshot_decoder_weights(decoder: nn.Module, snap: Snapshot) -> list[list[np.ndarray] | None]:
+    """``decoder_weights`` of ``decoder`` with ``snap``'s decoder state loaded (into ``decoder``: pass a copy)."""
+    decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
+    return decoder_weights(decoder)
 
 
 def _alignments(snapshots: list[Snapshot], final: np.ndarray) -> list[dict[str, Any]]:
@@ -192,11 +210,7 @@ def epoch_frames(
     of the same images). ``steps``: the blobs' fixed-point step per layer."""
     anchor = decoder_weights(decoder)  # the last frame's float32 weights, where the chain ends
     decoder = copy.deepcopy(decoder)
-
-    def weights(snap: Snapshot) -> list[list[np.ndarray] | None]:
-        decoder.load_state_dict({k: torch.from_numpy(v) for k, v in snap.decoder.items()})
-        return decoder_weights(decoder)
-
+    weights = lambda snap: snapshot_decoder_weights(decoder, snap)  # noqa: E731
     steps = weight_steps(weights(snapshots[0]))
     blobs: list[dict[str, str]] = []
     if url is None:  # each frame's integers minus the next one's, from the last snapshot back
@@ -231,11 +245,7 @@ def frame_blob(decoder: nn.Module, first: Snapshot, snap: Snapshot, following: S
     """The blob of ``snap``'s frame: its integers minus those of ``following`` (the next snapshot),
     at the steps of ``first`` (the first snapshot): what ``epoch_frames`` inlines for it."""
     decoder = copy.deepcopy(decoder)
-
-    def weights(s: Snapshot) -> list[list[np.ndarray] | None]:
-        decoder.load_state_dict({k: torch.from_numpy(v) for k, v in s.decoder.items()})
-        return decoder_weights(decoder)
-
+    weights = lambda s: snapshot_decoder_weights(decoder, s)  # noqa: E731
     steps = weight_steps(weights(first))
     return delta_blob(quantized(weights(snap), steps), quantized(weights(following), steps))
 

@@ -24,8 +24,8 @@
   }
   api.drawFactorMarks = drawTrace; // the core's scatter and slice call it with their projection
   if (!api.hasEncoder) { // the Latent tab on snapshots written without their encoder
-    $("factor-panel").hidden = false;
     const panel = $("factor-panel");
+    panel.hidden = false;
     for (const el of panel.children) el.hidden = el !== panel.firstElementChild && el.id !== "factor-info";
     $("factor-info").textContent = "factor panel off: " + api.noEncoder;
   }

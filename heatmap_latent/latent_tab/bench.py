@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from heatmap_latent.core.atomic import write_atomic
@@ -28,35 +30,35 @@ RESOURCES = """() => performance.getEntriesByType("resource").map(e => ({url: e.
   ms: e.responseEnd - e.startTime}))"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _serve(logdir: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "tensorboard.main",
-        "--logdir",
-        str(logdir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+@contextmanager
+def tensorboard(logdir: Path) -> Iterator[str]:
+    """``tensorboard --logdir logdir`` on 127.0.0.1 and a free port while the block runs: its URL.
+    The tab's tests serve their log directory with it too."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
+    proc = subprocess.Popen([*cmd, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "/data/plugins_listing", timeout=2).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise UserError("tensorboard did not start within 120 s")
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url + "/data/plugins_listing", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise UserError(f"tensorboard exited: {proc.stderr.read()[-2000:]}") from None
+                time.sleep(0.5)
+        else:
+            raise UserError("tensorboard did not start within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def measure(run_dir: Path, chromium: str | None, repeats: int = 3) -> dict:
@@ -68,8 +70,7 @@ def measure(run_dir: Path, chromium: str | None, repeats: int = 3) -> dict:
         run = Path(tmp) / "logs" / run_dir.name
         shutil.copytree(run_dir / ".hydra", run / ".hydra")
         shutil.copytree(run_dir / DIRNAME, run / DIRNAME)
-        proc, url = _serve(Path(tmp) / "logs")
-        try:
+        with tensorboard(Path(tmp) / "logs") as url:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
                 draws, slides, resources = [], [], []
@@ -97,9 +98,6 @@ def measure(run_dir: Path, chromium: str | None, repeats: int = 3) -> dict:
                     resources = panel.evaluate(RESOURCES)
                     page.close()
                 browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
     data = [r for r in resources if "/data?" in r["url"]]
     frames = [r for r in resources if "/frame?" in r["url"]]
     return {
