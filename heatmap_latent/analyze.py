@@ -1,5 +1,6 @@
-"""``analyze(cfg)`` behind ``analyze.py``: load the runs, run the study's steps on each, group them
-over seeds, test the claims, write the report and each run's explorer."""
+"""``analyze(cfg)`` behind ``analyze.py``: load the runs, run the steps on each, group them over seeds,
+test the heatmap study's claims where its datasets are among the runs, write the report and each run's
+explorer."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
+from heatmap_latent.analysis.standard_steps import STANDARD_STEPS
 from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
+from heatmap_latent.study import scope
 from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.sensitivity import sensitivity
@@ -50,9 +53,12 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         load_run(path, cfg.checkpoint, trusted_data=cfg.trust_datasets) for path in runs
     ]  # every run loads before any output is written
     _unique_names(loaded)
+    # the heatmap study (its steps, claims and paths) only where its datasets are among the runs
+    study = scope.applies(run.datamodule.name for run in loaded)
+    steps = STEPS if study else STANDARD_STEPS
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
     analyses = [
-        analyze_run(run, STEPS, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed, scores=scores) for run in loaded
+        analyze_run(run, steps, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed, scores=scores) for run in loaded
     ]
     metrics = {a.name: a.metrics for a in analyses}
     identities = [a.identity for a in analyses]
@@ -60,26 +66,32 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     for name, shape in shape_metrics(group_runs(identities, metrics), codes, metrics, scores.get("udr")).items():
         metrics[name]["shape"] = shape
     groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
-    min_seeds = int(cfg.claims.min_seeds)
-    claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics, min_seeds)
-    digest = rules_digest(cfg.claims)
-    frozen = "the rules frozen for the confirmatory run" if digest == FROZEN_RULES else "not the frozen rules"
-    rule = f"{RULE.format(min_seeds=min_seeds)} Rules {digest} ({frozen}, {FROZEN_RULES})."
-    result = {
+    result: dict[str, Any] = {
         "runs": metrics,
         "groups": [g.to_json() for g in groups],
         "conditions": list(by_condition(groups)),
-        "claims_rule": rule,
-        "rules_digest": digest,
-        "claims": claims,
-        "sensitivity": sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
     }
+    claims: list[dict[str, Any]] = []
+    rule = ""
+    if study:
+        min_seeds = int(cfg.claims.min_seeds)
+        claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics, min_seeds)
+        digest = rules_digest(cfg.claims)
+        frozen = "the rules frozen for the confirmatory run" if digest == FROZEN_RULES else "not the frozen rules"
+        rule = f"{RULE.format(min_seeds=min_seeds)} Rules {digest} ({frozen}, {FROZEN_RULES})."
+        result.update(
+            claims_rule=rule,
+            rules_digest=digest,
+            claims=claims,
+            sensitivity=sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
+        )
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
     explorers = {}
     if cfg.explorer:  # each run's offline latent explorer, next to the report
         for run, a in zip(loaded, analyses):
             name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
-            paths = partial(explorer_paths, n=cfg.n_path)  # the study's paths in the page's path picker
+            # the study's paths in the page's path picker, for the study's datasets only
+            paths = partial(explorer_paths, n=cfg.n_path) if scope.applies([run.datamodule.name]) else None
             data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
             explorers[a.name] = (name, explorer_html(data))
     report = write_report(
@@ -90,8 +102,10 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         Path(cfg.output_dir),
         f"heatmap-latent: {title}",
         figures=cfg.figures,
-        steps=(*STEPS, SHAPE_STEP),
+        steps=(*steps, SHAPE_STEP),
         rule=rule,
+        claims_need=scope.what_a_verdict_needs(int(cfg.claims.min_seeds)) if study else "",
+        claims_commands=scope.COMMANDS,
         explorers=explorers,
     )
     log.info("report: %s", report)

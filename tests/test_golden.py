@@ -2,7 +2,9 @@
 and gives the same numbers and figures as the code that wrote it (``tests/golden.py``)."""
 
 import json
+import re
 import shutil
+from html import unescape
 
 import pytest
 import torch
@@ -29,6 +31,21 @@ def legacy_metrics(tmp_path_factory):
     out = tmp_path_factory.mktemp("legacy_metrics")
     analyze_in_process(out, f"run={LEGACY_RUN}", "figures=false")
     return out
+
+
+def test_a_single_runs_report_leads_with_the_run_and_says_in_one_block_what_a_verdict_needs(legacy_metrics):
+    html = (legacy_metrics / "report.html").read_text()
+    text = unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", html, flags=re.S))
+    claims = json.loads((legacy_metrics / "metrics.json").read_text())["claims"]
+    assert len(claims) == 10 and {c["verdict"] for c in claims} <= {"not measured", "too few seeds"}
+    assert text.count("not measured") <= 1 and "too few seeds" not in text  # not once per claim or comparison
+    # the run's sections first, then the claims' one block: what a verdict needs and how to train it
+    assert html.index("<h2 id='reconstruction'>") < html.index("<h2 id='claims'>") < html.index("<h2 id='runs'>")
+    assert "python train.py -m experiment=study seed=1,2,3" in text and "at least 3 seeds" in text
+    for claim in claims:
+        assert text.count(claim["statement"]) == 1
+    assert "Each comparison's effect is the paired per-seed difference" not in text  # no rule paragraph
+    assert "<h2 id='df_classifier'>" not in html  # gaussian has no df: no section of n/a rows
 
 
 @pytest.mark.parametrize("analysis", ["legacy_metrics", pytest.param("legacy_analysis", marks=pytest.mark.slow)])

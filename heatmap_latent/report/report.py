@@ -39,6 +39,10 @@ VERDICT_CLASS = {
     "not measured": "not-measured",
 }
 
+# a comparison with one of these verdicts reached none: a report where every comparison has one leads
+# with its runs and says in one block what a verdict needs
+UNREACHED = ("not measured", "too few seeds")
+
 
 def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
@@ -199,6 +203,13 @@ def _claims_by_condition(claims: list[dict[str, Any]]) -> tuple[list[dict[str, A
     return listed, list(rows.values())
 
 
+def _not_applicable(run_metrics: dict[str, Any], step: Step) -> bool:
+    try:
+        return isinstance(lookup(run_metrics, step.name), NotApplicable)
+    except KeyError:  # a step this run did not run
+        return True
+
+
 def _by_dataset(groups: list[Group]) -> dict[str, list[Group]]:
     out: dict[str, list[Group]] = {}
     for g in groups:
@@ -244,11 +255,17 @@ def write_report(
     *,
     steps: Sequence[Step],
     rule: str = "",
+    claims_need: str = "",
+    claims_commands: Sequence[str] = (),
     explorers: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
     HTML)) and metrics.json; returns the path of ``report.html``. ``steps``: the sections, in order;
-    ``rule``: how the claims' verdicts are decided, in words (the study's, shown above its claims)."""
+    ``rule``: how the claims' verdicts are decided, in words (the study's, shown above its claims).
+
+    Claims where a verdict was reached lead the page; where none was (one run, a missing group, too few
+    seeds) they follow the runs' sections as one short block: what a verdict needs (``claims_need``) and
+    the commands that train and analyse it (``claims_commands``). No claims: no claims section."""
     writer = ReportWriter(out_dir, figures)
     explorers = explorers or {}
     for file_name, text in explorers.values():
@@ -263,6 +280,8 @@ def write_report(
     for step in steps:
         section = {"name": step.name, "title": step.title, "short_title": step.title.split(" (")[0], "datasets": []}
         for data, gs in datasets.items():
+            if all(_not_applicable(metrics[g.runs[0]], step) for g in gs):
+                continue  # a step of another dataset (the heatmap study's beside one's own): not a row of n/a
             shown_rows = step.rows(*(metrics[run] for g in gs for run in g.runs))
             rows = [{"label": r.label, "cells": [_cell(step, r.key, g, metrics) for g in gs]} for r in shown_rows]
             shown: list[RenderedFigure] = []
@@ -285,7 +304,8 @@ def write_report(
             section["datasets"].append(
                 {"name": data, "group_labels": [g.label for g in gs], "rows": rows, "figures": shown}
             )
-        sections.append(section)
+        if section["datasets"]:
+            sections.append(section)
     runs = [
         {
             "name": n,
@@ -319,6 +339,9 @@ def write_report(
         sensitivity=metrics_json.get("sensitivity", []),
         variants=list(metrics_json["sensitivity"][0]["variants"]) if metrics_json.get("sensitivity") else [],
         rule=rule,
+        claims_first=any(c["verdict"] not in UNREACHED for claim in claims for c in claim["comparisons"]),
+        claims_need=claims_need,
+        claims_commands=list(claims_commands),
         sections=sections,
         runs=runs,
         run_slugs=slugs,
