@@ -244,33 +244,12 @@ def _run_page(writer: ReportWriter, a: RunAnalysis, slug: str, steps: Sequence[S
     return any_plotly
 
 
-def write_report(
-    analyses: list[RunAnalysis],
-    groups: list[Group],
-    claims: list[dict[str, Any]],
-    metrics_json: dict[str, Any],
-    out_dir: Path,
-    title: str,
-    figures: bool = True,
-    *,
-    steps: Sequence[Step],
-    rule: str = "",
-    claims_need: str = "",
-    claims_commands: Sequence[str] = (),
-    explorers: dict[str, tuple[str, str]] | None = None,
-) -> Path:
-    """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
-    HTML)) and metrics.json; returns the path of ``report.html``. ``steps``: the sections, in order;
-    ``rule``: how the claims' verdicts are decided, in words (the study's, shown above its claims).
-
-    Claims where a verdict was reached lead the page; where none was (one run, a missing group, too few
-    seeds) they follow the runs' sections as one short block: what a verdict needs (``claims_need``) and
-    the commands that train and analyse it (``claims_commands``). No claims: no claims section."""
-    writer = ReportWriter(out_dir, figures)
-    explorers = explorers or {}
-    for file_name, text in explorers.values():
-        writer.files[file_name] = text
-    explorer_files = {run: file_name for run, (file_name, _) in explorers.items()}
+def _sections(
+    writer: ReportWriter, analyses: list[RunAnalysis], groups: list[Group], steps: Sequence[Step]
+) -> tuple[list[dict[str, Any]], bool]:
+    """One section per step, one table per dataset with its groups side by side, and the overview
+    figures of each group's first seed; returns them and whether any figure is plotly."""
+    figures = writer.with_figures
     metrics = {a.name: a.metrics for a in analyses}
     by_name = {a.name: a for a in analyses}
     slugs = {a.name: slug(a.name) for a in analyses}
@@ -306,6 +285,39 @@ def write_report(
             )
         if section["datasets"]:
             sections.append(section)
+    return sections, main_plotly
+
+
+def write_report(
+    analyses: list[RunAnalysis],
+    groups: list[Group],
+    claims: list[dict[str, Any]],
+    metrics_json: dict[str, Any],
+    out_dir: Path,
+    title: str,
+    figures: bool = True,
+    *,
+    steps: Sequence[Step],
+    rule: str = "",
+    claims_need: str = "",
+    claims_commands: Sequence[str] = (),
+    explorers: dict[str, tuple[str, str]] | None = None,
+) -> Path:
+    """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
+    HTML)) and metrics.json; returns the path of ``report.html``. ``steps``: the sections, in order;
+    ``rule``: how the claims' verdicts are decided, in words (the study's, shown above its claims).
+
+    Claims where a verdict was reached lead the page; where none was (one run, a missing group, too few
+    seeds) they follow the runs' sections as one short block: what a verdict needs (``claims_need``) and
+    the commands that train and analyse it (``claims_commands``). No claims: no claims section."""
+    writer = ReportWriter(out_dir, figures)
+    explorers = explorers or {}
+    for file_name, text in explorers.values():
+        writer.files[file_name] = text
+    explorer_files = {run: file_name for run, (file_name, _) in explorers.items()}
+    metrics = {a.name: a.metrics for a in analyses}
+    slugs = {a.name: slug(a.name) for a in analyses}
+    sections, main_plotly = _sections(writer, analyses, groups, steps)
     runs = [
         {
             "name": n,
