@@ -566,3 +566,29 @@ def test_a_5d_code_is_seen_in_its_principal_axes_and_a_click_moves_the_slice_to_
         page.locator("#pca").uncheck()
         assert np.allclose(page.evaluate(f"Array.from({api}.probes.lastRaw)"), codes[42], atol=1e-5)  # the same code
         assert errors == []
+
+
+def test_the_page_and_the_tab_build_one_data_of_the_same_keys_types_and_values(tiny_runs):
+    """One builder (``page.page_data``) for both: the static page from ``last.ckpt`` and the Latent
+    tab from the final snapshot of the same run (the same weights and codes) agree wherever both come
+    from that checkpoint or snapshot. Where they differ, it is what each source is."""
+    from heatmap_latent.explorer.live import snapshot_data
+    from heatmap_latent.explorer.page import explorer_data
+
+    run_dir = tiny_runs / "1"  # the AE on gaussian: its last snapshot holds every image's code
+    static = explorer_data(load_run(run_dir, "last"), snapshots_every=0)
+    tab = snapshot_data(run_dir)
+    assert list(static) == list(tab)
+    # what tells the sources apart: names, a checkpoint against a snapshot, the snapshot's epoch and
+    # positions (the static page's codes are the whole dataset, in order), the encoder's label
+    differ = {"name", "checkpoint", "final_label", "final_epoch", "index", "encoder", "epochs"}
+    for key in static:
+        if key in differ:
+            continue
+        assert static[key] == tab[key], key
+    for key in differ - {"final_epoch", "index"}:
+        assert type(static[key]) is type(tab[key]), key
+    assert static["final_epoch"] is None and tab["final_epoch"] >= 1
+    assert static["index"] is None and isinstance(tab["index"], str)
+    assert static["encoder"]["layers"] == tab["encoder"]["layers"]  # the same weights, only the label differs
+    assert static["channels"] == 1 and static["colourings"]  # once missing from the tab's data

@@ -4,7 +4,9 @@
 // A classic script: heatmapLatentStart(DATA) takes its data as an argument (the static page passes
 // its embedded JSON), so the same file runs from file:// and inside other hosts.
 "use strict";
-const HEATMAP_LATENT_DATA_VERSION = 5; // explorer/page.py DATA_VERSION: the data contract this script reads
+// the data contract this script reads: explorer/page.py DATA_VERSION, in the page's meta tag (page.html.j2;
+// a meta tag, not an inline script, which TensorBoard's content security policy would refuse)
+const HEATMAP_LATENT_DATA_VERSION = Number(document.querySelector("meta[name=heatmap-latent-data-version]").content);
 // the blobs of explorer/frames.py: deflated, HLF1, the header's length, a JSON header, the arrays it lists
 async function heatmapLatentInflate(data) {
   const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate"));

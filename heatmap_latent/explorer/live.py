@@ -4,7 +4,6 @@ encoder (snapshot version 3) is the page's encoder."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,12 @@ from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factors import declaration_of
 from heatmap_latent.explorer.frames import pack
 from heatmap_latent.explorer.page import (
-    DATA_VERSION,
-    _b64,
-    dataset_digest,
-    decoder_layers,
+    PageSource,
     decoder_weights,
-    domain_data,
-    encoder_layers,
     encoder_weights,
     epoch_frames,
-    factor_panel_data,
     frame_blob,
-    realism_scale,
+    page_data,
 )
 from heatmap_latent.training.snapshots import Snapshot, load_snapshot, load_snapshots, read_index
 
@@ -66,52 +59,35 @@ def snapshot_data(
     cfg = load_config(run_dir)  # refuses a config that names anything this project does not configure
     latest = snapshots[-1]
     model = _model_at(run_dir, cfg, latest)
-    layers = decoder_layers(model.decoder)
-    encoder = None
-    if latest.encoder:  # snapshots of version 3: the latest one's encoder, the last frame's codes
-        encoder = {"layers": encoder_layers(model), "label": f"the latest snapshot's (epoch {latest.epoch})"}
-    factors = {k: np.asarray(v, dtype=np.float64) for k, v in latest.factors.items()}
     # the data module's declaration needs no images built; no dataset images travel (a table
     # domain's renderer is the static page's)
     declaration = declaration_of(instantiate(cfg.data))
-    domain = domain_data(declaration, cfg.data, None)
-    if domain["domain"] is None:
-        domain["no_render"] = "the Latent tab carries no dataset images (the static page does)"
-    with torch.no_grad():
-        decoded = torch.sigmoid(model.decoder(torch.from_numpy(latest.codes[:300]).float())).numpy()
     earlier = snapshots[:-1]
-    if weights_url is not None:  # the weights route carries them (latest_weights), as binary
-        for layer in layers + (encoder["layers"] if encoder else []):
-            layer.pop("weight", None), layer.pop("bias", None)
-    return {
-        "version": DATA_VERSION,
-        "name": run_dir.name,
-        "checkpoint": str(run_dir / "snapshots" / latest.info["file"]),
-        "final_label": f"epoch {latest.epoch} (latest snapshot)",
-        "final_epoch": latest.epoch,
-        "final_kl": latest.kl_per_dim.tolist() if latest.kl_per_dim is not None else None,
-        "model": type(model).__name__,
-        "latent_dim": int(latest.codes.shape[1]),
-        "image_size": int(model.hparams.image_size),
-        **domain,
-        "factor_declaration": factor_panel_data(declaration),
-        "dataset": dataset_digest(cfg.data, declaration),
-        "n": int(len(latest.codes)),
-        "index": base64.b64encode(latest.index.astype("<i4").tobytes()).decode(),
-        "codes": _b64(latest.codes),
-        "factors": {k: _b64(v) for k, v in factors.items()},
-        "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
-        "colourings": {},
-        "split": base64.b64encode((latest.split == 2).astype(np.uint8).tobytes()).decode(),
-        "paths": {},
-        "realism_scale": realism_scale(declaration, domain, decoded, None),
-        "decoder": {"layers": layers},
-        "encoder": encoder,
-        "no_encoder": None if encoder else "these snapshots hold no encoder (written before snapshot version 3)",
-        "snapshots": epoch_frames(model.decoder, earlier, latest.codes, every, frame_url) if earlier else None,
-        "weights_url": weights_url(latest.epoch) if weights_url else None,
-        "epochs": [s.epoch for s in snapshots],
-    }
+    source = PageSource(
+        name=run_dir.name,
+        checkpoint=str(run_dir / "snapshots" / latest.info["file"]),
+        final_label=f"epoch {latest.epoch} (latest snapshot)",
+        model=model,
+        codes=latest.codes,
+        factors=dict(latest.factors),
+        test=latest.split == 2,
+        declaration=declaration,
+        data_cfg=cfg.data,
+        images=None,
+        # snapshots of version 3 hold the encoder: the latest one's, with the last frame's codes
+        encoder_label=f"the latest snapshot's (epoch {latest.epoch})" if latest.encoder else None,
+        no_encoder="these snapshots hold no encoder (written before snapshot version 3)",
+        final_epoch=latest.epoch,
+        final_kl=latest.kl_per_dim.tolist() if latest.kl_per_dim is not None else None,
+        index=latest.index,
+        snapshots=epoch_frames(model.decoder, earlier, latest.codes, every, frame_url) if earlier else None,
+        weights_url=weights_url(latest.epoch) if weights_url else None,
+        epochs=[s.epoch for s in snapshots],
+    )
+    data = page_data(source)
+    if data["domain"] is None:
+        data["no_render"] = "the Latent tab carries no dataset images (the static page does)"
+    return data
 
 
 def snapshot_frame(run_dir: Path, epoch: int) -> bytes:

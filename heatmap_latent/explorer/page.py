@@ -12,7 +12,9 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -324,6 +326,79 @@ def realism_scale(
     return float(max(2 * np.quantile(realism, 0.9), 1e-3))
 
 
+@dataclass(frozen=True)
+class PageSource:
+    """What one page's data is built from: a checkpoint with its dataset (the static page) or a run's
+    latest snapshot (the Latent tab). ``model`` (eval mode) holds the last frame's decoder and, where
+    ``encoder_label`` names one, its encoder; ``test`` marks each code of the test split; ``images``:
+    the dataset's images where they travel (the static page; a table domain needs them)."""
+
+    name: str
+    checkpoint: str
+    final_label: str
+    model: Any
+    codes: np.ndarray
+    factors: dict[str, np.ndarray]
+    test: np.ndarray
+    declaration: FactorDeclaration
+    data_cfg: Any
+    images: np.ndarray | None
+    encoder_label: str | None
+    no_encoder: str | None = None
+    final_epoch: int | None = None
+    final_kl: list[float] | None = None
+    index: np.ndarray | None = None  # each code's position in the dataset, where the codes are a subset
+    paths: dict[str, list] = field(default_factory=dict)
+    snapshots: dict[str, Any] | None = None
+    weights_url: str | None = None  # the latest weights are fetched from here (not inline)
+    epochs: list[int] | None = None
+
+
+def page_data(src: PageSource) -> dict[str, Any]:
+    """The data ``explorer.js`` reads (version ``DATA_VERSION``): the one builder of the static page's
+    and the Latent tab's data, so that the two cannot drift."""
+    domain = domain_data(src.declaration, src.data_cfg, src.images)
+    factors = {k: np.asarray(v, dtype=np.float64) for k, v in src.factors.items()}
+    colourings = {k: v for k, v in src.declaration.colour_by(factors).items() if k not in factors}
+    layers = decoder_layers(src.model.decoder)
+    encoder = {"layers": encoder_layers(src.model), "label": src.encoder_label} if src.encoder_label else None
+    if src.weights_url is not None:  # the host fetches the latest weights as binary (latest_weights)
+        for layer in layers + (encoder["layers"] if encoder else []):
+            layer.pop("weight", None), layer.pop("bias", None)
+    decoded = src.model.decode_batched(src.codes[evenly_spaced(len(src.codes), 300)]).numpy()  # for the shading
+    index = None if src.index is None else base64.b64encode(src.index.astype("<i4").tobytes()).decode()
+    return {
+        "version": DATA_VERSION,
+        "name": src.name,
+        "checkpoint": src.checkpoint,
+        "final_label": src.final_label,
+        "final_epoch": src.final_epoch,
+        "final_kl": src.final_kl,
+        "model": type(src.model).__name__,
+        "latent_dim": int(src.codes.shape[1]),
+        "image_size": int(src.model.hparams.image_size),
+        "channels": int(src.model.hparams.get("image_channels", 1)),
+        **domain,
+        "factor_declaration": factor_panel_data(src.declaration),
+        "dataset": dataset_digest(src.data_cfg, src.declaration),
+        "n": int(len(src.codes)),
+        "index": index,
+        "codes": _b64(src.codes),
+        "factors": {k: _b64(v) for k, v in factors.items()},
+        "colourings": {k: _b64(np.asarray(v, dtype=np.float64)) for k, v in colourings.items()},
+        "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
+        "split": base64.b64encode(np.asarray(src.test, dtype=np.uint8).tobytes()).decode(),
+        "paths": src.paths,
+        "realism_scale": realism_scale(src.declaration, domain, decoded, src.images),
+        "decoder": {"layers": layers},
+        "encoder": encoder,
+        "no_encoder": None if encoder else src.no_encoder,
+        "snapshots": src.snapshots,
+        "weights_url": src.weights_url,
+        "epochs": src.epochs,
+    }
+
+
 def explorer_data(
     run: LoadedRun,
     latents: np.ndarray | None = None,
@@ -335,41 +410,31 @@ def explorer_data(
     epoch slider. ``paths(latents, factors)``: a study's named paths for the path picker, given by
     the entry point that knows the study (``analyze.py``, ``python -m heatmap_latent.explorer``)."""
     model, dm = run.model, run.datamodule
-    layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
+    decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
     if latents is None:
         latents = model.embed(dm.images).numpy()
-    declaration = declaration_of(dm)
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
-    colourings = {k: v for k, v in declaration.colour_by(factors).items() if k not in factors}
-    split = np.zeros(len(latents), dtype=np.uint8)
-    split[np.asarray(dm.test_idx)] = 1
-    images = dm.images.numpy()
-    domain = domain_data(declaration, run.cfg.data, images)
-    sample = latents[evenly_spaced(len(latents), 300)]
-    return {
-        "version": DATA_VERSION,
-        "name": run.name,
-        "checkpoint": str(run.checkpoint),
-        "model": type(model).__name__,
-        "latent_dim": int(latents.shape[1]),
-        "image_size": int(model.hparams.image_size),
-        "channels": int(model.hparams.get("image_channels", 1)),
-        **domain,
-        "factor_declaration": factor_panel_data(declaration),
-        "dataset": dataset_digest(run.cfg.data, declaration),
-        "n": int(len(latents)),
-        "codes": _b64(latents),
-        "factors": {k: _b64(v) for k, v in factors.items()},
-        "colourings": {k: _b64(np.asarray(v, dtype=np.float64)) for k, v in colourings.items()},
-        "factors_range": {k: [float(v.min()), float(v.max())] for k, v in factors.items()},
-        "split": base64.b64encode(split.tobytes()).decode(),
-        "paths": paths(latents, factors) if paths else {},
-        "realism_scale": realism_scale(declaration, domain, model.decode_batched(sample).numpy(), images),
-        "decoder": {"layers": layers},
+    test = np.zeros(len(latents), dtype=bool)
+    test[np.asarray(dm.test_idx)] = True
+    frames = snapshot_frames(run, latents, snapshots_every)
+    source = PageSource(
+        name=run.name,
+        checkpoint=str(run.checkpoint),
+        final_label=f"checkpoint {Path(str(run.checkpoint)).name}",
+        model=model,
+        codes=latents,
+        factors=factors,
+        test=test,
+        declaration=declaration_of(dm),
+        data_cfg=run.cfg.data,
+        images=dm.images.numpy(),
         # the checkpoint's encoder, the last frame's (the page encodes with it at every epoch)
-        "encoder": {"layers": encoder_layers(model), "label": "the checkpoint's"},
-        "snapshots": snapshot_frames(run, latents, snapshots_every),
-    }
+        encoder_label="the checkpoint's",
+        paths=paths(latents, factors) if paths else {},
+        snapshots=frames,
+        epochs=[frame["epoch"] for frame in frames["frames"]] if frames else [],
+    )
+    return page_data(source)
 
 
 SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its panels, then the API that starts them
@@ -389,11 +454,14 @@ def _asset(name: str) -> str:
     return files("heatmap_latent.explorer").joinpath(name).read_text()
 
 
-PAGE = jinja2.Environment(
+_PAGES = jinja2.Environment(
     loader=jinja2.PackageLoader("heatmap_latent.explorer", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
-).get_template("page.html.j2")
+)
+# the page tells its script which data version it reads: the version is written here only
+_PAGES.globals["data_version"] = DATA_VERSION
+PAGE = _PAGES.get_template("page.html.j2")
 
 
 def explorer_html(data: dict[str, Any]) -> str:
