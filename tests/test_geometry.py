@@ -5,6 +5,7 @@ import pytest
 from scipy.spatial import ConvexHull
 
 from heatmap_latent.analysis import geometry as geo
+from heatmap_latent.study import geometry as study_geo
 
 
 def cylinder(n=4000, radius=1.0, height=4.0, seed=0):
@@ -82,7 +83,7 @@ def test_isovariance_spline_follows_the_rho_axis_through_the_strip():
     g = np.arange(0.1, 5, 0.4)
     rho, vx, vy = (a.ravel() for a in np.meshgrid(np.arange(-0.9, 0.9, 0.1), g, g, indexing="ij"))
     latents = np.stack([rho, vx - vy, vx + vy], axis=1)
-    path, knots = geo.isovariance_spline(latents, vx, vy, rho, 30)
+    path, knots = study_geo.isovariance_spline(latents, vx, vy, rho, 30)
     assert path.shape == (30, 3)
     assert np.allclose(path[:, 1], 0, atol=1e-6)  # stays in the strip
     assert path[0, 0] < -0.75 and path[-1, 0] > 0.6  # from the first to the last bin of rho
@@ -103,12 +104,12 @@ def collapsed_codes(seed=0):
 
 def test_the_isovariance_spline_of_collapsed_codes_moves_no_more_than_the_codes():
     latents, vx, vy, rho = collapsed_codes()
-    path, knots = geo.isovariance_spline(latents, vx, vy, rho, 40)
+    path, knots = study_geo.isovariance_spline(latents, vx, vy, rho, 40)
     rng = np.random.default_rng(1)
     for eps in (1e-9, 1e-7):  # another CPU's rounding, and far more
         moved = latents * (1 + eps * rng.standard_normal(latents.shape))
         moved[::3] = moved[0]  # copies stay copies
-        other, _ = geo.isovariance_spline(moved, vx, vy, rho, 40)
+        other, _ = study_geo.isovariance_spline(moved, vx, vy, rho, 40)
         # relative to the path's own extent, the path moves by about what the codes move (at the
         # codes' scale the cross-validated smoothing was ill-posed and moved the path by ~10%)
         assert np.abs(other - path).max() / np.ptp(path, axis=0).max() < 1e3 * eps
@@ -144,17 +145,17 @@ def slab(n=5000, seed=0):
 
 def test_the_study_axes_are_named_and_signed_by_what_they_track():
     latents, f, (x, y, z) = slab()
-    axes = geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    axes = study_geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
     assert (axes.x, axes.y, axes.z) == (1, 2, 0) and axes.signs == (-1.0, 1.0, 1.0)
     assert np.allclose(axes.oriented(latents), np.stack([x, y, z], axis=1))
     assert np.allclose(axes.to_latent(axes.oriented(latents), latents.mean(0)), latents)  # and back
     with pytest.raises(ValueError, match="3-D"):
-        geo.study_axes(latents[:, :2], f["var_x"], f["var_y"], f["rho"])
+        study_geo.study_axes(latents[:, :2], f["var_x"], f["var_y"], f["rho"])
 
 
 def test_the_study_planes_are_the_known_bounds_of_the_projection():
     latents, f, _ = slab()
-    axes = geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
+    axes = study_geo.study_axes(latents, f["var_x"], f["var_y"], f["rho"])
     xyz = axes.oriented(latents)
     bounds = geo.projection_bounds(xyz[:, 1], xyz[:, 2], quantile=0.01)
     assert bounds["top"] == pytest.approx((1.0, 0.5), abs=0.05)

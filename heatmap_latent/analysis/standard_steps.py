@@ -79,7 +79,7 @@ def projections(e: EncodedRun) -> StepResult:
             f"Every image's code on the coordinate planes, coloured by {name}.",
             "latent",
             lambda values=values, name=name: projection_figure(e.latents, values, name),
-            overview=name == "rho",
+            overview=name == e.declaration.lead,  # the factor the dataset leads with
         )
         for name, values in e.declaration.colour_by(e.factors).items()
     ]

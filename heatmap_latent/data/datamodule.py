@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+from omegaconf import MISSING
 
 from heatmap_latent.core import checks
 from heatmap_latent.data.factor_images import FactorImageDataModule
@@ -40,11 +42,31 @@ def _range(key: str, spec: Mapping) -> Range:
     return Range(**values)
 
 
+@dataclass
+class GridSchema:
+    """``data.grid``: the pixel grid, ``size`` points from ``low`` to ``high`` on both axes."""
+
+    low: float = MISSING
+    high: float = MISSING
+    size: int = MISSING
+
+
+@dataclass
+class RangeSchema:
+    """``data.var``, ``data.rho``: a factor's values, ``arange(start, stop, step)``."""
+
+    start: float = MISSING
+    stop: float = MISSING
+    step: float = MISSING
+
+
 class HeatmapDataModule(FactorImageDataModule):
     """The heatmaps' factor grid: both variances on ``var``, the correlation on ``rho``, each image a
     density on the pixel ``grid`` (SPEC.md); subclasses choose the density."""
 
     name: str = "heatmaps"
+    # the typed nodes of its config (training/schema.py builds the rest from the constructor)
+    config_nodes: ClassVar[dict[str, type]] = {"grid": GridSchema, "var": RangeSchema, "rho": RangeSchema}
 
     def __init__(self, grid: Mapping, var: Mapping, rho: Mapping, **split: Any) -> None:
         """``split``: the splits and loaders of :class:`FactorImageDataModule` (``train_fraction``,
@@ -79,6 +101,13 @@ class HeatmapDataModule(FactorImageDataModule):
             colourings={"var_x-var_y": lambda f: np.asarray(f["var_x"]) - np.asarray(f["var_y"])},
             render=self.render,
             invert=self.invert,
+            lead="rho",  # the study's first finding: rho is the factor most easily read from a code
+            # explorer/domain_heatmaps.js: the renderer and the fit on this pixel grid, over these df
+            page_domain={
+                "domain": "heatmaps",
+                "grid": {"low": float(self.grid["low"]), "high": float(self.grid["high"])},
+                "dfs": list(self.dfs) if self.dfs is not None else None,
+            },
         )
 
     dfs: tuple[float, ...] | None = None  # the candidate df of the inverse's fit (None: Gaussian)

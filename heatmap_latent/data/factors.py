@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -51,11 +52,20 @@ class FactorDeclaration:
     colourings: Mapping[str, Callable[[Mapping[str, np.ndarray]], np.ndarray]] = field(default_factory=dict)
     render: Renderer | None = None
     invert: Inverse | None = None
+    # the factor the plots lead with: the report's overview projection and the explorer's first
+    # colouring (None: no overview, the explorer colours by the first factor)
+    lead: str | None = None
+    # the explorer's JavaScript twin of ``render`` and ``invert``: ``{"domain": <a name that a script
+    # registers in window.heatmapLatentDomains (explorer/domain_*.js)>, ...its parameters}``, which the
+    # page data carries as they are (None: a small dataset's own images, or no renderer in the page)
+    page_domain: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.factors]
         if not names or len(set(names)) != len(names):
             raise ValueError(f"a dataset declares one or more factors with distinct names, got {names}")
+        if self.lead is not None and self.lead not in names:
+            raise ValueError(f"the lead factor {self.lead!r} is none of the declared {names}")
         clash = set(self.colourings) & set(names)
         if clash:
             raise ValueError(f"colourings {sorted(clash)} reuse factor names")

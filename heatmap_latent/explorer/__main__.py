@@ -10,7 +10,8 @@ from pathlib import Path
 from heatmap_latent.analysis.loading import load_run
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.explorer import write_explorer
-from heatmap_latent.study.paths import explorer_paths  # this entry point wires the heatmap study in
+from heatmap_latent.study import scope  # this entry point wires the heatmap study in
+from heatmap_latent.study.paths import explorer_paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
-        path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=explorer_paths)
+        paths = explorer_paths if scope.applies([run.datamodule.name]) else None  # the study's, on its datasets
+        path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=paths)
     except UserError as err:
         parser.exit(2, f"explorer: error: {err}\n")
     print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -29,8 +29,9 @@ TIMING = """([reps, pathReps]) => {
   for (let i = 0; i < 5; i++) api.decode(z);  // warm up the JIT
   const one = [];
   for (let i = 0; i < reps; i++) { const t = performance.now(); api.decode(z); one.push(performance.now() - t); }
-  // an image as the factor panel encodes it: the renderer's (an exact heatmap), else a decode
-  const image = api.render ? api.render({var_x: 1.3, var_y: 0.7, rho: 0.35}) : api.decode(z);
+  // an image as the factor panel encodes it: the renderer's (every factor at its middle value), else a decode
+  const middle = Object.fromEntries(api.declaration.map((f) => [f.name, f.values[f.values.length >> 1]]));
+  const image = api.render ? api.render(middle) : api.decode(z);
   const enc = [];
   if (api.hasEncoder) {
     for (let i = 0; i < 5; i++) api.encode(image);

@@ -213,113 +213,7 @@ window.heatmapLatentStart = function (DATA) {
     return x;
   }
 
-  // ------------------------------------------------- exact heatmaps and the factor fit (data/heatmap_fit.py)
-  const S = DATA.image_size, HEATMAPS = DATA.domain === "heatmaps";
-  const LOW = HEATMAPS ? DATA.grid.low : 0, HIGH = HEATMAPS ? DATA.grid.high : 1;
-  const G = Array.from({ length: S }, (_, i) => LOW + ((HIGH - LOW) * i) / (S - 1));
-  const MAX_VARIANCE = 100.0;
-
-  function heatmap(vx, vy, rho, df) {
-    const cov = rho * Math.sqrt(vx * vy), det = vx * vy - cov * cov;
-    const a = vy / det, b = (-2 * cov) / det, c = vx / det;
-    const img = new Float64Array(S * S);
-    let best = df == null ? -Infinity : Infinity;
-    for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
-      const x = G[j], y = G[i], q = a * x * x + b * x * y + c * y * y;
-      const v = df == null ? -0.5 * q : df + q;
-      img[i * S + j] = v;
-      best = df == null ? Math.max(best, v) : Math.min(best, v);
-    }
-    for (let p = 0; p < img.length; p++) {
-      img[p] = df == null ? Math.exp(img[p] - best) : Math.exp(-0.5 * (df + 2) * Math.log(img[p] / best));
-      img[p] = Math.fround(img[p]);
-    }
-    return img;
-  }
-
-  function fitOne(image, df, floor = 1e-3) {
-    let mx = 0;
-    for (const v of image) mx = Math.max(mx, v);
-    mx = Math.max(mx, 1e-12);
-    const A = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], r = [0, 0, 0, 0];
-    for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
-      const sc = image[i * S + j] / mx;
-      const w = sc > floor ? sc : 0;
-      if (w === 0) continue;
-      const cl = Math.max(sc, floor);
-      const t = df == null ? Math.log(cl) : Math.pow(cl, -2 / (df + 2));
-      const x = G[j], y = G[i], f = [x * x, x * y, y * y, 1];
-      for (let a = 0; a < 4; a++) { r[a] += w * f[a] * t; for (let b = 0; b < 4; b++) A[a][b] += w * f[a] * f[b]; }
-    }
-    for (let a = 0; a < 4; a++) A[a][a] += 1e-9;
-    const c = solve(A, r.map((v) => [v])).map((row) => row[0]);
-    let p00, p01, p11;
-    if (df == null) { p00 = -2 * c[0]; p01 = -c[1]; p11 = -2 * c[2]; }
-    else {
-      const sc = df / (Math.abs(c[3]) > 1e-12 ? c[3] : 1e-12);
-      p00 = c[0] * sc; p01 = 0.5 * c[1] * sc; p11 = c[2] * sc;
-    }
-    // eigen-decomposition of the 2x2 precision; eigenvalues clipped at 1 / MAX_VARIANCE
-    const tr = (p00 + p11) / 2, dd = Math.sqrt(((p00 - p11) / 2) ** 2 + p01 * p01);
-    const evals = [tr - dd, tr + dd];
-    let vecs;
-    if (p01 === 0) vecs = p00 <= p11 ? [[1, 0], [0, 1]] : [[0, 1], [1, 0]];
-    else vecs = evals.map((e) => { const v = [p01, e - p00], n = Math.hypot(v[0], v[1]); return [v[0] / n, v[1] / n]; });
-    let cxx = 0, cxy = 0, cyy = 0;
-    for (let k = 0; k < 2; k++) {
-      const inv = 1 / Math.max(evals[k], 1 / MAX_VARIANCE), [u, v] = vecs[k];
-      cxx += inv * u * u; cxy += inv * u * v; cyy += inv * v * v;
-    }
-    const rho = Math.min(0.999, Math.max(-0.999, cxy / Math.sqrt(cxx * cyy)));
-    return { var_x: cxx, var_y: cyy, rho: rho };
-  }
-
-  function heatmapFit(image) {
-    let best = null;
-    for (const df of DATA.dfs || [null]) {
-      const f = fitOne(image, df);
-      const r = heatmap(f.var_x, f.var_y, f.rho, df);
-      let d = 0;
-      for (let p = 0; p < r.length; p++) d += (image[p] - r[p]) ** 2;
-      d = Math.sqrt(d);
-      if (best === null || d < best.realism) best = Object.assign(f, df == null ? {} : { df: df }, { realism: d });
-    }
-    return best;
-  }
-
-  // ------------------------------------------------- a small dataset's own images as renderer and inverse
-  const FACTOR_NAMES = DATA.factor_declaration.map((f) => f.name);
-  // the dataset's images, sent as bytes (1/255 steps): a quarter of float32's size
-  const TABLE = DATA.table ? Float32Array.from(bytes(DATA.table.images_u8), (v) => v / 255) : null;
-  const P = S * S * (DATA.channels || 1);
-  function tableRender(f) { // the image of the factor row nearest to f (in units of each factor's range)
-    let bi = 0, bd = Infinity;
-    for (let i = 0; i < DATA.n; i++) {
-      let d = 0;
-      for (const k of FACTOR_NAMES) {
-        const r = DATA.factors_range[k], t = (ALL.factors[k][i] - f[k]) / (r[1] - r[0] || 1);
-        d += t * t;
-      }
-      if (d < bd) { bd = d; bi = i; }
-    }
-    return TABLE.subarray(bi * P, bi * P + P);
-  }
-  function tableFit(image) { // the factors of the dataset image nearest to image; realism: its distance
-    let bi = 0, bd = Infinity;
-    for (let i = 0; i < DATA.table.n; i++) {
-      let d = 0;
-      for (let p = 0; p < P; p++) { const t = image[p] - TABLE[i * P + p]; d += t * t; }
-      if (d < bd) { bd = d; bi = i; }
-    }
-    const out = {};
-    for (const k of FACTOR_NAMES) out[k] = ALL.factors[k][bi];
-    out.realism = Math.sqrt(bd);
-    return out;
-  }
-  // render(factors object) -> image, fitFactors(image) -> factors and realism; null without a renderer
-  const render = HEATMAPS ? (f) => heatmap(f.var_x, f.var_y, f.rho, f.df) : TABLE ? tableRender : null;
-  const fitFactors = HEATMAPS ? heatmapFit : TABLE ? tableFit : null;
-
+  const S = DATA.image_size;
   // ---------------------------------------------------------------- frames: snapshots, then the checkpoint
   const D = DATA.latent_dim;
   const ALL = {
@@ -328,6 +222,12 @@ window.heatmapLatentStart = function (DATA) {
     colourings: Object.fromEntries(Object.entries(DATA.colourings || {}).map(([k, v]) => [k, f64(v)])),
     split: Uint8Array.from(atob(DATA.split), (ch) => ch.charCodeAt(0)), // 1: test
   };
+  // render(factors object) -> image, fitFactors(image) -> factors and realism; null without a renderer:
+  // the domain the dataset declares, a script registered in window.heatmapLatentDomains (domain_*.js)
+  const DOMAINS = window.heatmapLatentDomains || {};
+  if (DATA.domain && !DOMAINS[DATA.domain]) throw new Error("heatmap-latent explorer: no script of this page renders the domain " + DATA.domain);
+  const DOMAIN = DATA.domain ? DOMAINS[DATA.domain](DATA, { factors: ALL.factors, bytes: bytes, solve: solve }) : null;
+  const render = DOMAIN ? DOMAIN.render : null, fitFactors = DOMAIN ? DOMAIN.fit : null;
   const SPLIT_NAMES = ["train", "validation", "test"];
   // the row of ALL that holds a dataset position: itself, or (the tab: ALL is the latest snapshot's
   // images, DATA.index their positions) its row among them
@@ -556,7 +456,7 @@ window.heatmapLatentStart = function (DATA) {
     noEncoder: ENCODER ? null : DATA.no_encoder || "this page carries no encoder",
     decodeAt: decodeAt, loadFrame: loadFrame, isLoaded: (i) => !!frames[i].decode,
     nearest: nearest, fitFactors: fitFactors, render: render, toView: toView, toRaw: toRaw,
-    declaration: DATA.factor_declaration, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
+    declaration: DATA.factor_declaration, lead: DATA.lead, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
     viewCodes: viewCodes, extent: extent, latentDim: D, imageSize: S,
     frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, scores: f.scores || null, n: f.n })),
     get frame() { return current; },

@@ -252,15 +252,9 @@ def frame_blob(decoder: nn.Module, first: Snapshot, snap: Snapshot, following: S
     return delta_blob(quantized(weights(snap), steps), quantized(weights(following), steps))
 
 
-HEATMAP_FACTORS = ("var_x", "var_y", "rho")
 # pixels: a dataset this small carries its images (one byte each, 1/255 steps: 6.7 MB for the
 # default sprites, 9 MB of base64), the page's renderer and inverse
 TABLE_BUDGET = 8_000_000
-
-
-def is_heatmaps(declaration: FactorDeclaration, data_cfg: Any) -> bool:
-    """Whether the page's JavaScript twins of the heatmap renderer and fit apply (explorer.js)."""
-    return set(HEATMAP_FACTORS) <= set(declaration.names) and "grid" in data_cfg
 
 
 def dataset_digest(data_cfg: Any, declaration: FactorDeclaration) -> str:
@@ -289,19 +283,14 @@ def nearest_distance(images: np.ndarray, table: np.ndarray) -> np.ndarray:
     return cKDTree(flat(table)).query(flat(images))[0]
 
 
-def domain_data(declaration: FactorDeclaration, data_cfg: Any, images: np.ndarray | None) -> dict[str, Any]:
-    """What the page renders and inverts with: ``"heatmaps"`` (its JavaScript twins of the renderer and
-    the fit, on the data's pixel grid), ``"table"`` (a dataset small enough to carry its images: the
-    renderer is the image of the nearest factor row, the inverse the factors of the nearest image) or
-    ``None`` (no renderer: the panels that need one say so)."""
-    if is_heatmaps(declaration, data_cfg):
-        grid = data_cfg.grid
-        return {
-            "domain": "heatmaps",
-            "grid": {"low": float(grid.low), "high": float(grid.high)},
-            "dfs": [float(v) for v in declaration["df"].values] if "df" in declaration.names else None,
-            "table": None,
-        }
+def domain_data(declaration: FactorDeclaration, images: np.ndarray | None) -> dict[str, Any]:
+    """What the page renders and inverts with: the domain the dataset declares (``page_domain``: a
+    script of the page registers its renderer and fit, e.g. the heatmaps'), ``"table"`` (a dataset
+    small enough to carry its images: the renderer is the image of the nearest factor row, the inverse
+    the factors of the nearest image) or ``None`` (no renderer: the panels that need one say so)."""
+    scripted = declaration.page_domain is not None
+    if scripted and not (declaration.missing("render") or declaration.missing("invert")):
+        return {"grid": None, "dfs": None, "table": None, **declaration.page_domain}
     if declaration.render is None or images is None or images[0].size * len(images) > TABLE_BUDGET:
         reason = declaration.missing("render") or f"the dataset's images exceed the page's {TABLE_BUDGET:,} pixels"
         return {"domain": None, "grid": None, "dfs": None, "table": None, "no_render": reason}
@@ -316,7 +305,7 @@ def realism_scale(
     """Where the realism shading saturates: twice the p90 realism of decoded codes (with a renderer and
     an inverse, the distance to the rendering of the factors read off the image, as the heatmaps' fit
     gives it; a table: to the dataset's closest image)."""
-    if domain["domain"] == "heatmaps" and not (declaration.missing("render") or declaration.missing("invert")):
+    if domain["domain"] not in (None, "table"):  # a domain the page's scripts render and invert
         again = np.asarray(declaration.render(declaration.invert(decoded)), dtype=np.float64)
         realism = np.linalg.norm((decoded.astype(np.float64) - again).reshape(len(decoded), -1), axis=1)
     elif domain["domain"] == "table":
@@ -357,7 +346,7 @@ class PageSource:
 def page_data(src: PageSource) -> dict[str, Any]:
     """The data ``explorer.js`` reads (version ``DATA_VERSION``): the one builder of the static page's
     and the Latent tab's data, so that the two cannot drift."""
-    domain = domain_data(src.declaration, src.data_cfg, src.images)
+    domain = domain_data(src.declaration, src.images)
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in src.factors.items()}
     colourings = {k: v for k, v in src.declaration.colour_by(factors).items() if k not in factors}
     layers = decoder_layers(src.model.decoder)
@@ -380,6 +369,7 @@ def page_data(src: PageSource) -> dict[str, Any]:
         "channels": int(src.model.hparams.get("image_channels", 1)),
         **domain,
         "factor_declaration": factor_panel_data(src.declaration),
+        "lead": src.declaration.lead,
         "dataset": dataset_digest(src.data_cfg, src.declaration),
         "n": int(len(src.codes)),
         "index": index,
@@ -446,8 +436,15 @@ SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its 
     "ui_epochs.js",
     "ui_factors.js",
     "ui_control.js",
+    "domain_heatmaps.js",  # the domains' renderers and fits: each registers itself; a page carries its own
+    "domain_table.js",
     "explorer.js",
 )
+
+
+def page_scripts(domain: str | None) -> list[str]:
+    """The scripts of a page whose data names ``domain``: every one but the other domains'."""
+    return [name for name in SCRIPTS if not name.startswith("domain_") or name == f"domain_{domain}.js"]
 
 
 def _asset(name: str) -> str:
@@ -474,6 +471,6 @@ def explorer_html(data: dict[str, Any]) -> str:
         # inside <script>, only "</" could end the element early
         data_json=Markup(json.dumps(data).replace("</", "<\\/")),
         # the core UI, the panels that register themselves in it, then the decoder that starts them
-        script=Markup("\n".join(_asset(name) for name in SCRIPTS)),
+        script=Markup("\n".join(_asset(name) for name in page_scripts(data["domain"]))),
         start=Markup("window.heatmapLatentStart(JSON.parse(document.getElementById('explorer-data').textContent));"),
     )

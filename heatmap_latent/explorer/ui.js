@@ -55,7 +55,7 @@ window.heatmapLatentUI = function (api, DATA) {
   // ------------------------------------------------------------------ colouring: the declared factors, then the colourings
   const colourNames = Object.keys(api.factors).concat(Object.keys(api.colourings));
   const colourValues = (name) => (name in api.factors ? api.factors[name] : api.colourings[name]);
-  const firstColour = colourNames.includes("rho") ? "rho" : colourNames[0];
+  const firstColour = colourNames.includes(api.lead) ? api.lead : colourNames[0]; // the factor the dataset leads with
   const sel = $("colour");
   for (const n of colourNames) sel.add(new Option(n, n, n === firstColour, n === firstColour));
   function recolour() {

@@ -9,8 +9,9 @@
   const F = DATA.factors_range;
   // the controllability map: the round trip over a grid of two factors
   const names = api.declaration.filter((f) => f.kind !== "categorical").map((f) => f.name);
-  const picks = names.includes("rho") && names.includes("var_x")
-    ? ["var_x", "rho", "rho"] : [names[0], names[names.length - 1], names[names.length - 1]];
+  // the first ordered factor across, the lead factor (else the last) up and coloured
+  const up = names.includes(api.lead) ? api.lead : names[names.length - 1];
+  const picks = [names[0], up, up];
   for (const [id, pick] of [["map-x", picks[0]], ["map-y", picks[1]], ["map-factor", picks[2]]]) {
     for (const n of names) $(id).add(new Option(n, n, n === pick, n === pick));
   }
@@ -33,7 +34,7 @@
     const m = controlMap(xName, yName, factor, Math.max(2, Math.min(40, +$("map-n").value)));
     ui.probe("controlMap", m);
     const canvas = $("control-map"), ctx = canvas.getContext("2d"), cw = canvas.width / m.n, ch = canvas.height / m.n;
-    const scale = factor === "rho" ? 0.5 : 0.25 * (F[factor][1] - F[factor][0]);
+    const scale = 0.25 * (F[factor][1] - F[factor][0]); // red at a quarter of the factor's range
     for (let r = 0; r < m.n; r++) for (let c = 0; c < m.n; c++) {
       ctx.fillStyle = "rgb(" + ramp(m.values[r * m.n + c] / scale, REALISM).join(",") + ")";
       ctx.fillRect(c * cw, canvas.height - (r + 1) * ch, cw + 1, ch + 1); // y grows upwards

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from heatmap_latent.analysis import geometry as geo
+from heatmap_latent.study import geometry as study_geo
 
 
 def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> tuple[list[geo.Path], dict]:
@@ -36,7 +37,7 @@ def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> 
                 f"circle in the z{plane[0]}-z{plane[1]} plane (the axes that do not track rho)",
             )
         )
-    spline, knots = geo.isovariance_spline(latents, factors["var_x"], factors["var_y"], factors["rho"], n)
+    spline, knots = study_geo.isovariance_spline(latents, factors["var_x"], factors["var_y"], factors["rho"], n)
     info["isovariance_knots"] = knots.tolist()
     plane = (rho_axis, others[0]) if others else (0, 0)
     paths.append(
@@ -81,7 +82,7 @@ def study_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int) -> 
 def _study_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: int, info: dict) -> list[geo.Path]:
     """The study's reading of claim 6: the planes bounding the codes' y-z projection from above and
     from below, at constant x, each traversed along y (``../shared/SPEC.md``)."""
-    axes = geo.study_axes(latents, factors["var_x"], factors["var_y"], factors["rho"])
+    axes = study_geo.study_axes(latents, factors["var_x"], factors["var_y"], factors["rho"])
     xyz = axes.oriented(latents)
     bounds = geo.projection_bounds(xyz[:, 1], xyz[:, 2])
     info["study_axes"] = {"x": axes.x, "y": axes.y, "z": axes.z, "signs": list(axes.signs)}

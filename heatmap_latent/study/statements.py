@@ -1,5 +1,5 @@
 """The study's statements about where images lie in a 3-D code, measured on the study's named axes
-(``analysis.geometry.study_axes``: z tracks rho, x tracks var_x − var_y, y the third)."""
+(``study.geometry.study_axes``: z tracks rho, x tracks var_x − var_y, y the third)."""
 
 from __future__ import annotations
 

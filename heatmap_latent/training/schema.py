@@ -84,20 +84,6 @@ def schema_of(cls: type, name: str, recursive: bool | None = None, nested: dict[
     return dataclasses.make_dataclass(name, fields)
 
 
-@dataclasses.dataclass
-class GridSchema:
-    low: float = MISSING
-    high: float = MISSING
-    size: int = MISSING
-
-
-@dataclasses.dataclass
-class RangeSchema:
-    start: float = MISSING
-    stop: float = MISSING
-    step: float = MISSING
-
-
 # the model classes of conf/model, by schema name (the name a wrong key's error message shows)
 MODEL_SCHEMAS = {
     "_schema_ae": (AE, "ModelSchema"),
@@ -131,8 +117,9 @@ class TrainSchema:
 def register_schemas() -> None:
     store = ConfigStore.instance()
     store.store(name="_train_schema", node=TrainSchema)
-    # the grid and the factor ranges define the dataset: their values are the YAML's (conf/data/gaussian.yaml)
-    nested = {"grid": GridSchema, "var": RangeSchema, "rho": RangeSchema}
+    # the heatmaps' grid and factor ranges are typed nodes their data module declares; their values are
+    # the YAML's (conf/data/gaussian.yaml)
+    nested = HeatmapDataModule.config_nodes
     store.store(group="data", name="_schema", node=schema_of(HeatmapDataModule, "DataSchema", nested=nested))
     store.store(group="data", name="_schema_sprites", node=schema_of(SpriteDataModule, "SpriteDataSchema"))
     for name, (cls, schema_name) in MODEL_SCHEMAS.items():

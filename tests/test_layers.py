@@ -1,0 +1,59 @@
+"""The heatmaps stay in their own modules: no heatmap factor name in the code (comments and docstrings
+aside) of the generic layers, Python and JavaScript; what they need of a dataset they read from its
+declaration (``data/factors.py``). The import contracts (pyproject.toml) hold the imports; this holds
+the names, which an import contract cannot see."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "heatmap_latent"
+# every layer but the datasets' own (data/), the heatmap study's (study/) and the benchmarks (bench/, which
+# time the heatmaps' renderer among everything else)
+GENERIC = ("analysis", "core", "explorer", "latent_tab", "models", "report", "scores", "training")
+# the heatmap domain's own script: the page's twin of data/heatmaps.py and data/heatmap_fit.py
+OWN = {PACKAGE / "explorer" / "domain_heatmaps.js"}
+HEATMAP_NAMES = re.compile(r"\b(var_x|var_y|rho|df|FACTOR_NAMES|HEATMAP_FACTORS|student_t)\b")
+
+
+def python_code(source: str) -> str:
+    """The code without comments and docstrings: the syntax tree written back."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def javascript_code(source: str) -> str:
+    """The code without its // and /* */ comments (no string of these scripts holds a //)."""
+    return re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)
+
+
+def generic_files():
+    for layer in GENERIC:
+        for path in sorted((PACKAGE / layer).rglob("*")):
+            if path.suffix in (".py", ".js") and path not in OWN:
+                yield path
+
+
+def test_no_heatmap_factor_name_in_the_generic_layers_code():
+    found = []
+    for path in generic_files():
+        source = path.read_text()
+        code = python_code(source) if path.suffix == ".py" else javascript_code(source)
+        found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in HEATMAP_NAMES.finditer(code)]
+    assert found == []
+
+
+def test_the_name_check_sees_a_name_in_code_and_not_in_comments():
+    assert HEATMAP_NAMES.search(python_code('"""rho in a docstring"""\nx = 1  # var_x in a comment\n')) is None
+    assert HEATMAP_NAMES.search(python_code('pick = "rho"\n')) is not None
+    assert HEATMAP_NAMES.search(javascript_code("// var_x\nconst a = 1; /* rho */\n")) is None
+    assert HEATMAP_NAMES.search(javascript_code("const pick = f.var_x;\n")) is not None
+    assert len(list(generic_files())) > 50
