@@ -5,9 +5,9 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from heatmap_latent.sweeps.records import run_job
 from heatmap_latent.training import train
 from heatmap_latent.training.preflight import preflight
-from heatmap_latent.training.records import run_job
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")

@@ -1,4 +1,4 @@
-"""A sweep fixed when it starts (training/frozen.py): frozen job configs, twin sweeps, code errors."""
+"""A sweep fixed when it starts (sweeps/frozen.py): frozen job configs, twin sweeps, code errors."""
 
 import json
 import pickle
@@ -13,8 +13,8 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.training.frozen import FrozenConfigLoader, Manifest, _differences
-from heatmap_latent.training.records import read_record
+from heatmap_latent.sweeps.frozen import FrozenConfigLoader, Manifest, _differences
+from heatmap_latent.sweeps.records import read_record
 from heatmap_latent.training.run import instantiation_error
 from tests.conftest import ROOT, TINY_DATA
 

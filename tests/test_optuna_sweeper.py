@@ -10,7 +10,7 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from heatmap_latent.training.optuna_study import open_storage, storage_spec
+from heatmap_latent.sweeps.optuna_study import open_storage, storage_spec
 from hydra_plugins.heatmap_latent_sweeper.optuna_sweeper import OptunaSweeper, distribution
 
 

@@ -19,9 +19,9 @@ from omegaconf import OmegaConf
 from heatmap_latent.analysis import RunLoadError, load_run
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError, WriteError
+from heatmap_latent.sweeps.lock import LOCK, JobLock, JobLocked, read_holder
+from heatmap_latent.sweeps.records import sweep_rows
 from heatmap_latent.training import train
-from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, read_holder
-from heatmap_latent.training.records import sweep_rows
 from tests.conftest import ROOT, TINY_DATA, run_analyze
 from tests.golden import LEGACY_RUN
 

@@ -14,9 +14,9 @@ import pytest
 import yaml
 from omegaconf import open_dict
 
+from heatmap_latent.sweeps.optuna_study import open_storage
+from heatmap_latent.sweeps.records import config_hash, read_record
 from heatmap_latent.training import train
-from heatmap_latent.training.optuna_study import open_storage
-from heatmap_latent.training.records import config_hash, read_record
 from tests.conftest import ROOT, TINY_DATA
 
 
@@ -207,7 +207,7 @@ def test_parallel_launchers_run_a_sweep_and_resume_it(tmp_path, launcher):
     assert len(jobs) == 2 and all((j / "checkpoints" / "last.ckpt").is_file() for j in jobs)
     assert all(read_record(j)["status"] == "completed" for j in jobs)
     if launcher != "joblib":
-        return  # a job decides to resume inside itself (training/records.py): one launcher's workers show it
+        return  # a job decides to resume inside itself (sweeps/records.py): one launcher's workers show it
     before = {j.name: checkpoint_digests(j) for j in jobs}
     train_py(*args, "resume=true")
     assert {j.name: checkpoint_digests(j) for j in jobs} == before

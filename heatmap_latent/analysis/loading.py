@@ -21,7 +21,7 @@ from heatmap_latent.core.legacy import TARGETS_KEPT, current_target
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.plugins import trusted_datasets
 from heatmap_latent.models import LatentAutoencoder
-from heatmap_latent.training.records import read_record
+from heatmap_latent.sweeps.records import read_record
 
 log = logging.getLogger(__name__)
 

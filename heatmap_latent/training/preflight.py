@@ -26,8 +26,8 @@ from omegaconf.errors import OmegaConfBaseException
 from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
 from heatmap_latent.core.legacy import renamed_override
-from heatmap_latent.training.frozen import Manifest
-from heatmap_latent.training.records import BASIC_SWEEPERS
+from heatmap_latent.sweeps.frozen import Manifest
+from heatmap_latent.sweeps.records import BASIC_SWEEPERS
 from heatmap_latent.training.run import build, check_named
 from heatmap_latent.training.trainer_args import check_trainer_args
 

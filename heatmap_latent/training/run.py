@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError
 from heatmap_latent.core.precision import fastest_precision
-from heatmap_latent.training import records
+from heatmap_latent.sweeps import records
 from heatmap_latent.training.checkpoint_io import AtomicCheckpointIO
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Hydra's basic sweeper, with every job's config frozen into the sweep directory before it starts
-(``heatmap_latent/training/frozen.py`` says what that holds and why). ``conf/train.yaml`` chooses it
+(``heatmap_latent/sweeps/frozen.py`` says what that holds and why). ``conf/train.yaml`` chooses it
 (its ``hydra.sweeper._target_``); the job expansion, batches and launchers are the basic sweeper's."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from hydra.core.plugins import Plugins
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from heatmap_latent.training.frozen import FrozenConfigLoader, freeze
-from heatmap_latent.training.lock import Holder
+from heatmap_latent.sweeps.frozen import FrozenConfigLoader, freeze
+from heatmap_latent.sweeps.lock import Holder
 
 log = logging.getLogger(__name__)
 

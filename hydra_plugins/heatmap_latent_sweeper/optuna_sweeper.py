@@ -7,7 +7,7 @@ in a journal file by default (``<sweep dir>/optuna.journal``; ``hydra.sweeper.st
 path or an RDB URL). The search space is written in hydra-optuna-sweeper's syntax
 (``tag(log, interval(1e-4, 1e-2))``, ``choice(32, 64)``, ``range(1, 5)``), which this replaces: it
 pinned optuna<3 and SQLAlchemy<2. What a trial computes is fixed when the search starts: the base
-config and the search space are frozen into ``<sweep dir>/frozen/`` (``training/frozen.py``).
+config and the search space are frozen into ``<sweep dir>/frozen/`` (``sweeps/frozen.py``).
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.training.frozen import FrozenBaseLoader, freeze_search
-from heatmap_latent.training.lock import Holder, JobLock, process_name
-from heatmap_latent.training.optuna_study import TRIAL_ENV, open_storage, storage_spec
-from heatmap_latent.training.records import JobPruned
+from heatmap_latent.sweeps.frozen import FrozenBaseLoader, freeze_search
+from heatmap_latent.sweeps.lock import Holder, JobLock, process_name
+from heatmap_latent.sweeps.optuna_study import TRIAL_ENV, open_storage, storage_spec
+from heatmap_latent.sweeps.records import JobPruned
 
 log = logging.getLogger(__name__)
 

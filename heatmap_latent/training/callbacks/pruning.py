@@ -9,8 +9,8 @@ import lightning.pytorch as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 
-from heatmap_latent.training.optuna_study import current_trial
-from heatmap_latent.training.records import JobPruned
+from heatmap_latent.sweeps.optuna_study import current_trial
+from heatmap_latent.sweeps.records import JobPruned
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.training.config_hash import config_hash
-from heatmap_latent.training.lock import Holder, JobLock, process_name
+from heatmap_latent.sweeps.config_hash import config_hash
+from heatmap_latent.sweeps.lock import Holder, JobLock, process_name
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,10 @@ LIVE_KEYS = ("resume", "break_lock")
 @functools.cache
 def code_version() -> dict[str, Any]:
     """The package's version and, from a git checkout, its commit and whether tracked files differ."""
-    from heatmap_latent import __version__  # noqa: PLC0415 (the package's root imports this layer)
-
+    # the installed distribution's version: the package's root (heatmap_latent.__version__) imports the
+    # layers above this one
     root = Path(__file__).resolve().parents[2]
-    out: dict[str, Any] = {"version": __version__, "commit": None, "dirty": None}
+    out: dict[str, Any] = {"version": metadata.version("heatmap-latent"), "commit": None, "dirty": None}
 
     def git(*args: str) -> str:
         return subprocess.run(

@@ -33,9 +33,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError, one_line, report_user_errors
-from heatmap_latent.training.config_hash import config_hash
-from heatmap_latent.training.frozen import code_version, current_sweep_id
-from heatmap_latent.training.lock import LOCK, JobLock, JobLocked, process_name, read_holder
+from heatmap_latent.sweeps.config_hash import config_hash
+from heatmap_latent.sweeps.frozen import code_version, current_sweep_id
+from heatmap_latent.sweeps.lock import LOCK, JobLock, JobLocked, process_name, read_holder
 
 log = logging.getLogger(__name__)
 
