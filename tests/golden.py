@@ -1,11 +1,11 @@
-"""The golden analysis of ``tests/fixtures/legacy_run``: its metrics and a thumbnail of every figure.
+"""The golden analysis of ``tests/fixtures/golden_run``: its metrics and a thumbnail of every figure.
 
-``legacy_run`` is a tiny VAE run (12x12 grid, 3 epochs, seed 3) written by the code before the
-package was restructured; its ``.hydra/config.yaml`` and checkpoint hyperparameters carry the old
-names (``scheduler.kind``, ``heatmap_latent.models.schedules.lr_scheduler``). Regenerate the golden
+``golden_run`` is a tiny VAE run (12x12 grid, 3 epochs, seed 3) written by the code before the
+package was restructured; its ``.hydra/config.yaml`` and checkpoint hyperparameters were rewritten
+to today's names once (docs/architecture.md, "Old run directories"). Regenerate the golden
 files only on purpose, when a change of the numbers is intended::
 
-    python analyze.py run=tests/fixtures/legacy_run output_dir=/tmp/golden
+    python analyze.py run=tests/fixtures/golden_run output_dir=/tmp/golden
     python -m tests.golden /tmp/golden
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-LEGACY_RUN = FIXTURES / "legacy_run"
+GOLDEN_RUN = FIXTURES / "golden_run"
 GOLDEN = FIXTURES / "golden"
 # what differs between two analyses of the same checkpoint: where it lies and how long it took
 VOLATILE = ("timing", "run_dir", "checkpoint")

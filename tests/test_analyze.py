@@ -103,8 +103,8 @@ def test_metrics_match_an_independent_recomputation(tiny_runs, single_report):
 
 
 @pytest.mark.slow
-def test_compare_writes_one_report_over_a_folder_of_runs(tiny_runs, tmp_path):
-    done = run_analyze(f"compare=[{tiny_runs}]", f"output_dir={tmp_path}")
+def test_a_study_of_a_folder_of_runs_writes_one_report(tiny_runs, tmp_path):
+    done = run_analyze(f"study=[{tiny_runs}]", f"output_dir={tmp_path}")
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert sorted(metrics["runs"]) == ["ae-gaussian (1)", "vae-student_t (0)"]

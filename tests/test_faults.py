@@ -17,7 +17,7 @@ from heatmap_latent.core.errors import NonFiniteLossError, UserError
 from heatmap_latent.training import train
 from tests.conftest import ROOT, TINY_DATA, run_analyze
 from tests.faulty_models import NaNAfterAE
-from tests.golden import LEGACY_RUN
+from tests.golden import GOLDEN_RUN
 
 
 def digest(path):
@@ -212,12 +212,12 @@ def test_train_py_exits_non_zero_with_the_one_line(tmp_path, override, message):
 
 @pytest.fixture
 def run_copy(tmp_path):
-    """A copy of a trained VAE run's config and checkpoints, to damage: the committed legacy run (a real
+    """A copy of a trained VAE run's config and checkpoints, to damage: the committed golden run (a real
     train.py run directory), so that these tests need no training of their own."""
     import shutil
 
     run = tmp_path / "run"
-    shutil.copytree(LEGACY_RUN, run)
+    shutil.copytree(GOLDEN_RUN, run)
     return run
 
 

@@ -91,7 +91,7 @@ def test_isovariance_spline_follows_the_rho_axis_through_the_strip():
 
 
 def collapsed_codes(seed=0):
-    """Codes of a collapsed encoder, as the legacy run has them: 200 codes 1e-3 wide around 0.05,
+    """Codes of a collapsed encoder, as the golden run has them: 200 codes 1e-3 wide around 0.05,
     a third of them one saturated code, and factors of a var_x = var_y strip for every code."""
     rng = np.random.default_rng(seed)
     rho = np.tile(np.linspace(-0.9, 0.9, 10), 20)

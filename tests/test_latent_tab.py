@@ -184,7 +184,7 @@ def test_the_tab_encodes_with_the_latest_snapshots_encoder_or_says_why_not(logdi
     assert data["encoder"]["label"] == f"the latest snapshot's (epoch {read_index(run)[-1]['epoch']})"
     assert data["no_encoder"] is None and [layer["type"] for layer in data["encoder"]["layers"]][0] == "conv"
     latest = load_snapshots(run)[-1]
-    latest.encoder = {}  # written with latent_snapshots.encoder=false, or before snapshot version 3
+    latest.encoder = {}  # written with latent_snapshots.encoder=false
     write_snapshot(run, latest, {"seconds": 0.0, "final": True})
     data = snapshot_data(run)
     assert data["encoder"] is None and "hold no encoder" in data["no_encoder"]

@@ -10,7 +10,7 @@ from heatmap_latent.report.report import write_report
 from heatmap_latent.study.claims import study_claims
 from heatmap_latent.study.steps import STEPS
 from heatmap_latent.study.verdicts import RULE, evaluate
-from tests.golden import LEGACY_RUN
+from tests.golden import GOLDEN_RUN
 
 NAME = "<script>alert('x')</script> & <b>co</b>"
 
@@ -37,7 +37,7 @@ class Texts(HTMLParser):
 
 
 def test_a_run_named_with_markup_shows_as_text(tmp_path):
-    analysis = analyze_run(load_run(LEGACY_RUN), STEPS)
+    analysis = analyze_run(load_run(GOLDEN_RUN), STEPS)
     analysis = replace(analysis, name=NAME, identity=replace(analysis.identity, name=NAME))
     groups = group_runs([analysis.identity], {NAME: analysis.metrics})
     claims = evaluate(study_claims(compose_config("analyze").claims), groups, {NAME: analysis.metrics})

@@ -23,7 +23,7 @@ from heatmap_latent.sweeps.lock import LOCK, JobLock, JobLocked, read_holder
 from heatmap_latent.sweeps.records import sweep_rows
 from heatmap_latent.training import train
 from tests.conftest import ROOT, TINY_DATA, run_analyze
-from tests.golden import LEGACY_RUN
+from tests.golden import GOLDEN_RUN
 
 SMALL = ["model.channels=[4,8]", "model.hidden_dims=[16]", "logger=none", "trainer.max_epochs=3"]
 
@@ -222,7 +222,7 @@ TAMPERED = {
 @pytest.mark.parametrize("case", list(TAMPERED))
 def test_a_tampered_config_is_refused_in_one_line_and_runs_nothing(tmp_path, case):
     run = tmp_path / "run"
-    shutil.copytree(LEGACY_RUN, run)
+    shutil.copytree(GOLDEN_RUN, run)
     victim = tmp_path / "victim"
     victim.mkdir()
     marker = tmp_path / "marker"
@@ -240,7 +240,7 @@ def test_a_tampered_config_is_refused_in_one_line_and_runs_nothing(tmp_path, cas
 
 def test_a_config_missing_its_model_target_is_one_line(tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(LEGACY_RUN, run)
+    shutil.copytree(GOLDEN_RUN, run)
     cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
     del cfg.model["_target_"]
     OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
@@ -250,7 +250,7 @@ def test_a_config_missing_its_model_target_is_one_line(tmp_path):
 
 def test_a_config_with_a_wrong_type_is_one_line(tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(LEGACY_RUN, run)
+    shutil.copytree(GOLDEN_RUN, run)
     cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
     cfg.data.grid.size = "twelve"
     OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
@@ -262,7 +262,7 @@ def test_a_config_with_a_wrong_type_is_one_line(tmp_path):
 @pytest.mark.slow  # analyze.py in a subprocess
 def test_analyze_py_refuses_a_tampered_run_in_one_line(tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(LEGACY_RUN, run)
+    shutil.copytree(GOLDEN_RUN, run)
     cfg = OmegaConf.load(run / ".hydra" / "config.yaml")
     cfg.model = {"_target_": "os.system", "_args_": [f"touch {tmp_path / 'marker'}"]}
     OmegaConf.save(cfg, run / ".hydra" / "config.yaml")

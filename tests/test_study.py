@@ -46,7 +46,7 @@ from heatmap_latent.study.verdicts import (
 )
 from tests.browser import needs_chromium, open_page
 from tests.conftest import CONF_DIR, in_process_run, run_train
-from tests.golden import LEGACY_RUN
+from tests.golden import GOLDEN_RUN
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("study")
@@ -273,12 +273,12 @@ def analyze_in_process(tmp_path, *overrides):
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> list:
-    """The legacy run (a VAE on gaussian) and an AE on student_t trained here for one epoch."""
-    # the legacy run's own settings, so that the two runs differ only in model and data: one condition
-    legacy = [o for o in OmegaConf.load(LEGACY_RUN / ".hydra" / "overrides.yaml") if not o.startswith("seed=")]
+    """The golden run (a VAE on gaussian) and an AE on student_t trained here for one epoch."""
+    # the golden run's own settings, so that the two runs differ only in model and data: one condition
+    legacy = [o for o in OmegaConf.load(GOLDEN_RUN / ".hydra" / "overrides.yaml") if not o.startswith("seed=")]
     root = tmp_path_factory.mktemp("two_runs")
     student_t = in_process_run(root / "ae", *legacy, "model=ae", "data=student_t", tiny=False)
-    return [LEGACY_RUN, student_t]
+    return [GOLDEN_RUN, student_t]
 
 
 @pytest.fixture(scope="module")
@@ -497,7 +497,7 @@ def test_a_sweep_directory_expands_to_its_completed_jobs_only(tmp_path, caplog):
 
     sweep = tmp_path / "sweep"
     for job in ("0", "1", "2"):
-        shutil.copytree(LEGACY_RUN, sweep / job)  # a completed run (its job.json says so)
+        shutil.copytree(GOLDEN_RUN, sweep / job)  # a completed run (its job.json says so)
     record = json.loads((sweep / "1" / "job.json").read_text())
     assert record["status"] == "completed"
     (sweep / "1" / "job.json").write_text(json.dumps({**record, "status": "failed"}))

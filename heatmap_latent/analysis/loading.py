@@ -17,7 +17,6 @@ from omegaconf.errors import OmegaConfBaseException
 
 from heatmap_latent.core.conf import config_targets, configured_targets
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.core.legacy import TARGETS_KEPT, current_target
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.plugins import trusted_datasets
 from heatmap_latent.models import LatentAutoencoder
@@ -148,10 +147,9 @@ def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] =
     nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
     optimizer, scheduler, callback or logger of torch and Lightning). Hydra's own blocklist differs
     between versions; this check does not depend on it."""
-    trusted = configured_targets() | TARGETS_KEPT  # old names: core/legacy.py
+    trusted = configured_targets()
     datasets = trusted_datasets(trusted_data)
-    for key, named in config_targets(cfg):
-        target = current_target(named)
+    for key, target in config_targets(cfg):
         if key == "model._target_":
             ok = _project_class(target, LatentAutoencoder) is not None
         elif key == "data._target_":
@@ -168,7 +166,7 @@ def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] =
                     "or trust_datasets)"
                 )
             raise RunLoadError(
-                f"{cfg_path}: {key}={named} is not a class this project configures; not loading the run{hint}"
+                f"{cfg_path}: {key}={target} is not a class this project configures; not loading the run{hint}"
             )
     for key in ("model._target_", "data._target_"):
         if OmegaConf.select(cfg, key, default=None) is None:

@@ -1,6 +1,6 @@
 """The explorer's data from a run's snapshots alone, for a run that is still training (the
 TensorBoard tab): no checkpoint, no dataset; the latest snapshot is the last frame, and its
-encoder (snapshot version 3) is the page's encoder."""
+encoder is the page's encoder."""
 
 from __future__ import annotations
 
@@ -74,9 +74,9 @@ def snapshot_data(
         declaration=declaration,
         data_cfg=cfg.data,
         images=None,
-        # snapshots of version 3 hold the encoder: the latest one's, with the last frame's codes
+        # snapshots hold the encoder unless written without it: the latest one's, with the last frame's codes
         encoder_label=f"the latest snapshot's (epoch {latest.epoch})" if latest.encoder else None,
-        no_encoder="these snapshots hold no encoder (written before snapshot version 3)",
+        no_encoder="these snapshots hold no encoder (written with callbacks.latent_snapshots.encoder=false)",
         final_epoch=latest.epoch,
         final_kl=latest.kl_per_dim.tolist() if latest.kl_per_dim is not None else None,
         index=latest.index,

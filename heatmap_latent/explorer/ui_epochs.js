@@ -40,7 +40,7 @@
   function drawScores() {
     const c = $("scores-chart"), ctx = c.getContext("2d");
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
-    if (!scoreFrames.length) { $("scores-info").textContent = "No scores: these snapshots were written without them (latent_snapshots.scores=false, or before version 2)."; return; }
+    if (!scoreFrames.length) { $("scores-info").textContent = "No scores: these snapshots were written without them (latent_snapshots.scores=false)."; return; }
     const e0 = scoreFrames[0].epoch, e1 = scoreFrames[scoreFrames.length - 1].epoch;
     const px = (e) => 30 + ((e - e0) / (e1 - e0 || 1)) * (c.width - 130), py = (v) => c.height - 16 - v * (c.height - 26);
     ctx.strokeStyle = "#999"; ctx.beginPath(); ctx.moveTo(30, 10); ctx.lineTo(30, c.height - 16); ctx.lineTo(c.width - 100, c.height - 16); ctx.stroke();

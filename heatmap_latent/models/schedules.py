@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LambdaLR, LRScheduler, ReduceLROnPlateau
+from torch.optim.lr_scheduler import LambdaLR
 
 
 def warmup_cosine_factor(epoch: int, warmup_epochs: int, max_epochs: int, min_lr_ratio: float) -> float:
@@ -31,22 +31,3 @@ class WarmupCosine(LambdaLR):
     ) -> None:
         # a plain function, as LambdaLR keeps it out of its state (a resumed run rebuilds it from the config)
         super().__init__(optimizer, lambda e: warmup_cosine_factor(e, warmup_epochs, max_epochs, min_lr_ratio))
-
-
-def lr_scheduler(
-    optimizer: Optimizer,
-    kind: str = "plateau",
-    mode: str = "min",
-    factor: float = 0.5,
-    patience: int = 3,
-    warmup_epochs: int = 2,
-    max_epochs: int = 100,
-    min_lr_ratio: float = 0.02,
-) -> LRScheduler | ReduceLROnPlateau:
-    """Legacy: the ``scheduler.kind`` factory that run directories written before the schedules were
-    chosen by ``_target_`` name in their checkpoints' hyperparameters (see docs/architecture.md)."""
-    if kind == "plateau":
-        return ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience)
-    if kind == "warmup_cosine":
-        return WarmupCosine(optimizer, max_epochs, warmup_epochs, min_lr_ratio)
-    raise ValueError(f"model.scheduler.kind must be plateau or warmup_cosine, got {kind!r}")

@@ -25,7 +25,6 @@ from omegaconf.errors import OmegaConfBaseException
 
 from heatmap_latent.core.conf import compose_config, config_targets
 from heatmap_latent.core.errors import UserError, one_line
-from heatmap_latent.core.legacy import renamed_override
 from heatmap_latent.sweeps.frozen import Manifest
 from heatmap_latent.sweeps.records import BASIC_SWEEPERS
 from heatmap_latent.training.run import build, check_named
@@ -117,19 +116,6 @@ def check_job(cfg: DictConfig, output_dir: Path) -> None:
         raise UserError(f"cannot write the output directory {output_dir}: {why}")
 
 
-def legacy_overrides(argv: list[str], config_name: str = "train") -> list[str]:
-    """``argv`` with renamed keys under their names now (``core/legacy.py``: ``model.scheduler.kind=X``
-    -> ``model/scheduler=X`` for train.py, ``compare=`` -> ``study=`` for analyze.py), each said once."""
-    out = []
-    for arg in argv:
-        renamed = renamed_override(config_name, arg)
-        if renamed is not None:
-            log.warning("%s is now %s", arg, renamed)
-            arg = renamed
-        out.append(arg)
-    return out
-
-
 def resumed_run_overrides(argv: list[str]) -> list[str]:
     """With ``ckpt_path=<run>/checkpoints/X.ckpt``: that run's saved overrides, then ``argv`` (which wins)."""
     ckpt = next((a.split("=", 1)[1] for a in argv if _key(a) == "ckpt_path" and "=" in a), None)
@@ -143,7 +129,7 @@ def resumed_run_overrides(argv: list[str]) -> list[str]:
         return argv
     given = {_key(a) for a in argv}
     dropped = given | {"ckpt_path", "resume", "break_lock"}
-    kept = [o for o in legacy_overrides(list(OmegaConf.load(saved))) if _key(o) not in dropped]
+    kept = [o for o in OmegaConf.load(saved) if _key(o) not in dropped]
     return [*kept, *argv]
 
 
@@ -215,7 +201,7 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
     multirun = any(a in ("-m", "--multirun") for a in flags)
     if any(a in NO_CHECK_FLAGS or a.split("=")[0] in NO_CHECK_FLAGS for a in flags if a not in ("-m", "--multirun")):
         return argv
-    overrides = legacy_overrides([a for a in argv if not a.startswith("-")], config_name)
+    overrides = [a for a in argv if not a.startswith("-")]
     try:
         if not multirun and config_name == "train":
             overrides = resumed_run_overrides(overrides)
@@ -244,5 +230,5 @@ def preflight(config_name: str, argv: list[str], prog: str) -> list[str]:
 
 def check_overrides(config_name: str, argv: list[str], prog: str) -> list[str]:
     """Compose the config as Hydra will; exit with one line if an override is unknown or malformed.
-    Returns the overrides to run with (old keys renamed)."""
+    Returns the overrides to run with."""
     return preflight(config_name, argv, prog)

@@ -31,7 +31,7 @@ import numpy as np
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.core.errors import UserError
 
-FORMAT, VERSION = "heatmap-latent-snapshots", 3  # 3 adds the encoder, 2 the scores; older are read as they are
+FORMAT, VERSION = "heatmap-latent-snapshots", 3  # 3 added the encoder, 2 the scores; older are refused in one line
 DIRNAME, INDEX = "snapshots", "index.json"
 SPLITS = ("train", "validation", "test")
 
@@ -49,9 +49,9 @@ class Snapshot:
     split: np.ndarray  # (n,) uint8
     factors: dict[str, np.ndarray]
     decoder: dict[str, np.ndarray]  # the decoder's state_dict, float32
-    encoder: dict[str, np.ndarray] = field(default_factory=dict)  # model.encoding_state_dict(); none before version 3
+    encoder: dict[str, np.ndarray] = field(default_factory=dict)  # model.encoding_state_dict(); none with encoder=false
     kl_per_dim: np.ndarray | None = None
-    scores: dict[str, float] = field(default_factory=dict)  # name -> value (none in a version-1 snapshot)
+    scores: dict[str, float] = field(default_factory=dict)  # name -> value (none with scores=false)
     info: dict[str, Any] = field(default_factory=dict)  # its index entry (file, bytes, seconds, final)
 
     def to_npz(self) -> bytes:
@@ -86,9 +86,15 @@ def read_index(run_dir: Path) -> list[dict[str, Any]]:
         index = json.loads(path.read_text())
         if index.get("format") != FORMAT:
             raise ValueError(f"format is {index.get('format')!r}, not {FORMAT!r}")
-        return sorted(index["snapshots"], key=lambda s: s["epoch"])
+        entries = sorted(index["snapshots"], key=lambda s: s["epoch"])
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise SnapshotError(f"unreadable snapshot index {path}: {err}") from err
+    if index.get("version") != VERSION:  # no reader of older formats: one line naming the version
+        raise SnapshotError(
+            f"{path} holds snapshots of format version {index.get('version')}; this heatmap-latent reads "
+            f"version {VERSION} (train the run again to write them)"
+        )
+    return entries
 
 
 def write_index(run_dir: Path, entries: list[dict[str, Any]]) -> None:
