@@ -57,7 +57,7 @@ def test_per_factor_summary_rows_follow_the_factors_the_step_computed():
     step = Step(
         "probe",
         "Probe",
-        lambda e: StepResult({}),
+        lambda encoded: StepResult({}),
         (SummaryRow("*.r2", "R^2 {}"), SummaryRow("n", "points")),
     )
     bar = {"probe": {"position": {"r2": 1.0}, "width": {"r2": 0.5}, "n": 3}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -17,6 +17,22 @@ from heatmap_latent.core.pixels import displayed
 from heatmap_latent.core.ties import snap_near_ties
 from heatmap_latent.data.factors import FactorDeclaration, declaration_of
 from heatmap_latent.models.losses import frobenius_error
+
+
+class TestReconstruction(NamedTuple):
+    """The test split's images and their reconstructions (both displayed, ``core/pixels.py``) and the
+    per-image Frobenius errors."""
+
+    images: np.ndarray
+    recons: np.ndarray
+    errors: np.ndarray
+
+
+class Density(NamedTuple):
+    """Density figures of the standardised codes and the probe points far from every code."""
+
+    figures: dict[str, float]
+    empty: np.ndarray  # (n, D), in the original latent coordinates
 
 
 @dataclass
@@ -72,15 +88,14 @@ class EncodedRun:
         return cKDTree(self.latents)
 
     @cached_property
-    def test_reconstruction(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Test images, their reconstructions (both displayed, ``core/pixels.py``) and per-image
-        Frobenius errors."""
+    def test_reconstruction(self) -> TestReconstruction:
+        """Test images, their reconstructions and per-image Frobenius errors."""
         images = self.run.datamodule.images[torch.from_numpy(self.test_idx)]
         recons = self.model.decode_batched(self.latents[self.test_idx])
         errors = frobenius_error(recons, images).numpy()
-        return displayed(images), displayed(recons), errors
+        return TestReconstruction(displayed(images), displayed(recons), errors)
 
     @cached_property
-    def density(self) -> tuple[dict[str, float], np.ndarray]:
+    def density(self) -> Density:
         """Density figures of the standardised codes and the empty probe points."""
-        return latent_density(self.latents, seed=self.seed)
+        return Density(*latent_density(self.latents, seed=self.seed))

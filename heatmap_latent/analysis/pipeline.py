@@ -91,4 +91,4 @@ def analyze_run(
         run.overrides,
         OmegaConf.to_container(run.cfg, resolve=False),
     )
-    return RunAnalysis(run.name, identity, metrics, encoded.test_reconstruction[2], done.figures, encoded.latents)
+    return RunAnalysis(run.name, identity, metrics, encoded.test_reconstruction.errors, done.figures, encoded.latents)

@@ -48,8 +48,8 @@ def abs_spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(abs(spearmanr(a, b).statistic))
 
 
-def reconstruction(e: EncodedRun) -> StepResult:
-    images, recons, errors = e.test_reconstruction
+def reconstruction(encoded: EncodedRun) -> StepResult:
+    images, recons, errors = encoded.test_reconstruction
     summary = error_summary(errors)
     return StepResult(
         summary,
@@ -58,7 +58,7 @@ def reconstruction(e: EncodedRun) -> StepResult:
                 "error_hist",
                 "Per-image Frobenius error on the test split; dashed: mean, dotted: p99.",
                 "reconstruction",
-                lambda: error_histogram({e.name: errors}, {e.name: summary}),
+                lambda: error_histogram({encoded.name: errors}, {encoded.name: summary}),
                 overview=True,
             ),
             Figure(
@@ -72,21 +72,21 @@ def reconstruction(e: EncodedRun) -> StepResult:
     )
 
 
-def projections(e: EncodedRun) -> StepResult:
+def projections(encoded: EncodedRun) -> StepResult:
     figures = [
         Figure(
             f"projection_{name}",
             f"Every image's code on the coordinate planes, coloured by {name}.",
             "latent",
-            lambda values=values, name=name: projection_figure(e.latents, values, name),
-            overview=name == e.declaration.lead,  # the factor the dataset leads with
+            lambda values=values, name=name: projection_figure(encoded.latents, values, name),
+            overview=name == encoded.declaration.lead,  # the factor the dataset leads with
         )
-        for name, values in e.declaration.colour_by(e.factors).items()
+        for name, values in encoded.declaration.colour_by(encoded.factors).items()
     ]
     metrics = {
-        "latent_dim": int(e.latents.shape[1]),
-        "axis_std": e.latents.std(0).tolist(),
-        "axis_range": np.ptp(e.latents, axis=0).tolist(),
+        "latent_dim": int(encoded.latents.shape[1]),
+        "axis_std": encoded.latents.std(0).tolist(),
+        "axis_range": np.ptp(encoded.latents, axis=0).tolist(),
     }
     return StepResult(metrics, figures)
 
@@ -94,15 +94,15 @@ def projections(e: EncodedRun) -> StepResult:
 TRAVERSAL_STEPS, TRAVERSAL_SPAN = 9, 3.0  # columns, and how many standard deviations each way
 
 
-def traversals(e: EncodedRun) -> StepResult:
+def traversals(encoded: EncodedRun) -> StepResult:
     """Per-dimension traversals of the mean code, as a figure and an animated GIF."""
-    points, values = traversal_points(e.latents, n_steps=TRAVERSAL_STEPS, span=TRAVERSAL_SPAN)
-    dim = e.latents.shape[1]
-    decoded = e.decode(points.reshape(-1, dim))  # displayed: (N, S, S) or (N, S, S, C)
+    points, values = traversal_points(encoded.latents, n_steps=TRAVERSAL_STEPS, span=TRAVERSAL_SPAN)
+    dim = encoded.latents.shape[1]
+    decoded = encoded.decode(points.reshape(-1, dim))  # displayed: (N, S, S) or (N, S, S, C)
     images = decoded.reshape(dim, TRAVERSAL_STEPS, *decoded.shape[1:])
     metrics = {
-        "centre": e.latents.mean(0).tolist(),
-        "std": e.latents.std(0).tolist(),
+        "centre": encoded.latents.mean(0).tolist(),
+        "std": encoded.latents.std(0).tolist(),
         "span_std": TRAVERSAL_SPAN,
         "n_steps": TRAVERSAL_STEPS,
         # how much each dimension's sweep changes the decoded image: mean |pixel change| per step
@@ -126,35 +126,39 @@ def traversals(e: EncodedRun) -> StepResult:
     )
 
 
-def factor_recoverability(e: EncodedRun) -> StepResult:
+def factor_recoverability(encoded: EncodedRun) -> StepResult:
     """How well each ordered factor (continuous or ordinal, as the dataset declares) is read from the code."""
-    tr, te = e.train_idx, e.test_idx
-    ordered = e.declaration.ordered
+    tr, te = encoded.train_idx, encoded.test_idx
+    ordered = encoded.declaration.ordered
     out = recoverability(
-        e.latents[tr],
-        {k: e.factors[k][tr] for k in ordered},
-        e.latents[te],
-        {k: e.factors[k][te] for k in ordered},
+        encoded.latents[tr],
+        {k: encoded.factors[k][tr] for k in ordered},
+        encoded.latents[te],
+        {k: encoded.factors[k][te] for k in ordered},
     )
     for name in ordered:
-        per_axis = [abs_spearman(e.latents[te, d], e.factors[name][te]) for d in range(e.latents.shape[1])]
+        per_axis = [
+            abs_spearman(encoded.latents[te, d], encoded.factors[name][te]) for d in range(encoded.latents.shape[1])
+        ]
         out[name]["best_axis"] = int(np.argmax(per_axis))
         out[name]["best_axis_spearman"] = float(max(per_axis))
     return StepResult(out)
 
 
-def round_trip(e: EncodedRun) -> StepResult:
+def round_trip(encoded: EncodedRun) -> StepResult:
     """Factors -> image -> code -> decode -> factors, through the dataset's own inverse, for every
     test image (each is the rendering of its factors): per ordered factor how far the factors read
     off the decode land from the ones set (|fitted - set|: mean and p90), per categorical factor the
     share read wrong. The explorer's controllability map shades the same error over a grid of factors."""
-    te = e.test_idx
-    fitted = e.declaration.invert(stored(e.test_reconstruction[1]))  # the decodes of the test codes, (N, C, S, S)
+    te = encoded.test_idx
+    fitted = encoded.declaration.invert(
+        stored(encoded.test_reconstruction.recons)
+    )  # the decodes of the test codes, (N, C, S, S)
     out: dict[str, Any] = {}
-    for factor in e.declaration.factors:
+    for factor in encoded.declaration.factors:
         if factor.name not in fitted:
             continue
-        got, want = np.asarray(fitted[factor.name]), e.factors[factor.name][te]
+        got, want = np.asarray(fitted[factor.name]), encoded.factors[factor.name][te]
         if factor.ordered:
             error = factor.distance(got, want)
             out[factor.name] = {"mean": float(error.mean()), "p90": float(np.quantile(error, 0.9))}
@@ -172,11 +176,11 @@ def _settings(scores: Any, name: str) -> dict[str, Any] | None:
     return given
 
 
-def disentanglement(e: EncodedRun) -> StepResult:
+def disentanglement(encoded: EncodedRun) -> StepResult:
     """MIG, SAP, DCI and the field's other scores over every factor the dataset declares."""
-    names = list(e.declaration.names)
-    f_all = np.stack([e.factors[k] for k in names], axis=1)
-    tr, te = e.train_idx, e.test_idx
+    names = list(encoded.declaration.names)
+    f_all = np.stack([encoded.factors[k] for k in names], axis=1)
+    tr, te = encoded.train_idx, encoded.test_idx
     out: dict[str, Any] = {"factors": names}
     seconds: dict[str, float] = {}
 
@@ -185,20 +189,23 @@ def disentanglement(e: EncodedRun) -> StepResult:
         out[name] = compute()
         seconds[name] = time.perf_counter() - start
 
-    timed("mig", lambda: mig(e.latents, f_all))
-    timed("sap", lambda: sap(e.latents, f_all))
-    timed("dci", lambda: dci(e.latents[tr], f_all[tr], e.latents[te], f_all[te], seed=e.seed))
+    timed("mig", lambda: mig(encoded.latents, f_all))
+    timed("sap", lambda: sap(encoded.latents, f_all))
+    timed("dci", lambda: dci(encoded.latents[tr], f_all[tr], encoded.latents[te], f_all[te], seed=encoded.seed))
     labels = factor_labels(f_all)
     off = "turned off in analyze.yaml (scores.{}.enabled=false)"
     for name, compute in (
-        ("beta_vae", lambda s: beta_vae_score(e.latents, labels, e.seed, **s)),
-        ("factor_vae", lambda s: factor_vae_score(e.latents, labels, active_units(e.latents), e.seed, **s)),
+        ("beta_vae", lambda s: beta_vae_score(encoded.latents, labels, encoded.seed, **s)),
+        (
+            "factor_vae",
+            lambda s: factor_vae_score(encoded.latents, labels, active_units(encoded.latents), encoded.seed, **s),
+        ),
         (
             "modularity_explicitness",
-            lambda s: modularity_explicitness(e.latents[tr], labels[tr], e.latents[te], labels[te], **s),
+            lambda s: modularity_explicitness(encoded.latents[tr], labels[tr], encoded.latents[te], labels[te], **s),
         ),
     ):
-        settings = _settings(e.scores, name)
+        settings = _settings(encoded.scores, name)
         if settings is None:
             out[name] = not_applicable(off.format(name))
         else:
@@ -220,10 +227,10 @@ def posterior_kl_per_dim(model: VAE, images: torch.Tensor, batch_size: int = 256
     return (torch.stack(parts).sum(0) / len(images)).double().numpy()
 
 
-def latent_usage(e: EncodedRun) -> StepResult:
+def latent_usage(encoded: EncodedRun) -> StepResult:
     """Active units over every image's code, and for a VAE the KL of each dimension on the test split:
     a collapsed dimension (inactive) is why a seed can land in a worse solution."""
-    variance = e.latents.var(axis=0)
+    variance = encoded.latents.var(axis=0)
     active = variance > ACTIVE_VARIANCE  # as active_units() decides
     out: dict[str, Any] = {
         "threshold": ACTIVE_VARIANCE,
@@ -232,17 +239,17 @@ def latent_usage(e: EncodedRun) -> StepResult:
         "collapsed_dims": [int(d) for d in np.flatnonzero(~active)],
         "n_collapsed": int((~active).sum()),
     }
-    if isinstance(e.run.model, VAE):
-        images = e.run.datamodule.images[torch.from_numpy(e.test_idx)]
-        kl = posterior_kl_per_dim(e.model, images)
+    if isinstance(encoded.run.model, VAE):
+        images = encoded.run.datamodule.images[torch.from_numpy(encoded.test_idx)]
+        kl = posterior_kl_per_dim(encoded.model, images)
         out["kl"] = {"per_dim": kl.tolist(), "min": float(kl.min()), "total": float(kl.sum())}
     else:
-        out["kl"] = not_applicable(f"{type(e.run.model).__name__} has no posterior")
+        out["kl"] = not_applicable(f"{type(encoded.run.model).__name__} has no posterior")
     return StepResult(out)
 
 
-def density(e: EncodedRun) -> StepResult:
-    return StepResult(dict(e.density[0]))
+def density(encoded: EncodedRun) -> StepResult:
+    return StepResult(dict(encoded.density.figures))
 
 
 def rows(*pairs: tuple[str, str]) -> tuple[SummaryRow, ...]:
@@ -265,7 +272,7 @@ ROUND_TRIP = Step(
         ("*.p90", "|fitted - set| {}: p90"),
         ("*.share_wrong", "share of {} read wrong"),
     ),
-    not_applicable=lambda e: e.declaration.missing("invert"),
+    not_applicable=lambda encoded: encoded.declaration.missing("invert"),
 )
 
 STANDARD_STEPS: tuple[Step, ...] = (

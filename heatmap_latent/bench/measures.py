@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from heatmap_latent.data.batches import heatmap_loader
+from heatmap_latent.data.batches import image_loader
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.heatmaps import Range, factor_grid, gaussian_heatmaps, student_t_df, student_t_heatmaps
 
@@ -98,7 +98,7 @@ def raw_epochs(model, dm: FactorImageDataModule, epochs: int, bf16: bool, channe
     """A minimal PyTorch loop over the same model, in-memory batches and optimizer."""
     optimizer = model.configure_optimizers()
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
-    batches = heatmap_loader(dm.images, {}, torch.from_numpy(dm.train_idx), dm.batch_size, shuffle=True)
+    batches = image_loader(dm.images, {}, torch.from_numpy(dm.train_idx), dm.batch_size, shuffle=True)
     model.train()
     times = []
     for _ in range(epochs):

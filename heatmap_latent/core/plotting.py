@@ -33,8 +33,8 @@ def image_tiles(ax, images: np.ndarray, titles=None, below=None, row_labels=None
     ``ax`` as one framed mosaic (one ``imshow``):
     ``titles[r][c]`` above each tile, ``below[r][c]`` under it (monospace), ``row_labels[r]`` at the left.
 
-    One Axes for all tiles instead of one per tile: an Axes costs about 30 ms to make and draw, and a
-    report draws a few hundred tiles per run.
+    One Axes for all tiles instead of one per tile: each Axes costs its own layout and draw, and a
+    report draws a few hundred tiles per run (docs/performance.md).
     """
     rows, cols, h, w = images.shape[:4]
     gap_x = max(2, w // 6)

@@ -1,7 +1,8 @@
 """The fastest precision a device runs natively, from what torch reports about the hardware.
 
 bf16 autocast pays only where the hardware multiplies bf16 itself: a CUDA device with bf16, a CPU
-with AVX512-BF16 or AMX. Elsewhere (an AVX2-only CPU) torch emulates it, 6-9x slower than fp32, so
+with AVX512-BF16 or AMX. Elsewhere (an AVX2-only CPU) torch emulates it, far slower than fp32
+(docs/performance.md), so
 the rule is fp32 there. ``conf/recipe/fast.yaml`` asks for it as ``${fastest_precision:...}``;
 an explicit ``trainer.precision=...`` replaces the interpolation and always wins.
 """

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 Batch = dict[str, torch.Tensor | dict[str, torch.Tensor]]
 
 
-class InMemoryHeatmaps(Dataset):
+class InMemoryImages(Dataset):
     """``images[indices]`` with their factors; a list of positions gives a whole batch at once."""
 
     def __init__(self, images: torch.Tensor, factors: dict[str, torch.Tensor], indices: torch.Tensor) -> None:
@@ -36,7 +36,7 @@ class InMemoryHeatmaps(Dataset):
 
 
 def already_batched(batch: Batch) -> Batch:
-    """``collate_fn`` for :class:`InMemoryHeatmaps`: ``__getitems__`` has already built the batch."""
+    """``collate_fn`` for :class:`InMemoryImages`: ``__getitems__`` has already built the batch."""
     return batch
 
 
@@ -61,7 +61,7 @@ class EpochShuffle(RandomSampler):
         yield from torch.randperm(len(self.data_source), generator=generator).tolist()
 
 
-def heatmap_loader(
+def image_loader(
     images: torch.Tensor,
     factors: dict[str, torch.Tensor],
     indices: torch.Tensor,
@@ -71,7 +71,7 @@ def heatmap_loader(
     pin_memory: bool = False,
 ) -> DataLoader:
     """A ``DataLoader`` of ``{"image": (B, C, S, S), "factors": {name: (B,)}}`` over ``indices``."""
-    dataset = InMemoryHeatmaps(images, factors, indices)
+    dataset = InMemoryImages(images, factors, indices)
     return DataLoader(
         dataset,
         batch_size=batch_size,

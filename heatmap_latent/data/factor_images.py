@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from heatmap_latent.core import checks
-from heatmap_latent.data.batches import heatmap_loader
+from heatmap_latent.data.batches import image_loader
 from heatmap_latent.data.factors import FactorDeclaration, infer_declaration
 from heatmap_latent.data.splits import split_indices
 
@@ -108,7 +108,7 @@ class FactorImageDataModule(pl.LightningDataModule):
         self._factor_tensors = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in factors.items()}
 
     def _loader(self, indices: np.ndarray, batch_size: int, shuffle: bool) -> DataLoader:
-        return heatmap_loader(
+        return image_loader(
             self.images,
             self._factor_tensors,
             torch.from_numpy(indices),

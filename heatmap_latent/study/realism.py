@@ -15,22 +15,22 @@ from heatmap_latent.core.pixels import displayed
 from heatmap_latent.data.heatmap_fit import realism_distance
 
 
-def realism_of(e: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def realism_of(encoded: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Realism distance of each image of run ``e``'s grid and the factors fitted to it."""
-    grid = e.run.cfg.data.grid
-    return realism_distance(images, grid.low, grid.high, e.run.datamodule.dfs)  # its inverse's candidate df
+    grid = encoded.run.cfg.data.grid
+    return realism_distance(images, grid.low, grid.high, encoded.run.datamodule.dfs)  # its inverse's candidate df
 
 
-def data_bounds(e: EncodedRun) -> dict[str, tuple[float, float]]:
+def data_bounds(encoded: EncodedRun) -> dict[str, tuple[float, float]]:
     """The range of each continuous factor over the run's data."""
-    return {k: (float(e.factors[k].min()), float(e.factors[k].max())) for k in ("var_x", "var_y", "rho")}
+    return {k: (float(encoded.factors[k].min()), float(encoded.factors[k].max())) for k in ("var_x", "var_y", "rho")}
 
 
-def bounded_realism_of(e: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bounded_realism_of(encoded: EncodedRun, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Realism with the fitted factors clipped into the data's range, and whether they were inside."""
-    grid = e.run.cfg.data.grid
-    bounds = data_bounds(e)
-    dist, fitted = realism_distance(images, grid.low, grid.high, e.run.datamodule.dfs, bounds)
+    grid = encoded.run.cfg.data.grid
+    bounds = data_bounds(encoded)
+    dist, fitted = realism_distance(images, grid.low, grid.high, encoded.run.datamodule.dfs, bounds)
     inside = np.all([(fitted[k] >= lo) & (fitted[k] <= hi) for k, (lo, hi) in bounds.items()], axis=0)
     return dist, inside
 
@@ -48,18 +48,18 @@ def nearest_image_distance(images: np.ndarray, data: np.ndarray, chunk: int = 51
     return out
 
 
-def decoded_realism(e: EncodedRun, images: np.ndarray, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+def decoded_realism(encoded: EncodedRun, images: np.ndarray, reference: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every realism figure of decoded ``images``: the summary of their realism, the same with the
     fitted factors kept inside the data's range (``bounded_mean``), the share fitted inside it, the
     mean distance to the nearest data image; with ``reference`` (the same figures of the model's test
     reconstructions) each figure's excess over the model's own blur on the data."""
-    real, _ = realism_of(e, images)
-    bounded, inside = bounded_realism_of(e, images)
+    real, _ = realism_of(encoded, images)
+    bounded, inside = bounded_realism_of(encoded, images)
     out: dict[str, Any] = {
         **error_summary(real),
         "bounded_mean": float(bounded.mean()),
         "in_range_share": float(inside.mean()),
-        "nearest_image_mean": float(nearest_image_distance(images, displayed(e.run.datamodule.images)).mean()),
+        "nearest_image_mean": float(nearest_image_distance(images, displayed(encoded.run.datamodule.images)).mean()),
     }
     if reference is not None:
         out["excess"] = out["mean"] - reference["mean"]

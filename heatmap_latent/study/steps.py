@@ -24,14 +24,14 @@ from heatmap_latent.study.statements import study_statements
 CONTINUOUS = FACTOR_NAMES
 
 
-def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
+def _decoded_path(encoded: EncodedRun, path: geo.Path) -> dict[str, Any]:
     """Decode every point of a path: the strip's images, nearest codes, realism and monotonicity."""
-    decoded = e.decode(path.points)
-    real, fitted = realism_of(e, decoded)
+    decoded = encoded.decode(path.points)
+    real, fitted = realism_of(encoded, decoded)
     steps = np.arange(len(path.points))
-    strip = evenly_spaced(len(path.points), e.n_strip)
-    dist, near = e.tree.query(path.points[strip])
-    near_f = [{k: float(e.factors[k][i]) for k in e.factors} for i in near]
+    strip = evenly_spaced(len(path.points), encoded.n_strip)
+    dist, near = encoded.tree.query(path.points[strip])
+    near_f = [{k: float(encoded.factors[k][i]) for k in encoded.factors} for i in near]
     monotone = {k: abs_spearman(steps, fitted[k]) for k in CONTINUOUS}
     return {
         "metrics": {
@@ -42,7 +42,7 @@ def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
             "nearest_distance": dist.tolist(),
             "realism": real[strip].tolist(),
             "realism_mean": float(real.mean()),
-            "max_gap": float(e.tree.query(path.points)[0].max()),
+            "max_gap": float(encoded.tree.query(path.points)[0].max()),
             "monotone": monotone,  # |Spearman| of step vs the factor fitted to each decoded image
             "monotone_variance": max(monotone["var_x"], monotone["var_y"]),
             "fitted_rho_std": float(np.std(fitted["rho"])),
@@ -52,18 +52,18 @@ def _decoded_path(e: EncodedRun, path: geo.Path) -> dict[str, Any]:
             # how far from var_x = var_y the decoded images lie (the isovariance spline's promise)
             "fitted_var_gap": float(np.mean(np.abs(fitted["var_x"] - fitted["var_y"]))),
             # the largest distance to a code over the codes' RMS spread: a path that runs off the codes
-            "max_gap_share": float(e.tree.query(path.points)[0].max() / np.sqrt(e.latents.var(0).mean())),
+            "max_gap_share": float(encoded.tree.query(path.points)[0].max() / np.sqrt(encoded.latents.var(0).mean())),
         },
         "strip": (decoded[strip], near_f, real[strip]),
     }
 
 
-def trajectories(e: EncodedRun) -> StepResult:
-    paths, info = study_paths(e.latents, e.factors, e.n_path)
+def trajectories(encoded: EncodedRun) -> StepResult:
+    paths, info = study_paths(encoded.latents, encoded.factors, encoded.n_path)
     out: dict[str, Any] = {"rho_axis": info["rho_axis"]}
     figures: list[Figure] = []
     for p in paths:
-        done = _decoded_path(e, p)
+        done = _decoded_path(encoded, p)
         out[p.name] = done["metrics"]
         figures.append(
             Figure(
@@ -72,7 +72,7 @@ def trajectories(e: EncodedRun) -> StepResult:
                 "fitted to it) "
                 "and the factors of the nearest data point.",
                 "trajectories",
-                lambda s=done["strip"], q=p: trajectory_figure(e.latents, e.factors["rho"], "rho", q, *s),
+                lambda s=done["strip"], q=p: trajectory_figure(encoded.latents, encoded.factors["rho"], "rho", q, *s),
                 overview=p.name in ("isovariance_spline", "empty_between_tails"),
                 wide=True,
             )
@@ -83,19 +83,22 @@ def trajectories(e: EncodedRun) -> StepResult:
             out[name] = not_applicable(info.get("study_planes_missing", flat) if name.startswith("study") else flat)
     if "study_axes" in info:
         out["study_axes"], out["study_bounds"] = info["study_axes"], info["study_bounds"]
-        out["statements"] = study_statements(e.latents, e.factors, info["study_axes"])
+        out["statements"] = study_statements(encoded.latents, encoded.factors, info["study_axes"])
     else:
         out["statements"] = not_applicable("the study's axes are named in a 3-D latent space only")
-    if e.latents.shape[1] == 3:
-        anchors, perturbed = geo.near_hull_perturbations(e.latents, 5, 4, 0.15, e.seed)
+    if encoded.latents.shape[1] == 3:
+        anchors, perturbed = geo.near_hull_perturbations(encoded.latents, 5, 4, 0.15, encoded.seed)
     else:
-        rng = np.random.default_rng(e.seed)
-        anchors, perturbed = e.latents[rng.choice(len(e.latents), 5)], e.latents[rng.choice(len(e.latents), 20)]
-    decoded = e.decode(perturbed)
-    real = realism_of(e, decoded)[0]
-    shown = perturbed[: e.n_strip]
-    dist, near = e.tree.query(shown)
-    near_f = [{k: float(e.factors[k][i]) for k in e.factors} for i in near]
+        rng = np.random.default_rng(encoded.seed)
+        anchors, perturbed = (
+            encoded.latents[rng.choice(len(encoded.latents), 5)],
+            encoded.latents[rng.choice(len(encoded.latents), 20)],
+        )
+    decoded = encoded.decode(perturbed)
+    real = realism_of(encoded, decoded)[0]
+    shown = perturbed[: encoded.n_strip]
+    dist, near = encoded.tree.query(shown)
+    near_f = [{k: float(encoded.factors[k][i]) for k in encoded.factors} for i in near]
     out["perturbations"] = {
         "anchors": anchors.tolist(),
         "realism_mean": float(real.mean()),
@@ -108,7 +111,14 @@ def trajectories(e: EncodedRun) -> StepResult:
             "Gaussian perturbations (0.15 std) of the 5 codes closest to the hull (x).",
             "trajectories",
             lambda: trajectory_figure(
-                e.latents, e.factors["rho"], "rho", pert, decoded[: e.n_strip], near_f, real[: e.n_strip], anchors
+                encoded.latents,
+                encoded.factors["rho"],
+                "rho",
+                pert,
+                decoded[: encoded.n_strip],
+                near_f,
+                real[: encoded.n_strip],
+                anchors,
             ),
             wide=True,
         )
@@ -119,7 +129,10 @@ def trajectories(e: EncodedRun) -> StepResult:
             "Interactive: drag to rotate; the menu picks the colouring factor; the lines are the decoded paths.",
             "trajectories",
             lambda: latent_3d(
-                e.latents, e.declaration.colour_by(e.factors), paths, f"{e.name}: latent space and decoded paths"
+                encoded.latents,
+                encoded.declaration.colour_by(encoded.factors),
+                paths,
+                f"{encoded.name}: latent space and decoded paths",
             ),
             overview=True,
             wide=True,
@@ -128,42 +141,44 @@ def trajectories(e: EncodedRun) -> StepResult:
     return StepResult(out, figures)
 
 
-def realism(e: EncodedRun) -> StepResult:
-    rng = np.random.default_rng(e.seed)
-    recons = decoded_realism(e, e.test_reconstruction[1])
+def realism(encoded: EncodedRun) -> StepResult:
+    rng = np.random.default_rng(encoded.seed)
+    recons = decoded_realism(encoded, encoded.test_reconstruction.recons)
     out: dict[str, Any] = {"reconstructions": recons}
-    empty = e.density[1]
+    empty = encoded.density.empty
     if len(empty):
         pick = empty[rng.choice(len(empty), min(500, len(empty)), replace=False)]
-        out["empty_regions"] = decoded_realism(e, e.decode(pick), recons)
+        out["empty_regions"] = decoded_realism(encoded, encoded.decode(pick), recons)
     else:
         out["empty_regions"] = not_applicable("no probe of the bounding box is far from every code")
-    if isinstance(e.run.model, VAE):  # a VAE's prior is N(0, I)
-        prior = rng.normal(size=(1000, e.latents.shape[1]))
+    if isinstance(encoded.run.model, VAE):  # a VAE's prior is N(0, I)
+        prior = rng.normal(size=(1000, encoded.latents.shape[1]))
         out["prior_source"] = "N(0, I)"
     else:
-        prior = rng.multivariate_normal(e.latents.mean(0), np.cov(e.latents.T), size=1000)
+        prior = rng.multivariate_normal(encoded.latents.mean(0), np.cov(encoded.latents.T), size=1000)
         out["prior_source"] = "Gaussian fitted to the codes (the AE has no prior)"
-    out["prior_samples"] = decoded_realism(e, e.decode(prior), recons)
+    out["prior_samples"] = decoded_realism(encoded, encoded.decode(prior), recons)
     return StepResult(out)
 
 
-def not_heatmaps(e: EncodedRun) -> str | None:
+def not_heatmaps(encoded: EncodedRun) -> str | None:
     """Why a step of the heatmap study does not apply to a run: its dataset lacks the heatmaps' factors."""
-    missing = [k for k in CONTINUOUS if k not in e.declaration.names]
+    missing = [k for k in CONTINUOUS if k not in encoded.declaration.names]
     if not missing:
         return None
-    return f"a step of the heatmap study: {e.run.datamodule.name} has no factor {', '.join(missing)}"
+    return f"a step of the heatmap study: {encoded.run.datamodule.name} has no factor {', '.join(missing)}"
 
 
-def df_classifier(e: EncodedRun) -> StepResult:
+def df_classifier(encoded: EncodedRun) -> StepResult:
     """df read from the code, against df read from the true (var_x, var_y, rho): the heatmaps' df
     rule depends on var_x + var_y, so the other factors alone decide most images (SPEC.md)."""
-    tr, te = e.train_idx, e.test_idx
-    factors = np.column_stack([e.factors[k] for k in FACTOR_NAMES])
-    df = e.factors["df"]
+    tr, te = encoded.train_idx, encoded.test_idx
+    factors = np.column_stack([encoded.factors[k] for k in FACTOR_NAMES])
+    df = encoded.factors["df"]
     return StepResult(
-        knn_against_reference((e.latents[tr], factors[tr], df[tr]), (e.latents[te], factors[te], df[te]), seed=e.seed)
+        knn_against_reference(
+            (encoded.latents[tr], factors[tr], df[tr]), (encoded.latents[te], factors[te], df[te]), seed=encoded.seed
+        )
     )
 
 
@@ -261,6 +276,8 @@ STEPS: tuple[Step, ...] = (
             ("ambiguous.accuracy", "accuracy on the ambiguous images, from the code"),
             ("ambiguous.factors_accuracy", "accuracy on the ambiguous images, from the factors"),
         ),
-        not_applicable=lambda e: None if "df" in e.declaration.names else f"{e.run.datamodule.name} has no df factor",
+        not_applicable=lambda encoded: (
+            None if "df" in encoded.declaration.names else f"{encoded.run.datamodule.name} has no df factor"
+        ),
     ),
 )

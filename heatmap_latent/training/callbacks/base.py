@@ -59,7 +59,7 @@ _SNAPSHOTS: weakref.WeakKeyDictionary[pl.Trainer, tuple[int, dict[int, ValSnapsh
 def shared_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
     """:func:`validation_snapshot`, computed once per training step and ``max_points`` for all the
     latent callbacks of a trainer: they log at the same epochs, and each encoding and decoding the
-    same images again cost about 0.8 s per logging epoch. The weights cannot change within a step, so
+    same images again is time spent twice (docs/performance.md). The weights cannot change within a step, so
     the shared snapshot is the one each would compute; only the latest step's are kept."""
     step, by_points = _SNAPSHOTS.get(trainer, (None, {}))
     if step != trainer.global_step:
