@@ -50,7 +50,7 @@ def trained_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
     cfg = compose_train(run_dir, "data=student_t", "trainer.max_epochs=3", "log_latents_every_n_epochs=2")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(base, "validation_snapshot", counted := Counted(base.validation_snapshot))
+        patch.setattr(base, "validation_codes", counted := Counted(base.validation_codes))
         metrics = train(cfg)
     return run_dir, metrics, counted.calls
 

@@ -19,7 +19,7 @@ from heatmap_latent.training.callbacks.image_sinks import ImageSink, image_sinks
 
 
 @dataclass
-class ValSnapshot:
+class ValidationCodes:
     """Validation images, their factors, codes and reconstructions at one training step."""
 
     images: torch.Tensor  # (N, 1, S, S)
@@ -34,7 +34,7 @@ class ValSnapshot:
         return (self.declaration or infer_declaration(self.factors)).colour_by(self.factors)
 
 
-def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
+def validation_codes(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValidationCodes:
     """Encode and reconstruct up to ``max_points`` evenly spaced validation images.
 
     Reads the data module's public ``images``, ``factors`` and ``val_idx`` (see FactorImageDataModule).
@@ -49,24 +49,26 @@ def validation_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_
     latents = pl_module.embed(images)
     recons = pl_module.decode_batched(latents)
     factors = {k: np.asarray(v)[idx] for k, v in dm.factors.items()}
-    return ValSnapshot(images, factors, latents, recons, pl_module.decode_batched, declaration_of(dm))
+    return ValidationCodes(images, factors, latents, recons, pl_module.decode_batched, declaration_of(dm))
 
 
-# per trainer: its latest logging step and that step's snapshots by max_points (see shared_snapshot)
-_SNAPSHOTS: weakref.WeakKeyDictionary[pl.Trainer, tuple[int, dict[int, ValSnapshot]]] = weakref.WeakKeyDictionary()
+# per trainer: its latest logging step and that step's validation codes by max_points (see shared_codes)
+_VALIDATION_CODES: weakref.WeakKeyDictionary[pl.Trainer, tuple[int, dict[int, ValidationCodes]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def shared_snapshot(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValSnapshot:
-    """:func:`validation_snapshot`, computed once per training step and ``max_points`` for all the
+def shared_codes(trainer: pl.Trainer, pl_module: pl.LightningModule, max_points: int) -> ValidationCodes:
+    """:func:`validation_codes`, computed once per training step and ``max_points`` for all the
     latent callbacks of a trainer: they log at the same epochs, and each encoding and decoding the
     same images again is time spent twice (docs/performance.md). The weights cannot change within a step, so
-    the shared snapshot is the one each would compute; only the latest step's are kept."""
-    step, by_points = _SNAPSHOTS.get(trainer, (None, {}))
+    the shared codes are the ones each would compute; only the latest step's are kept."""
+    step, by_points = _VALIDATION_CODES.get(trainer, (None, {}))
     if step != trainer.global_step:
         by_points = {}
-        _SNAPSHOTS[trainer] = (trainer.global_step, by_points)
+        _VALIDATION_CODES[trainer] = (trainer.global_step, by_points)
     if max_points not in by_points:
-        by_points[max_points] = validation_snapshot(trainer, pl_module, max_points)
+        by_points[max_points] = validation_codes(trainer, pl_module, max_points)
     return by_points[max_points]
 
 
@@ -104,7 +106,7 @@ class LatentCallback(pl.Callback):
             self._warned = True
         return None
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
         raise NotImplementedError
 
     @rank_zero_only
@@ -114,7 +116,7 @@ class LatentCallback(pl.Callback):
         log = self._log(trainer)
         if log is None:
             return
-        self.log_to(log, shared_snapshot(trainer, pl_module, self.max_points), trainer.global_step)
+        self.log_to(log, shared_codes(trainer, pl_module, self.max_points), trainer.global_step)
         if log.writer is not None:
             log.writer.flush()
         self._last_step = trainer.global_step

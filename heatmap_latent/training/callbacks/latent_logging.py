@@ -10,7 +10,7 @@ from heatmap_latent.core.plotting import ProjectionCanvas
 from heatmap_latent.core.subsample import evenly_spaced
 from heatmap_latent.core.traversals import traversal_grid, traversal_points
 from heatmap_latent.models.losses import frobenius_error
-from heatmap_latent.training.callbacks.base import LatentCallback, LatentLog, ValSnapshot
+from heatmap_latent.training.callbacks.base import LatentCallback, LatentLog, ValidationCodes
 
 
 class LatentProjections(LatentCallback):
@@ -21,11 +21,11 @@ class LatentProjections(LatentCallback):
         super().__init__(**kwargs)
         self._canvas: ProjectionCanvas | None = None
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
-        latents = snapshot.latents.numpy()
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
+        latents = codes.latents.numpy()
         if self._canvas is None or self._canvas.latent_dim != latents.shape[1]:
             self._canvas = ProjectionCanvas(latents.shape[1])
-        for name, values in snapshot.colour_by().items():
+        for name, values in codes.colour_by().items():
             log.image(f"latent/projection/{name}", self._canvas.render(latents, values, name), step)
 
 
@@ -34,9 +34,9 @@ class ReconstructionErrorHistogram(LatentCallback):
 
     needs = "tensorboard"
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
         writer = log.writer
-        errors = frobenius_error(snapshot.recons, snapshot.images)
+        errors = frobenius_error(codes.recons, codes.images)
         writer.add_histogram("val/recon_error", errors, step)
         for q in (50, 99):
             writer.add_scalar(f"val/recon_error_p{q}", torch.quantile(errors, q / 100).item(), step)
@@ -49,11 +49,9 @@ class ReconstructionGrid(LatentCallback):
         super().__init__(**kwargs)
         self.n_images = n_images
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
-        pick = torch.from_numpy(evenly_spaced(len(snapshot.images), self.n_images))
-        rows = [
-            np.concatenate(list(displayed(t[pick])), axis=1) for t in (snapshot.images, snapshot.recons)
-        ]  # (S, n*S)
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
+        pick = torch.from_numpy(evenly_spaced(len(codes.images), self.n_images))
+        rows = [np.concatenate(list(displayed(t[pick])), axis=1) for t in (codes.images, codes.recons)]  # (S, n*S)
         log.image("val/reconstructions", rgb8(np.concatenate(rows, axis=0)), step)
 
 
@@ -62,16 +60,16 @@ class EmbeddingProjector(LatentCallback):
 
     needs = "tensorboard"
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
         writer = log.writer
-        names = list(snapshot.factors)
-        columns = np.stack([snapshot.factors[k] for k in names], axis=1)
+        names = list(codes.factors)
+        columns = np.stack([codes.factors[k] for k in names], axis=1)
         metadata = [[f"{v:.3g}" for v in row] for row in columns]
         writer.add_embedding(
-            snapshot.latents,
+            codes.latents,
             metadata=metadata,
             metadata_header=names,
-            label_img=snapshot.images,
+            label_img=codes.images,
             global_step=step,
             tag="latent",
         )
@@ -85,10 +83,10 @@ class LatentTraversals(LatentCallback):
         super().__init__(**kwargs)
         self.n_steps, self.span = n_steps, span
 
-    def log_to(self, log: LatentLog, snapshot: ValSnapshot, step: int) -> None:
-        latents = snapshot.latents.numpy()
+    def log_to(self, log: LatentLog, codes: ValidationCodes, step: int) -> None:
+        latents = codes.latents.numpy()
         points, _ = traversal_points(latents, n_steps=self.n_steps, span=self.span)
         dim = latents.shape[1]
-        images = displayed(snapshot.decode(torch.from_numpy(points.reshape(-1, dim)).float()))
+        images = displayed(codes.decode(torch.from_numpy(points.reshape(-1, dim)).float()))
         grid = traversal_grid(images.reshape(dim, self.n_steps, *images.shape[1:]))
         log.image("latent/traversals", rgb8(grid), step)
