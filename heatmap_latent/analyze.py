@@ -20,6 +20,7 @@ from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import scope
 from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
 from heatmap_latent.study.paths import explorer_paths
+from heatmap_latent.study.placebo import placebo
 from heatmap_latent.study.sensitivity import sensitivity
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
@@ -85,6 +86,8 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
             claims=claims,
             sensitivity=sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
         )
+        if cfg.placebo:  # every VAE-AE comparison again between two halves of one model's seeds
+            result["placebo"] = placebo(cfg.claims, groups, metrics, codes, min_seeds, scores.get("udr"))
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
     explorers = {}
     if cfg.explorer:  # each run's offline latent explorer, next to the report
@@ -106,6 +109,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         rule=rule,
         claims_need=scope.what_a_verdict_needs(int(cfg.claims.min_seeds)) if study else "",
         claims_commands=scope.COMMANDS,
+        placebo=result.get("placebo"),
         explorers=explorers,
     )
     log.info("report: %s", report)

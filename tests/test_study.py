@@ -718,3 +718,59 @@ def test_the_committed_rules_are_the_ones_frozen_for_the_confirmatory_run():
     assert FROZEN_RULES in (ROOT / "docs" / "analysis.md").read_text()
     moved = OmegaConf.merge(CLAIMS_CFG, {"df_tolerance": 0.06})
     assert rules_digest(moved) != FROZEN_RULES
+
+
+def test_a_placebo_splits_each_models_seeds_into_two_roles_and_counts_what_the_rule_decides():
+    """Six seeds of a VAE and an AE alike in every seed: the VAE's seeds 1-3 against its seeds 4-6 as
+    if they were the AE (and the AE's likewise) decide nothing; a planted difference between the VAE's
+    halves is decided, and counted as a false positive of the rule."""
+    from heatmap_latent.study.placebo import placebo
+
+    roles = (("vae", "gaussian"), ("ae", "gaussian"))
+    groups, metrics = synthetic_runs(dict.fromkeys(range(1, 7), True), roles)
+    rng = np.random.default_rng(0)
+    codes = {name: rng.normal(size=(120, 3)) for name in metrics}
+    off = {"enabled": False}
+    result = placebo(CLAIMS_CFG, groups, metrics, codes, 3, off)
+    assert [a["model"] for a in result["arrangements"]] == ["vae", "ae"]
+    vae = result["arrangements"][0]
+    assert [(g["seeds"], g["runs"]) for g in vae["groups"]] == [
+        ([1, 2, 3], ["vae-gaussian-1", "vae-gaussian-2", "vae-gaussian-3"]),
+        ([1, 2, 3], ["vae-gaussian-4", "vae-gaussian-5", "vae-gaussian-6"]),  # paired with seeds 1-3 in order
+    ]
+    # claims 1, 2, 4 and 5 claim the roles differ; 3, 6 and 9 hold one role to a threshold: not counted
+    # (on gaussian 1 + 2 + 2 + 5 measured, on student_t 9 not measured: no run)
+    assert vae["n_comparisons"] == 19 and vae["verdicts"]["not measured"] == 9 and result["n_measured"] == 2 * 10
+    assert result["n_false_positive"] == 0
+    assert result["false_positive_rate"] == 0
+    # claim 8 claims the roles are alike: on a placebo that is true, and the rule affirms it
+    assert [label for label, v in vae["alike"].items() if v == "holds"] == [
+        "gaussian: CCA(VAE, AE) >= seed-to-seed CCA − 0.05",
+        "gaussian: kNN overlap(VAE, AE) >= seed-to-seed kNN overlap − 0.05",
+    ]
+    for seed in (4, 5, 6):  # the VAE's second half reconstructs better, as the AE is claimed to
+        metrics[f"vae-gaussian-{seed}"]["reconstruction"]["mean"] -= 0.05 * seed
+    planted = placebo(CLAIMS_CFG, groups, metrics, codes, 3, off)
+    assert planted["arrangements"][0]["false_positives"] == ["gaussian: mean test error, AE < VAE"]
+    assert planted["n_false_positive"] == 1 and planted["false_positive_rate"] == 1 / planted["n_measured"]
+    too_few = placebo(CLAIMS_CFG, *synthetic_runs({1: True}, roles), {}, 3, off)
+    assert too_few["arrangements"] == [] and "2 seeds" in too_few["note"]
+
+
+@pytest.mark.slow  # analyses the tiny study's 8 runs again
+def test_analyze_py_runs_the_placebo_on_a_sweep_and_reports_its_rate(tiny_study, tmp_path):
+    sweep, _, _ = tiny_study
+    # two seeds a group: halves of one seed each, judged with min_seeds=1
+    result = analyze_in_process(
+        tmp_path, f"study={sweep}", "placebo=true", "claims.min_seeds=1", "figures=false", *NO_SAMPLED_SCORES
+    )
+    saved = json.loads((tmp_path / "metrics.json").read_text())["placebo"]
+    assert saved == json.loads(json.dumps(result["placebo"]))
+    assert [a["model"] for a in saved["arrangements"]] == ["vae", "ae"]
+    for a in saved["arrangements"]:
+        assert [g["seeds"] for g in a["groups"]] == [[1]] * 4  # seed 2 of each dataset's group paired with seed 1
+        assert sum(a["verdicts"].values()) == a["n_comparisons"] == 19  # claims 1, 2, 4, 5 on both datasets
+    assert saved["n_measured"] == 2 * 19 and 0 <= saved["false_positive_rate"] <= 1
+    assert saved["n_false_positive"] == sum(len(a["false_positives"]) for a in saved["arrangements"])
+    html = (tmp_path / "report.html").read_text()
+    assert "id='placebo-table'" in html and f"{saved['n_false_positive']} of {saved['n_measured']} measured" in html

@@ -301,6 +301,7 @@ def write_report(
     rule: str = "",
     claims_need: str = "",
     claims_commands: Sequence[str] = (),
+    placebo: dict[str, Any] | None = None,
     explorers: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
@@ -354,6 +355,7 @@ def write_report(
         claims_first=any(c["verdict"] not in UNREACHED for claim in claims for c in claim["comparisons"]),
         claims_need=claims_need,
         claims_commands=list(claims_commands),
+        placebo=placebo,
         sections=sections,
         runs=runs,
         run_slugs=slugs,
