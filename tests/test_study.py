@@ -774,3 +774,21 @@ def test_analyze_py_runs_the_placebo_on_a_sweep_and_reports_its_rate(tiny_study,
     assert saved["n_false_positive"] == sum(len(a["false_positives"]) for a in saved["arrangements"])
     html = (tmp_path / "report.html").read_text()
     assert "id='placebo-table'" in html and f"{saved['n_false_positive']} of {saved['n_measured']} measured" in html
+
+
+def test_every_claim_is_in_its_scope_the_gaussian_heatmaps_first():
+    """Scope "study" only for the gaussian comparisons of claims 1-5 and 8, claim 7's (its subject is
+    student_t) and the VAE-on-gaussian comparisons of 6 and 9; every other one is an extension."""
+    claims = synthetic_study(dict.fromkeys((1, 2, 3), True))
+    for claim in claims:
+        for comp in claim["comparisons"]:
+            roles = set(comp["roles"])
+            if claim["id"] == 7:
+                study = True
+            elif claim["id"] in (6, 9):
+                study = roles == {"vae@gaussian"}
+            else:
+                study = roles <= {"vae@gaussian", "ae@gaussian"}
+            assert comp["scope"] == ("study" if study else "extension"), (claim["id"], comp["label"])
+    extended = {c["id"] for c in claims if c["extension_verdict"] is not None}
+    assert extended == {2, 3, 4, 5, 6, 8, 9}
