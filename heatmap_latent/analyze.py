@@ -19,6 +19,7 @@ from heatmap_latent.explorer.page import explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import scope
 from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
+from heatmap_latent.study.dose import dose_response
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.placebo import placebo
 from heatmap_latent.study.sensitivity import sensitivity
@@ -88,6 +89,9 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         )
         if cfg.placebo:  # every VAE-AE comparison again between two halves of one model's seeds
             result["placebo"] = placebo(cfg.claims, groups, metrics, codes, min_seeds, scores.get("udr"))
+        dose = dose_response(groups, metrics, min_seeds)  # a sweep over one numeric override of the VAE
+        if dose:
+            result["dose_response"] = dose
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
     explorers = {}
     if cfg.explorer:  # each run's offline latent explorer, next to the report
@@ -110,6 +114,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         claims_need=scope.what_a_verdict_needs(int(cfg.claims.min_seeds)) if study else "",
         claims_commands=scope.COMMANDS,
         placebo=result.get("placebo"),
+        dose_response=result.get("dose_response"),
         explorers=explorers,
     )
     log.info("report: %s", report)

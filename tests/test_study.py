@@ -792,3 +792,35 @@ def test_every_claim_is_in_its_scope_the_gaussian_heatmaps_first():
             assert comp["scope"] == ("study" if study else "extension"), (claim["id"], comp["label"])
     extended = {c["id"] for c in claims if c["extension_verdict"] is not None}
     assert extended == {2, 3, 4, 5, 6, 8, 9}
+
+
+def test_a_dose_response_pairs_every_beta_with_the_same_ae_and_judges_the_slope_on_log_beta():
+    """A VAE at beta 0.01, 0.1, 1 and 3 and an AE, seeds 1-3: the hull's empty share of the VAE falls
+    with beta (its AE-minus-VAE effect rises: the instrument passes), its largest gap does not move
+    with beta (inconclusive), and a measure no run has is too few seeds."""
+    from heatmap_latent.study.dose import dose_response
+
+    rng = np.random.default_rng(1)
+    runs, metrics = [], {}
+    for seed in (1, 2, 3):
+        runs.append(identity(f"ae-{seed}", seed, "ae"))
+        metrics[f"ae-{seed}"] = {"density": {"hull": {"empty_share": 0.95, "largest_gap": 3.0}}}
+        for beta in (0.01, 0.1, 1, 3):
+            name = f"vae-{beta}-{seed}"
+            runs.append(identity(name, seed, "vae" if beta == 1 else "beta_vae", beta=beta))
+            share = 0.5 - 0.2 * np.log10(beta) + 0.01 * rng.normal()
+            metrics[name] = {"density": {"hull": {"empty_share": share, "largest_gap": 2.0 + 0.05 * rng.normal()}}}
+    (found,) = dose_response(group_runs(runs, metrics), metrics)
+    assert found["key"] == "model.beta" and found["doses"] == [0.01, 0.1, 1.0, 3.0] and found["data"] == "gaussian"
+    by_label = {m["label"]: m for m in found["measures"]}
+    share = by_label["empty share of the hull"]
+    assert share["verdict"] == "passes" and share["slope"]["mean"] == pytest.approx(0.2, abs=0.03)
+    for level in share["levels"]:  # each dose against the same AE runs, paired by seed
+        assert level["seeds"] == [1, 2, 3]
+        want = [0.95 - metrics[f"vae-{level['dose']:g}-{s}"]["density"]["hull"]["empty_share"] for s in (1, 2, 3)]
+        assert level["effects"] == pytest.approx(want)
+    assert by_label["largest gap in the hull"]["verdict"] == "inconclusive"
+    assert by_label["prior samples' realism over the reconstructions'"]["verdict"] == "too few seeds"
+    # a sweep without a numeric override of the VAE has no dose-response
+    plain = [r for r in runs if r.name.startswith("ae") or "-1-" in r.name]
+    assert dose_response(group_runs(plain, metrics), metrics) == []

@@ -1,0 +1,159 @@
+"""A dose-response of the study's instruments: where a sweep's VAE groups differ in one numeric
+override (``model.beta``) and an AE group on the same data has none, each AE-vs-VAE effect of
+claims 4 and 5 is measured at every dose against the same AE runs (paired by seed), and its slope on
+log10(dose) over seeds decides whether the instrument moves the way it must.
+
+As beta falls to 0 the KL term vanishes and the VAE becomes a noisy AE, so an effect the study
+claims for the AE over the VAE must shrink: its slope on log10(beta) is positive. An instrument
+passes when the 95% t interval of the per-seed slopes lies above 0 (``passes``), fails when it lies
+below (``fails``), and is ``inconclusive`` otherwise; with fewer than ``min_seeds`` seeds it has
+``too few seeds``. Claim 8's shape measures need the VAE-AE pairs at every dose and are not here."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from heatmap_latent.analysis.grouping import Group
+from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
+from heatmap_latent.study.verdicts import t_interval
+
+REFERENCE = "ae"  # the model every dose is compared with
+DEFAULT = "(default)"  # grouping's value of a key a group's overrides do not set
+
+# (claim, label, AE-minus-VAE measure: metric keys, the second subtracted from the first when given)
+MEASURES: tuple[tuple[int, str, str, str | None], ...] = (
+    (4, "empty share of the hull", "density.hull.empty_share", None),
+    (4, "largest gap in the hull", "density.hull.largest_gap", None),
+    (
+        5,
+        "empty regions' realism over the reconstructions'",
+        "realism.empty_regions.bounded_mean",
+        "realism.reconstructions.bounded_mean",
+    ),
+    (
+        5,
+        "prior samples' realism over the reconstructions'",
+        "realism.prior_samples.bounded_mean",
+        "realism.reconstructions.bounded_mean",
+    ),
+    (
+        5,
+        "realism between the tails over the reconstructions'",
+        "trajectories.empty_between_tails.realism_mean",
+        "realism.reconstructions.mean",
+    ),
+)
+
+
+def _number(run: dict[str, Any], key: str, minus: str | None) -> float | None:
+    try:
+        values = [lookup(run, key)] + ([lookup(run, minus)] if minus else [])
+    except MissingMetric:
+        return None
+    if any(isinstance(v, NotApplicable) or not isinstance(v, (int, float)) for v in values):
+        return None
+    value = float(values[0]) - (float(values[1]) if minus else 0.0)
+    return value if math.isfinite(value) else None
+
+
+def _dose(value: str) -> float | None:
+    try:
+        dose = float(value)
+    except ValueError:
+        return None
+    return dose if dose > 0 else None
+
+
+def dose_sets(groups: list[Group]) -> list[dict[str, Any]]:
+    """``{"key", "data", "reference", "doses": {dose: group}}`` for each dataset where the non-AE
+    groups differ in one positive numeric override that the AE group does not set."""
+    out = []
+    for data in dict.fromkeys(g.data for g in groups):
+        on = [g for g in groups if g.data == data]
+        reference = [g for g in on if g.model == REFERENCE]
+        treated = [g for g in on if g.model != REFERENCE]
+        if len(reference) != 1 or len(treated) < 2:
+            continue
+        numeric = {k for g in treated for k, v in g.condition.items() if _dose(v) is not None}
+        for key in sorted(numeric):
+            if reference[0].condition.get(key, DEFAULT) != DEFAULT:
+                continue
+            rest = [{k: v for k, v in g.condition.items() if k != key} for g in treated]
+            if any(r != rest[0] for r in rest) or any(_dose(g.condition.get(key, "")) is None for g in treated):
+                continue
+            doses = {_dose(g.condition[key]): g for g in treated}
+            if len(doses) == len(treated):
+                out.append({"key": key, "data": data, "reference": reference[0], "doses": dict(sorted(doses.items()))})
+    return out
+
+
+def _slope(doses: list[float], effects: list[float]) -> float:
+    x = np.log10(doses)
+    return float(np.polyfit(x, effects, 1)[0])
+
+
+def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_seeds: int = 3) -> list[dict[str, Any]]:
+    """Every dose set's measures: the effect (AE minus the dose's VAE, per seed) at each dose with its
+    mean and 95% t interval, and the slope on log10(dose) with its interval and verdict."""
+    results = []
+    for found in dose_sets(groups):
+        ref = dict(zip(found["reference"].seeds, found["reference"].runs))
+        measures = []
+        for claim, label, key, minus in MEASURES:
+            levels, by_seed = [], {}
+            for dose, g in found["doses"].items():
+                effects = {}
+                for seed, name in zip(g.seeds, g.runs):
+                    if seed in ref and seed not in effects:
+                        ae, vae = _number(metrics[ref[seed]], key, minus), _number(metrics[name], key, minus)
+                        if ae is not None and vae is not None:
+                            effects[seed] = ae - vae
+                            by_seed.setdefault(seed, []).append((dose, ae - vae))
+                values = list(effects.values())
+                ci = list(t_interval(values)) if len(values) > 1 else None
+                levels.append(
+                    {
+                        "dose": dose,
+                        "seeds": list(effects),
+                        "effects": values,
+                        "mean": float(np.mean(values)) if values else None,
+                        "ci95": ci,
+                    }
+                )
+            slopes = {s: _slope(*zip(*pts)) for s, pts in by_seed.items() if len(pts) >= 2}
+            values = list(slopes.values())
+            ci = list(t_interval(values)) if len(values) > 1 else None
+            if len(values) < min_seeds:
+                verdict = "too few seeds"
+            else:
+                verdict = "passes" if ci[0] > 0 else "fails" if ci[1] < 0 else "inconclusive"
+            measures.append(
+                {
+                    "claim": claim,
+                    "label": label,
+                    "key": key,
+                    "minus": minus,
+                    "levels": levels,
+                    "slope": {
+                        "per_seed": {str(s): v for s, v in slopes.items()},
+                        "mean": float(np.mean(values)) if values else None,
+                        "ci95": ci,
+                        "expected": "positive",
+                    },
+                    "verdict": verdict,
+                }
+            )
+        results.append(
+            {
+                "key": found["key"],
+                "data": found["data"],
+                "reference": found["reference"].label,
+                "doses": list(found["doses"]),
+                "groups": [g.label for g in found["doses"].values()],
+                "measures": measures,
+            }
+        )
+    return results
