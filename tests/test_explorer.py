@@ -516,23 +516,47 @@ def test_analyze_writes_the_explorer_with_every_kth_snapshot_when_asked(snapshot
         assert got == epochs
 
 
-def test_every_panel_is_its_own_script_that_registers_itself_and_tests_read_only_the_probes():
+def test_every_script_reaches_the_page_and_the_tab_and_panels_record_only_through_ui_probe():
     from heatmap_latent.explorer.page import SCRIPTS
 
     folder = ROOT / "heatmap_latent" / "explorer"
     assert set(SCRIPTS) == {p.name for p in folder.glob("*.js")}  # every script reaches the page and the tab
     assert SCRIPTS[0] == "ui.js" and SCRIPTS[-1] == "explorer.js"  # the core first, the API that starts it last
-    for name in SCRIPTS[1:-1]:
-        source = (folder / name).read_text()
-        if name.startswith("domain_"):  # a domain's renderer and fit, registered under its name
-            domain = name.removeprefix("domain_").removesuffix(".js")
-            registers = f"(window.heatmapLatentDomains = window.heatmapLatentDomains || {{}}).{domain} = function"
-            assert registers in source, name
-            continue
-        assert "(window.heatmapLatentPanels = window.heatmapLatentPanels || []).push(function" in source, name
-        assert "api.probes" not in source, f"{name} reads the test hook; panels record through ui.probe only"
     for name in SCRIPTS:
-        assert "api.state" not in (folder / name).read_text(), name
+        source = (folder / name).read_text()
+        assert "api.state" not in source, name
+        if name.startswith("ui_"):
+            assert "api.probes" not in source, f"{name} reads the test hook; panels record through ui.probe only"
+
+
+@needs_chromium
+def test_a_panel_of_ones_own_registers_from_its_file_and_draws_on_every_selection(tiny_runs, tmp_path):
+    """The built-in panels and a panel script of one's own (tests/own_panel.js) register themselves
+    and the core starts each; the own panel redraws on every selection, from the decoded image."""
+    from heatmap_latent.core.errors import UserError
+    from heatmap_latent.explorer.page import SCRIPTS
+
+    run = load_run(tiny_runs / "1")  # the AE on gaussian
+    own = ROOT / "tests" / "own_panel.js"
+    page_path = write_explorer(run, tmp_path / "explorer.html", snapshots_every=0, panels=[own])
+    with open_page(page_path) as (page, errors):
+        names = page.evaluate("window.heatmapLatentPanels.map((p) => p.name)")
+        domains = page.evaluate("Object.keys(window.heatmapLatentDomains)")
+        first = page.locator("#brightness").inner_text()
+        box = page.locator("#slice").bounding_box()
+        page.mouse.click(box["x"] + 0.62 * box["width"], box["y"] + 0.35 * box["height"])
+        raw = np.array(page.evaluate("Array.from(window.heatmapLatent.probes.lastRaw)"))
+        shown = page.evaluate("window.heatmapLatent.probes.brightness")
+        text = page.locator("#brightness").inner_text()
+        assert errors == []
+    # one registered panel per built-in panel script, then the own one; the page carries its own domain only
+    assert len(names) == len([s for s in SCRIPTS if s.startswith("ui_")]) + 1 and names[-1] == "brightness"
+    assert domains == ["heatmaps"]
+    want = float(run.model.decode_batched(raw[None]).numpy().mean())
+    assert abs(shown - want) < 1e-5 and text.startswith(f"mean brightness {shown:.6f}") and text != first
+    with pytest.raises(UserError, match="no panel script"):  # a missing script: one line, nothing written
+        write_explorer(run, tmp_path / "other.html", panels=[tmp_path / "missing.js"])
+    assert not (tmp_path / "other.html").exists()
 
 
 @pytest.mark.slow

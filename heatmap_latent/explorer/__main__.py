@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the epoch slider's frames: every K-th snapshot and always the last (0: none; default 1)",
     )
     parser.add_argument(
+        "--panel",
+        action="append",
+        default=[],
+        metavar="FILE.js",
+        help="a panel script of one's own, registered in window.heatmapLatentPanels (repeatable; docs/explorer.md)",
+    )
+    parser.add_argument(
         "--trust",
         action="append",
         default=[],
@@ -41,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
         paths = explorer_paths if scope.applies([run.datamodule.name]) else None  # the study's, on its datasets
-        path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=paths)
+        path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=paths, panels=args.panel)
     except UserError as err:
         parser.exit(2, f"explorer: error: {err}\n")
     print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB)")

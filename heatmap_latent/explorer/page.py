@@ -11,7 +11,7 @@ import base64
 import copy
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -461,8 +461,14 @@ _PAGES.globals["data_version"] = DATA_VERSION
 PAGE = _PAGES.get_template("page.html.j2")
 
 
-def explorer_html(data: dict[str, Any]) -> str:
-    """The page: its template with the run's data as JSON and the explorer's own scripts inline."""
+def explorer_html(data: dict[str, Any], panels: Sequence[Path] = ()) -> str:
+    """The page: its template with the run's data as JSON and the explorer's own scripts inline, then
+    ``panels``: scripts of one's own, each registering a panel as the built-in ones do (docs/explorer.md)."""
+    missing = [str(p) for p in panels if not Path(p).is_file()]
+    if missing:
+        raise UserError(f"no panel script {', '.join(missing)}")
+    scripts = [_asset(name) for name in page_scripts(data["domain"])]
+    scripts[-1:-1] = [Path(p).read_text() for p in panels]  # before explorer.js, which starts them
     meta = f"{data['model']}, latent_dim {data['latent_dim']}, {data['n']} codes, checkpoint {data['checkpoint']}"
     return PAGE.render(
         title=f"heatmap-latent explorer: {data['name']}",
@@ -471,6 +477,6 @@ def explorer_html(data: dict[str, Any]) -> str:
         # inside <script>, only "</" could end the element early
         data_json=Markup(json.dumps(data).replace("</", "<\\/")),
         # the core UI, the panels that register themselves in it, then the decoder that starts them
-        script=Markup("\n".join(_asset(name) for name in page_scripts(data["domain"]))),
+        script=Markup("\n".join(scripts)),
         start=Markup("window.heatmapLatentStart(JSON.parse(document.getElementById('explorer-data').textContent));"),
     )
