@@ -145,3 +145,13 @@ def _train_tiny_runs(root: Path) -> None:
     for proc in procs:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
+
+
+def analyze_in_process(out_dir: Path, *overrides: str) -> dict:
+    """``analyze.py`` in this process: its config composed with ``overrides``, written to ``out_dir``;
+    returns metrics.json's content."""
+    from heatmap_latent.analyze import analyze
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("analyze", overrides=[f"output_dir={out_dir}", *overrides])
+    return analyze(cfg)

@@ -501,7 +501,7 @@ def test_a_brushed_or_noised_image_is_encoded_where_python_encodes_it(pages):
 def test_analyze_writes_the_explorer_with_every_kth_snapshot_when_asked(snapshot_page, tmp_path):
     import json as _json
 
-    from tests.test_study import analyze_in_process
+    from tests.conftest import analyze_in_process
 
     run, _, _ = snapshot_page
     for every, epochs in ((0, None), (3, [1, 4])):  # every 3rd of epochs 1-4, and always the last

@@ -9,9 +9,8 @@ from html import unescape
 import pytest
 import torch
 
-from tests.conftest import run_train
+from tests.conftest import analyze_in_process, run_train
 from tests.golden import GOLDEN, GOLDEN_RUN, assert_close, summarise
-from tests.test_study import analyze_in_process
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("golden")

@@ -8,7 +8,6 @@ from html import escape as html_escape
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from heatmap_latent.analysis.grouping import Role, RunIdentity, group_runs
@@ -22,7 +21,6 @@ from heatmap_latent.analysis.step import (
     lookup,
     not_applicable,
 )
-from heatmap_latent.analyze import analyze
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import verdicts as claims_module
 from heatmap_latent.study.claims import check_inputs, study_claims
@@ -45,7 +43,7 @@ from heatmap_latent.study.verdicts import (
     verdict,
 )
 from tests.browser import needs_chromium, open_page
-from tests.conftest import CONF_DIR, in_process_run, run_train
+from tests.conftest import CONF_DIR, analyze_in_process, in_process_run, run_train
 from tests.golden import GOLDEN_RUN
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
@@ -263,12 +261,6 @@ def test_lookup_tells_not_applicable_from_a_typo():
     assert lookup(metrics, "df_classifier.accuracy") == NotApplicable("gaussian has no df factor")
     with pytest.raises(MissingMetric):
         lookup(metrics, "a.c")
-
-
-def analyze_in_process(tmp_path, *overrides):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("analyze", overrides=[f"output_dir={tmp_path}", *overrides])
-    return analyze(cfg)
 
 
 @pytest.fixture(scope="module")
