@@ -165,7 +165,7 @@ BAD_OVERRIDES = [
     ("model.beta==2", "model.beta"),
     # the typed schemas (heatmap_latent/training/schema.py) refuse a wrong type when composing
     ("model.latent_dim=three", "model.latent_dim=three; Value 'three' of type 'str' could not be converted to Integer"),
-    ("model=ae model.beta=2", "Key 'beta' not in 'ModelSchema'"),
+    ("model=ae model.beta=2", "Key 'beta' not in 'AESchema'"),
     ("seed=abc", "seed=abc; Value 'abc' of type 'str' could not be converted to Integer"),
     ("test=maybe", "Value 'maybe' is not a valid bool"),
     ("log_latents_every_n_epochs=often", "log_latents_every_n_epochs=often; Value 'often'"),

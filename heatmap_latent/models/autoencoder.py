@@ -168,15 +168,12 @@ class LatentAutoencoder(pl.LightningModule):
         x = batch["image"]
         return x.contiguous(memory_format=torch.channels_last) if self.hparams.channels_last else x
 
-    # scalar loss terms a model logs as ``<stage>/<name>`` besides loss, recon and the KL
-    extra_terms: tuple[str, ...] = ()
-
     def _named_terms(self, terms: dict[str, torch.Tensor], stage: str) -> dict[str, torch.Tensor]:
         named = {f"{stage}/loss": terms["loss"], f"{stage}/recon": terms["recon"]}
         if "kl" in terms:
             named[f"{stage}/kl"] = terms["kl"]
             named.update({f"{stage}/kl_dim{i}": v for i, v in enumerate(terms["kl_per_dim"])})
-        named.update({f"{stage}/{name}": terms[name] for name in self.extra_terms})
+        named.update({f"{stage}/{name}": terms[name] for name in terms.get("logged", ())})
         return named
 
     def optimized_parameters(self) -> Any:
@@ -310,10 +307,14 @@ class VAE(LatentAutoencoder):
             "logvar": logvar,
             "z": z,
         }
-        terms["loss"] = recon + self.regulariser(terms)
+        regulariser, logs = self.regulariser(terms)
+        terms.update(logs)
+        terms["loss"] = recon + regulariser
+        terms["logged"] = tuple(logs)  # the regulariser's own terms, logged as <stage>/<name>
         return terms
 
-    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
-        """What the ELBO adds to the reconstruction: ``beta * KL``. The VAE family overrides this alone
-        (it may add its own logged terms to ``terms``)."""
-        return self.hparams.beta * terms["kl"]
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """What the ELBO adds to the reconstruction, ``beta * KL``, and the scalar terms it logs (none).
+        The VAE family overrides this alone: each returns its term and its logs (disent's
+        ``compute_ave_reg_loss``), so no caller lists a model's term names."""
+        return self.hparams.beta * terms["kl"], {}

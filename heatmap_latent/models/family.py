@@ -31,8 +31,6 @@ class TCVAE(VAE):
 
     KIND = "tcvae"
 
-    extra_terms = ("mi", "tc", "dim_kl")
-
     def __init__(
         self,
         alpha: float = 1.0,
@@ -55,13 +53,12 @@ class TCVAE(VAE):
         if self.hparams.dataset_size is None and getattr(datamodule, "train_idx", None) is not None:
             self._dataset_size = len(datamodule.train_idx)
 
-    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self._dataset_size is None:
             raise RuntimeError("TCVAE needs model.dataset_size or a data module with a train split")
         parts = tc_decomposition(terms["z"], terms["mu"], terms["logvar"], self._dataset_size, self.hparams.estimator)
-        terms.update(parts)
         hp = self.hparams
-        return hp.alpha * parts["mi"] + hp.beta * parts["tc"] + hp.gamma * parts["dim_kl"]
+        return hp.alpha * parts["mi"] + hp.beta * parts["tc"] + hp.gamma * parts["dim_kl"], parts
 
 
 class MMDVAE(VAE):
@@ -72,8 +69,6 @@ class MMDVAE(VAE):
     """
 
     KIND = "mmd_vae"
-
-    extra_terms = ("mmd",)
 
     def __init__(
         self,
@@ -88,10 +83,10 @@ class MMDVAE(VAE):
         checks.number("model.kernel_scale", kernel_scale, 0.0, strict=True)
         super().__init__(beta=beta, **kwargs)
 
-    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         z = terms["z"]
-        terms["mmd"] = mmd(z, torch.randn_like(z), self.hparams.kernel, self.hparams.kernel_scale)
-        return self.hparams.beta * terms["kl"] + self.hparams.mmd_weight * terms["mmd"]
+        divergence = mmd(z, torch.randn_like(z), self.hparams.kernel, self.hparams.kernel_scale)
+        return self.hparams.beta * terms["kl"] + self.hparams.mmd_weight * divergence, {"mmd": divergence}
 
 
 class CapacityVAE(VAE):
@@ -104,8 +99,6 @@ class CapacityVAE(VAE):
 
     KIND = "capacity_vae"
 
-    extra_terms = ("capacity",)
-
     def __init__(
         self, gamma: float = 100.0, capacity_max: float = 15.0, capacity_steps: int = 5000, **kwargs: Any
     ) -> None:
@@ -117,12 +110,12 @@ class CapacityVAE(VAE):
     def capacity(self, step: int) -> float:
         return self.hparams.capacity_max * min(1.0, step / self.hparams.capacity_steps)
 
-    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         # validation and test score the objective at full capacity: one objective across epochs for
         # the best checkpoint, early stopping and the LR scheduler
         c = self.capacity(self.global_step) if self.training else float(self.hparams.capacity_max)
-        terms["capacity"] = torch.tensor(c, device=terms["kl"].device)
-        return self.hparams.gamma * (terms["kl"] - c).abs()
+        capacity = torch.tensor(c, device=terms["kl"].device)
+        return self.hparams.gamma * (terms["kl"] - c).abs(), {"capacity": capacity}
 
 
 class FactorVAE(VAE):
@@ -135,8 +128,6 @@ class FactorVAE(VAE):
     """
 
     KIND = "factor_vae"
-
-    extra_terms = ("tc", "disc_loss", "disc_accuracy")
 
     def __init__(
         self,
@@ -160,19 +151,19 @@ class FactorVAE(VAE):
     def optimized_parameters(self) -> Any:
         return (p for name, p in self.named_parameters() if not name.startswith("discriminator."))
 
-    def regulariser(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    def regulariser(self, terms: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         z = terms["z"]
         # the TC reaches the encoder but not the discriminator: it sees detached weights
         frozen = {name: p.detach() for name, p in self.discriminator.named_parameters()}
         logits = torch.func.functional_call(self.discriminator, frozen, (z,))
-        terms["tc"] = (logits[:, 0] - logits[:, 1]).mean()
-        # the discriminator's own loss, on codes cut from the VAE's graph
+        tc = (logits[:, 0] - logits[:, 1]).mean()
+        # the discriminator's own loss, on codes cut from the VAE's graph (training_step steps it)
         real, shuffled = z.detach(), permute_dims(z.detach())
         both = self.discriminator(torch.cat([real, shuffled]))
         labels = torch.cat([torch.zeros(len(z)), torch.ones(len(z))]).long().to(z.device)
-        terms["disc_loss"] = F.cross_entropy(both, labels)
-        terms["disc_accuracy"] = (both.argmax(1) == labels).float().mean()
-        return self.hparams.beta * terms["kl"] + self.hparams.gamma * terms["tc"]
+        logs = {"tc": tc, "disc_loss": F.cross_entropy(both, labels)}
+        logs["disc_accuracy"] = (both.argmax(1) == labels).float().mean()
+        return self.hparams.beta * terms["kl"] + self.hparams.gamma * tc, logs
 
     def configure_optimizers(self) -> Any:
         main = super().configure_optimizers()

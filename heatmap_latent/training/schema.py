@@ -25,8 +25,8 @@ from typing import Any, Optional, Union
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from heatmap_latent import models
 from heatmap_latent.data import HeatmapDataModule, SpriteDataModule
-from heatmap_latent.models import AE, MMDVAE, TCVAE, VAE, CapacityVAE, FactorVAE
 
 
 def _config_type(hint: Any) -> Any:
@@ -84,15 +84,14 @@ def schema_of(cls: type, name: str, recursive: bool | None = None, nested: dict[
     return dataclasses.make_dataclass(name, fields)
 
 
-# the model classes of conf/model, by schema name (the name a wrong key's error message shows)
-MODEL_SCHEMAS = {
-    "_schema_ae": (AE, "ModelSchema"),
-    "_schema_vae": (VAE, "VAESchema"),
-    "_schema_tcvae": (TCVAE, "TCVAESchema"),
-    "_schema_mmd_vae": (MMDVAE, "MMDVAESchema"),
-    "_schema_capacity_vae": (CapacityVAE, "CapacityVAESchema"),
-    "_schema_factor_vae": (FactorVAE, "FactorVAESchema"),
-}
+# the model classes the package exports, by schema name (``_schema_<KIND>``, which each conf/model
+# file names first; ``<Class>Schema`` is the name a wrong key's error message shows)
+MODEL_CLASSES = tuple(
+    cls
+    for cls in vars(models).values()
+    if isinstance(cls, type) and issubclass(cls, models.LatentAutoencoder) and cls is not models.LatentAutoencoder
+)
+MODEL_SCHEMAS = {f"_schema_{cls.KIND}": (cls, f"{cls.__name__}Schema") for cls in MODEL_CLASSES}
 
 
 @dataclasses.dataclass
