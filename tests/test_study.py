@@ -684,19 +684,29 @@ def test_a_claim_is_judged_in_the_studys_scope_and_other_groups_are_an_extension
     assert one["scope"] == "every group compared" and one["extension_verdict"] is None
 
 
-def test_the_sensitivity_table_shows_which_verdicts_the_chosen_numbers_decide():
-    from heatmap_latent.study.sensitivity import VARIANTS, scaled, sensitivity
+def test_the_sensitivity_table_moves_one_threshold_at_a_time_within_its_range():
+    from heatmap_latent.study.sensitivity import scaled, sensitivity, thresholds, variants
 
     groups, metrics = synthetic_runs({1: True, 2: True, 3: True})
     base = evaluate_by_condition(study_claims(CLAIMS_CFG), groups, metrics)
+    names = list(variants(CLAIMS_CFG))
+    # each of the 10 thresholds halved and doubled, but the |Spearman| bar doubles to 1, its bound; then
+    # every minimum effect halved and doubled together
+    assert len(thresholds(CLAIMS_CFG)) == 10 and len(names) == 2 * 10 + 2
+    assert "monotone_min_spearman 1" in names and "monotone_min_spearman 0.45" in names
+    assert names[-2:] == ["minimum effects x 0.5", "minimum effects x 2"]
+    moved = variants(CLAIMS_CFG)["shape_cca_tolerance 0.025"]  # that one threshold, and nothing else
+    assert moved.shape_cca_tolerance == 0.025 and moved.shape_knn_tolerance == CLAIMS_CFG.shape_knn_tolerance
     rows = {(r["id"], r["reading"]): r for r in sensitivity(CLAIMS_CFG, groups, metrics, 3, base)}
-    assert len(rows) == 10 and all(set(r["variants"]) == set(VARIANTS) for r in rows.values())
+    assert len(rows) == 10 and all(list(r["variants"]) == names for r in rows.values())
     one = rows[(1, None)]  # an error of 1.0 against 2.0: no threshold, an effect 100x its minimum
-    assert one["stable"] and one["n_comparisons_changed"] == 0
-    # CCA 0.95 against 0.97 − 0.05 clears its minimum effect by 0.02; with the tolerance halved it does not
+    assert one["stable"] and one["n_comparisons_changed"] == 0 and one["moved_by"] == []
+    # CCA 0.95 against 0.97 − 0.05 and kNN overlap 0.5 against 0.52 − 0.05 clear their minimum effects;
+    # with either tolerance halved they do not, and no other threshold moves claim 8
     eight = rows[(8, None)]
-    assert not eight["stable"] and eight["variants"]["thresholds x 0.5"] == MIXED and eight["verdict"] == HOLDS
-    assert eight["comparisons"][0]["variants"]["thresholds x 2"] == HOLDS
+    assert eight["verdict"] == HOLDS
+    assert eight["moved_by"] == ["shape_cca_tolerance 0.025", "shape_knn_tolerance 0.025"]
+    assert eight["variants"]["shape_cca_tolerance 0.025"] == MIXED and eight["variants"]["df_tolerance 0.1"] == HOLDS
     cfg = scaled(CLAIMS_CFG, 2.0, 0.5)
     assert cfg.shape_cca_tolerance == 0.1 and cfg.min_seeds == 3 and cfg.min_effect.cca.value == 0.005
 
