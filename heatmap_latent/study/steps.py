@@ -58,6 +58,47 @@ def _decoded_path(encoded: EncodedRun, path: geo.Path) -> dict[str, Any]:
     }
 
 
+def _perturbations(encoded: EncodedRun) -> tuple[dict[str, Any], Figure]:
+    """The study's control: Gaussian perturbations (0.15 std) of the codes nearest the hull, decoded,
+    their realism and nearest codes, and their figure."""
+    if encoded.latents.shape[1] == 3:
+        anchors, perturbed = geo.near_hull_perturbations(encoded.latents, 5, 4, 0.15, encoded.seed)
+    else:
+        rng = np.random.default_rng(encoded.seed)
+        anchors, perturbed = (
+            encoded.latents[rng.choice(len(encoded.latents), 5)],
+            encoded.latents[rng.choice(len(encoded.latents), 20)],
+        )
+    decoded = encoded.decode(perturbed)
+    real = realism_of(encoded, decoded)[0]
+    shown = perturbed[: encoded.n_strip]
+    dist, near = encoded.tree.query(shown)
+    near_f = [{k: float(encoded.factors[k][i]) for k in encoded.factors} for i in near]
+    metrics = {
+        "anchors": anchors.tolist(),
+        "realism_mean": float(real.mean()),
+        "nearest_distance": dist.tolist(),
+    }
+    pert = geo.Path("perturbations", shown, (0, 1), "random perturbations of points near the hull", connected=False)
+    figure = Figure(
+        "path_perturbations",
+        "Gaussian perturbations (0.15 std) of the 5 codes closest to the hull (x).",
+        "trajectories",
+        lambda: trajectory_figure(
+            encoded.latents,
+            encoded.factors["rho"],
+            "rho",
+            pert,
+            decoded[: encoded.n_strip],
+            near_f,
+            real[: encoded.n_strip],
+            anchors,
+        ),
+        wide=True,
+    )
+    return metrics, figure
+
+
 def trajectories(encoded: EncodedRun) -> StepResult:
     paths, info = study_paths(encoded.latents, encoded.factors, encoded.n_path)
     out: dict[str, Any] = {"rho_axis": info["rho_axis"]}
@@ -86,43 +127,8 @@ def trajectories(encoded: EncodedRun) -> StepResult:
         out["statements"] = study_statements(encoded.latents, encoded.factors, info["study_axes"])
     else:
         out["statements"] = not_applicable("the study's axes are named in a 3-D latent space only")
-    if encoded.latents.shape[1] == 3:
-        anchors, perturbed = geo.near_hull_perturbations(encoded.latents, 5, 4, 0.15, encoded.seed)
-    else:
-        rng = np.random.default_rng(encoded.seed)
-        anchors, perturbed = (
-            encoded.latents[rng.choice(len(encoded.latents), 5)],
-            encoded.latents[rng.choice(len(encoded.latents), 20)],
-        )
-    decoded = encoded.decode(perturbed)
-    real = realism_of(encoded, decoded)[0]
-    shown = perturbed[: encoded.n_strip]
-    dist, near = encoded.tree.query(shown)
-    near_f = [{k: float(encoded.factors[k][i]) for k in encoded.factors} for i in near]
-    out["perturbations"] = {
-        "anchors": anchors.tolist(),
-        "realism_mean": float(real.mean()),
-        "nearest_distance": dist.tolist(),
-    }
-    pert = geo.Path("perturbations", shown, (0, 1), "random perturbations of points near the hull", connected=False)
-    figures.append(
-        Figure(
-            "path_perturbations",
-            "Gaussian perturbations (0.15 std) of the 5 codes closest to the hull (x).",
-            "trajectories",
-            lambda: trajectory_figure(
-                encoded.latents,
-                encoded.factors["rho"],
-                "rho",
-                pert,
-                decoded[: encoded.n_strip],
-                near_f,
-                real[: encoded.n_strip],
-                anchors,
-            ),
-            wide=True,
-        )
-    )
+    out["perturbations"], figure = _perturbations(encoded)
+    figures.append(figure)
     figures.append(
         Figure(
             "latent_3d",
