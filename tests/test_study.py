@@ -27,9 +27,10 @@ from heatmap_latent.study.claims import check_inputs, study_claims
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
 from heatmap_latent.study.verdicts import (
-    FAILS,
     HOLDS,
+    INCONCLUSIVE,
     MIXED,
+    REFUTED,
     TOO_FEW,
     UNMEASURED,
     Claim,
@@ -187,8 +188,8 @@ def test_grouping_keeps_different_configs_apart_and_pools_seeds():
 
 def test_verdict_rule():
     assert verdict([True, True]) == HOLDS
-    assert verdict([False, False]) == FAILS
-    assert verdict([True, False]) == MIXED
+    assert verdict([False, False]) == REFUTED
+    assert verdict([True, False]) == INCONCLUSIVE
     assert verdict([]) == UNMEASURED
     assert verdict([True, True], min_seeds=3) == TOO_FEW and verdict([True] * 3, min_seeds=3) == HOLDS
 
@@ -205,9 +206,9 @@ def test_two_seeds_are_too_few_for_any_verdict_whatever_the_numbers():
 
 def test_equivalence_holds_inside_its_margin_by_two_one_sided_tests():
     inside, outside, straddles = (0.0, 0.03), (0.06, 0.09), (0.02, 0.08)
-    assert [equivalence_verdict(i, 0.05, 3, 3) for i in (inside, outside, straddles)] == [HOLDS, FAILS, MIXED]
+    assert [equivalence_verdict(i, 0.05, 3, 3) for i in (inside, outside, straddles)] == [HOLDS, REFUTED, INCONCLUSIVE]
     assert equivalence_verdict(inside, 0.05, 2, 3) == TOO_FEW
-    assert equivalence_verdict((-0.09, -0.06), 0.05, 5) == FAILS  # outside on the other side
+    assert equivalence_verdict((-0.09, -0.06), 0.05, 5) == REFUTED  # outside on the other side
     claims = synthetic_study({1: True, 2: True, 3: True})
     alike = claims[7]["comparisons"][0]
     assert alike["relation"] == "~=" and alike["effect"]["kind"] == "equivalence"
@@ -225,9 +226,9 @@ def test_every_claim_flips_with_its_inputs():
     assert [c["study_reading"] for c in good if c["id"] == 6] == [False, True]
     assert [c["verdict"] for c in good] == [HOLDS] * len(CLAIM_IDS)
     bad = synthetic_study({1: False, 2: False, 3: False})
-    assert [c["verdict"] for c in bad] == [FAILS] * len(CLAIM_IDS)
+    assert [c["verdict"] for c in bad] == [REFUTED] * len(CLAIM_IDS)
     mixed = synthetic_study({1: True, 2: False, 3: True})
-    assert [c["verdict"] for c in mixed] == [MIXED] * len(CLAIM_IDS)
+    assert [c["verdict"] for c in mixed] == [INCONCLUSIVE] * len(CLAIM_IDS)
     # each side's per-seed numbers are in the claim
     first = good[0]["comparisons"][0]
     assert first["seeds"] == [1, 2, 3] and first["left"]["values"] == [1.0] * 3 and first["right"]["mean"] == 2.0
@@ -446,7 +447,7 @@ def test_the_study_groups_its_runs_and_tests_every_claim(tiny_study):
         assert stats["mean"] == pytest.approx(np.mean(per_run)) and stats["values"] == pytest.approx(per_run)
     assert [c["id"] for c in saved["claims"]] == CLAIM_IDS
     for claim in saved["claims"]:
-        assert claim["verdict"] in {HOLDS, FAILS, MIXED}, claim  # every claim measured
+        assert claim["verdict"] in {HOLDS, REFUTED, INCONCLUSIVE, MIXED}, claim  # every claim measured
         for comp in claim["comparisons"]:
             if comp["verdict"] != UNMEASURED:
                 assert comp["seeds"] == [1, 2] and len(comp["left"]["values"]) == 2
@@ -465,7 +466,7 @@ def test_the_study_report_renders_in_chromium(tiny_study, tmp_path):
         assert page.locator("#claims-table").is_visible()
         assert page.locator("#claims-table tr").count() == 11  # header + nine claims, claim 6 twice
         badges = page.locator("#claims-table td > .verdict").all_inner_texts()
-        assert len(badges) == 10 and set(badges) <= {HOLDS, FAILS, MIXED, UNMEASURED}
+        assert len(badges) == 10 and set(badges) <= {HOLDS, REFUTED, INCONCLUSIVE, MIXED, UNMEASURED}
         # claims 2, 3, 4, 5, 6 (both readings), 8 and 9 are the study's on some groups (gaussian; the VAE
         # on gaussian for 6 and 9): the others' verdict beside theirs
         assert page.locator("#claims-table .seeds .verdict").count() == 8
@@ -515,7 +516,7 @@ def test_a_comparison_inside_its_minimum_effect_is_mixed_and_one_outside_holds()
     barely = claims[0]["comparisons"][0]
     assert barely["per_seed"] == [True, True, True]  # the claimed way in every seed ...
     assert barely["effect"]["ci95"][0] < CLAIMS_CFG.min_effect.mean_error.value  # ... by less than the minimum
-    assert barely["verdict"] == MIXED and claims[0]["verdict"] == MIXED
+    assert barely["verdict"] == INCONCLUSIVE and claims[0]["verdict"] == INCONCLUSIVE
 
 
 def test_the_effect_interval_is_the_t_interval_of_the_paired_differences():
@@ -591,7 +592,7 @@ def test_claims_are_evaluated_once_per_condition_and_a_condition_missing_a_role_
     )  # not pooled with dim 3
     three = {c["id"]: c for c in by_condition["model.latent_dim=3"]}
     assert three[1]["verdict"] == UNMEASURED and "no run of ae@gaussian" in three[1]["comparisons"][0]["reason"]
-    assert three[7]["verdict"] == FAILS  # student_t only: measured without the missing role
+    assert three[7]["verdict"] == REFUTED  # student_t only: measured without the missing role
 
 
 @pytest.mark.slow
@@ -671,7 +672,7 @@ def test_a_claim_is_judged_in_the_studys_scope_and_other_groups_are_an_extension
     claims = evaluate(study_claims(CLAIMS_CFG), group_runs(runs, metrics), metrics)
     six = [c for c in claims if c["id"] == 6]
     for c in six:
-        assert c["scope"] == ["vae@gaussian"] and c["verdict"] == HOLDS and c["extension_verdict"] == FAILS
+        assert c["scope"] == ["vae@gaussian"] and c["verdict"] == HOLDS and c["extension_verdict"] == REFUTED
         in_scope = [comp for comp in c["comparisons"] if comp["scope"] == "study"]
         assert in_scope and all(comp["roles"] == ["vae@gaussian"] for comp in in_scope)
     study_top = {comp["label"]: comp for comp in six[1]["comparisons"]}
@@ -679,7 +680,7 @@ def test_a_claim_is_judged_in_the_studys_scope_and_other_groups_are_an_extension
     assert study_top["vae on gaussian: isovariance spline, spans rho"]["verdict"] == HOLDS
     two = next(c for c in claims if c["id"] == 2)
     assert two["scope"] == ["vae@gaussian", "ae@gaussian"] and two["verdict"] == HOLDS
-    assert two["extension_verdict"] == FAILS  # student_t: the other way in every seed
+    assert two["extension_verdict"] == REFUTED  # student_t: the other way in every seed
     one = next(c for c in claims if c["id"] == 1)
     assert one["scope"] == "every group compared" and one["extension_verdict"] is None
 
@@ -706,7 +707,8 @@ def test_the_sensitivity_table_moves_one_threshold_at_a_time_within_its_range():
     eight = rows[(8, None)]
     assert eight["verdict"] == HOLDS
     assert eight["moved_by"] == ["shape_cca_tolerance 0.025", "shape_knn_tolerance 0.025"]
-    assert eight["variants"]["shape_cca_tolerance 0.025"] == MIXED and eight["variants"]["df_tolerance 0.1"] == HOLDS
+    assert eight["variants"]["shape_cca_tolerance 0.025"] == INCONCLUSIVE
+    assert eight["variants"]["df_tolerance 0.1"] == HOLDS
     cfg = scaled(CLAIMS_CFG, 2.0, 0.5)
     assert cfg.shape_cca_tolerance == 0.1 and cfg.min_seeds == 3 and cfg.min_effect.cca.value == 0.005
 

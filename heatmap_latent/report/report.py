@@ -33,7 +33,8 @@ from heatmap_latent.core.plotting import plt
 
 VERDICT_CLASS = {
     "holds": "holds",
-    "does not hold": "does-not-hold",
+    "refuted": "refuted",
+    "inconclusive": "inconclusive",
     "mixed": "mixed",
     "too few seeds": "too-few-seeds",
     "not measured": "not-measured",

@@ -1,7 +1,7 @@
 """A placebo study: each model's seeds split in two halves, one half analysed as the VAE's role and the
 other as the AE's (the VAE against the VAE as if it were the AE), so every comparison between the
 two roles has a true effect of zero. How often the verdict rule still calls such a comparison
-"holds" or "does not hold" is its false-positive rate on this sweep (``analyze.py placebo=true``).
+"holds" or "refuted" is its false-positive rate on this sweep (``analyze.py placebo=true``).
 
 Only the comparisons that claim the roles differ (``<`` or ``>`` between them: claims 1, 2, 4, 5) are
 placebos. One role against a threshold is no placebo (its true effect is not zero), and a claim that
@@ -21,9 +21,9 @@ import numpy as np
 from heatmap_latent.analysis.grouping import Group
 from heatmap_latent.study.claims import study_claims
 from heatmap_latent.study.shape import PAIRED, shape_metrics
-from heatmap_latent.study.verdicts import FAILS, HOLDS, evaluate_by_condition
+from heatmap_latent.study.verdicts import HOLDS, REFUTED, evaluate_by_condition
 
-DIRECTIONAL = (HOLDS, FAILS)  # a verdict that claims a direction: on a placebo, a false positive
+DIRECTIONAL = (HOLDS, REFUTED)  # a verdict that claims a direction: on a placebo, a false positive
 DIFFERENCE = ("<", ">")  # the relations of a claimed difference between the roles
 
 

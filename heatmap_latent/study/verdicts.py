@@ -1,14 +1,15 @@
 """Comparisons measured over seeds and their verdicts: the rule every claim is judged by.
 
 Rule (also stated in the report, ``RULE``): a comparison **holds** when it goes the claimed way in
-every seed and its effect's interval clears the minimum effect, **does not hold** when it goes the
-other way in every seed and the interval clears minus the minimum effect, is **mixed** otherwise,
+every seed and its effect's interval clears the minimum effect, is **refuted** when it goes the other
+way in every seed and the interval clears minus the minimum effect, is **inconclusive** otherwise,
 has **too few seeds** below ``min_seeds`` paired seeds (3 by default), and is **not measured** when
 a side is missing. An equivalence (``~=``) holds when its 90% interval lies inside the margin (two
-one-sided t tests at 5%) and does not hold when the interval lies outside it. Seeds are paired: a
+one-sided t tests at 5%) and is refuted when the interval lies outside it. Seeds are paired: a
 comparison between two groups uses the seeds both have. A claim is not measured when any comparison
-is not, has too few seeds when any comparison has, holds when every comparison holds, does not hold
-when every comparison does not, and is mixed otherwise. No verdict is written by hand.
+is not, has too few seeds when any comparison has, holds when every comparison holds, is refuted when
+every comparison is, is **mixed** when some hold and some are refuted, and is inconclusive otherwise.
+No verdict is written by hand.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scipy import stats
 from heatmap_latent.analysis.grouping import Group, Role, by_condition
 from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
 
-HOLDS, FAILS, MIXED, UNMEASURED = "holds", "does not hold", "mixed", "not measured"
+HOLDS, REFUTED, INCONCLUSIVE, MIXED, UNMEASURED = "holds", "refuted", "inconclusive", "mixed", "not measured"
 TOO_FEW = "too few seeds"
 MIN_SEEDS = 3  # conf/analyze.yaml claims.min_seeds: one or two seeds give an interval of no use
 RULE = (
@@ -34,14 +35,14 @@ RULE = (
     "effect are equal, so that rounding decides no direction), with its mean over seeds and a 95% t "
     "interval (t with n − 1 degrees of freedom). Each comparison states a minimum effect. A comparison "
     "needs {min_seeds} paired seeds: with fewer it has too few seeds, whatever the numbers. It holds when "
-    "it goes the claimed way in every seed and the interval's lower end reaches the minimum effect; it "
-    "does not hold when it goes the other way in every seed and the interval's upper end is at most minus "
-    "the minimum effect; it is mixed otherwise, and not measured when a side is missing. An equivalence "
+    "it goes the claimed way in every seed and the interval's lower end reaches the minimum effect; it is "
+    "refuted when it goes the other way in every seed and the interval's upper end is at most minus the "
+    "minimum effect; it is inconclusive otherwise, and not measured when a side is missing. An equivalence "
     "(~=, within a margin) takes the signed difference left − right and its 90% t interval (two one-sided "
-    "tests at 5%): it holds when the interval lies inside (−margin, margin), does not hold when it lies "
-    "wholly outside, and is mixed otherwise. A claim is not measured when any comparison is not, has too "
-    "few seeds when any comparison has, holds when every comparison holds, does not hold when every "
-    "comparison does not, and is mixed otherwise."
+    "tests at 5%): it holds when the interval lies inside (−margin, margin), is refuted when it lies "
+    "wholly outside, and is inconclusive otherwise. A claim is not measured when any comparison is not, "
+    "has too few seeds when any comparison has, holds when every comparison holds, is refuted when every "
+    "comparison is, is mixed when some hold and some are refuted, and is inconclusive otherwise."
 )
 # two sides closer than this share of the comparison's minimum effect are equal: which way a difference
 # of rounding (a fitted rho of 4e-19 against 0 on a collapsed model) goes depends on the CPU's kernels
@@ -155,8 +156,8 @@ def verdict(
     if all(goes_claimed_way) and (interval is None or low >= minimum):
         return HOLDS
     if not any(goes_claimed_way) and (interval is None or high <= -minimum):
-        return FAILS
-    return MIXED
+        return REFUTED
+    return INCONCLUSIVE
 
 
 def equivalence_verdict(interval: tuple[float, float], margin: float, n_seeds: int, min_seeds: int = 1) -> str:
@@ -167,8 +168,8 @@ def equivalence_verdict(interval: tuple[float, float], margin: float, n_seeds: i
     if -margin < low and high < margin:
         return HOLDS
     if low >= margin or high <= -margin:
-        return FAILS
-    return MIXED
+        return REFUTED
+    return INCONCLUSIVE
 
 
 def t_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
@@ -230,9 +231,11 @@ def combined(verdicts: list[str]) -> str:
         return TOO_FEW
     if all(v == HOLDS for v in verdicts):
         return HOLDS
-    if all(v == FAILS for v in verdicts):
-        return FAILS
-    return MIXED
+    if all(v == REFUTED for v in verdicts):
+        return REFUTED
+    if HOLDS in verdicts and REFUTED in verdicts:
+        return MIXED
+    return INCONCLUSIVE
 
 
 RunsByRole = dict[Role, dict[int, dict[str, Any]]]  # role -> seed -> that run's metrics
