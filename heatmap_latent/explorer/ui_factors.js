@@ -22,7 +22,7 @@
       ctx.moveTo(x - 7, y - 7); ctx.lineTo(x + 7, y + 7); ctx.moveTo(x - 7, y + 7); ctx.lineTo(x + 7, y - 7); ctx.stroke();
     }
   }
-  api.drawFactorMarks = drawTrace; // the core's scatter and slice call it with their projection
+  ui.on("marks", drawTrace); // the scatter and the slice emit it with their canvas and projection
   if (!api.hasEncoder) { // the Latent tab on snapshots written without their encoder
     const panel = $("factor-panel");
     panel.hidden = false;

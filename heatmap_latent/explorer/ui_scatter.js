@@ -53,7 +53,7 @@
     }
     const row = highlighted >= 0 ? api.rowOf(highlighted) : -1;
     if (row >= 0) ringAt(sctx, [projected[2 * row], projected[2 * row + 1]], "#ff7f0e");
-    if (api.drawFactorMarks) api.drawFactorMarks(sctx, (v) => { const p = [0, 0]; project(v, p, 0); return p; });
+    ui.emit("marks", sctx, (v) => { const p = [0, 0]; project(v, p, 0); return p; }); // other panels' marks
   }
   function pickAt(x, y) { // the image whose drawn code is within 8 px of a pixel of the scatter, or -1
     let best = -1, bd = 64;
@@ -155,7 +155,7 @@
     }
     const hl = highlighted >= 0 ? api.rowOf(highlighted) : -1;
     if (hl >= 0) ringAt(lctx, toPixel(C.subarray(hl * D, hl * D + D)), "#ff7f0e");
-    if (api.drawFactorMarks) api.drawFactorMarks(lctx, (v) => toPixel(v));
+    ui.emit("marks", lctx, (v) => toPixel(v));
     for (const [z, colour] of [[pathStart, "#1f77b4"], [api.selection.z, "#d62728"]]) if (z) ringAt(lctx, toPixel(z), colour, 6);
   }
   const eventLatent = (e) => toLatent(e.offsetX * slc.width / slc.clientWidth, e.offsetY * slc.height / slc.clientHeight);
