@@ -803,7 +803,7 @@ def test_a_dose_response_pairs_every_beta_with_the_same_ae_and_judges_the_slope_
     """A VAE at beta 0.01, 0.1, 1 and 3 and an AE, seeds 1-3: the hull's empty share of the VAE falls
     with beta (its AE-minus-VAE effect rises: the instrument passes), its largest gap does not move
     with beta (inconclusive), and a measure no run has is too few seeds."""
-    from heatmap_latent.study.dose import dose_response
+    from heatmap_latent.study.dose import dose_response, markdown
 
     rng = np.random.default_rng(1)
     runs, metrics = [], {}
@@ -826,6 +826,9 @@ def test_a_dose_response_pairs_every_beta_with_the_same_ae_and_judges_the_slope_
         assert level["effects"] == pytest.approx(want)
     assert by_label["largest gap in the hull"]["verdict"] == "inconclusive"
     assert by_label["prior samples' realism over the reconstructions'"]["verdict"] == "too few seeds"
+    table = markdown([found])  # the docs' table of it
+    assert "| 4 | empty share of the hull |" in table and table.count("| passes |") == 1
+    assert "model.beta = 0.01" in table and "(n=3)" in table
     # a sweep without a numeric override of the VAE has no dose-response
     plain = [r for r in runs if r.name.startswith("ae") or "-1-" in r.name]
     assert dose_response(group_runs(plain, metrics), metrics) == []

@@ -157,3 +157,33 @@ def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_s
             }
         )
     return results
+
+
+def _cell(mean: float | None, ci: list[float] | None, n: int) -> str:
+    if mean is None:
+        return "—"
+    return f"{mean:.3g} [{ci[0]:.3g}, {ci[1]:.3g}] (n={n})" if ci else f"{mean:.3g} (n={n})"
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """``dose_response``'s result as markdown tables (the docs' dose-response tables are this)."""
+    out = []
+    for d in results:
+        out.append(f"{d['key']} on {d['data']}, against {d['reference']}:\n")
+        doses = " | ".join(f"{d['key']} = {x:g}" for x in d["doses"])
+        out.append(f"| claim | AE minus VAE | {doses} | slope on log10 [95% CI] | verdict |")
+        out.append("|" + "---|" * (4 + len(d["doses"])))
+        for m in d["measures"]:
+            cells = " | ".join(_cell(lv["mean"], lv["ci95"], len(lv["seeds"])) for lv in m["levels"])
+            slope = _cell(m["slope"]["mean"], m["slope"]["ci95"], len(m["slope"]["per_seed"]))
+            out.append(f"| {m['claim']} | {m['label']} | {cells} | {slope} | {m['verdict']} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m heatmap_latent.study.dose <analysis>/metrics.json
+    import json
+    import sys
+    from pathlib import Path
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text()).get("dose_response", [])))
