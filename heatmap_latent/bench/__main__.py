@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import torch
 from hydra.utils import instantiate
@@ -52,9 +53,8 @@ def one_epoch(model, dm, path: str, channels_last: bool, precision: str) -> floa
     return M.raw_epochs(model, dm, 1, bf16=precision.startswith("bf16"), channels_last=channels_last)[0]
 
 
-def run(args: argparse.Namespace) -> dict[str, float]:
-    fig: dict[str, float] = {}
-    rows: list[tuple[str, str]] = []
+def _datagen(args: argparse.Namespace, fig: dict[str, float], rows: list[tuple[str, str]]) -> None:
+    """The heatmaps' generation, this project's against a scipy loop."""
     for kind in ("gaussian", "student_t"):
         project = M.median_time(lambda k=kind: M.project_datagen(k), args.repeats)
         loop = M.median_time(lambda k=kind: M.scipy_loop(k), 1 if args.quick else min(args.repeats, 3))
@@ -68,8 +68,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         )
     fig["datagen_speedup"] = min(fig[f"datagen_{k}_scipy_s"] / fig[f"datagen_{k}_s"] for k in ("gaussian", "student_t"))
 
-    cfg = default_config("model.scheduler=null")  # ReduceLROnPlateau needs validation, which is not timed
-    _, dm = build(cfg, False)
+
+def _epochs(args: argparse.Namespace, cfg: Any, dm: Any, fig: dict[str, float], rows: list[tuple[str, str]]) -> None:
+    """One training epoch of each variant (path, memory format, precision), interleaved over rounds."""
     n_train = len(dm.train_idx)
     fast = fastest_precision("auto").precision  # what trainer=fast and recipe=fast train in here
     variants = {  # name: (path, channels_last, precision); raw bf16 is emulated on an AVX2-only CPU
@@ -106,6 +107,10 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     rows.append(("channels_last speed-up (raw fp32)", f"{fig['channels_last_speedup']:.2f}x"))
     rows.append((f"trainer=fast ({fast}) vs raw fp32 NCHW loop", f"{fig['fast_speedup']:.2f}x"))
 
+
+def _encode_and_analysis(args: argparse.Namespace, cfg: Any, dm: Any, fig: dict[str, float], rows: list) -> None:
+    """Encoding every image at three batch sizes, one run's analysis, and train.py's peak memory."""
+    default_cl = bool(cfg.model.channels_last)
     model, _ = build(cfg, default_cl, dm)
     model.eval()
     for bs in (64, 256, 2048):
@@ -129,6 +134,15 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             fig["peak_rss_mb"] = M.peak_rss_mb(["trainer.max_epochs=2", f"hydra.run.dir={tmp}"], ROOT)
         rows.append(("peak resident memory, default train.py (2 epochs)", f"{fig['peak_rss_mb']:.0f} MB"))
 
+
+def run(args: argparse.Namespace) -> dict[str, float]:
+    fig: dict[str, float] = {}
+    rows: list[tuple[str, str]] = []
+    _datagen(args, fig, rows)
+    cfg = default_config("model.scheduler=null")  # ReduceLROnPlateau needs validation, which is not timed
+    _, dm = build(cfg, False)
+    _epochs(args, cfg, dm, fig, rows)
+    _encode_and_analysis(args, cfg, dm, fig, rows)
     width = max(len(r[0]) for r in rows)
     print(f"\nheatmap-latent benchmark on {describe_machine()}")
     for label, value in rows:

@@ -341,6 +341,7 @@ class PageSource:
     snapshots: dict[str, Any] | None = None
     weights_url: str | None = None  # the latest weights are fetched from here (not inline)
     epochs: list[int] | None = None
+    decoder_layers: list[dict[str, Any]] | None = None  # the decoder as exported, where the caller has it
 
 
 def page_data(src: PageSource) -> dict[str, Any]:
@@ -349,7 +350,7 @@ def page_data(src: PageSource) -> dict[str, Any]:
     domain = domain_data(src.declaration, src.images)
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in src.factors.items()}
     colourings = {k: v for k, v in src.declaration.colour_by(factors).items() if k not in factors}
-    layers = decoder_layers(src.model.decoder)
+    layers = src.decoder_layers if src.decoder_layers is not None else decoder_layers(src.model.decoder)
     encoder = {"layers": encoder_layers(src.model), "label": src.encoder_label} if src.encoder_label else None
     if src.weights_url is not None:  # the host fetches the latest weights as binary (latest_weights)
         for layer in layers + (encoder["layers"] if encoder else []):
@@ -400,7 +401,7 @@ def explorer_data(
     epoch slider. ``paths(latents, factors)``: a study's named paths for the path picker, given by
     the entry point that knows the study (``analyze.py``, ``python -m heatmap_latent.explorer``)."""
     model, dm = run.model, run.datamodule
-    decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
+    layers = decoder_layers(model.decoder)  # fails before any encoding if the decoder is foreign
     if latents is None:
         latents = model.embed(dm.images).numpy()
     factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
@@ -420,6 +421,7 @@ def explorer_data(
         images=dm.images.numpy(),
         # the checkpoint's encoder, the last frame's (the page encodes with it at every epoch)
         encoder_label="the checkpoint's",
+        decoder_layers=layers,
         paths=paths(latents, factors) if paths else {},
         snapshots=frames,
         epochs=[frame["epoch"] for frame in frames["frames"]] if frames else [],

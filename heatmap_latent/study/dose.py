@@ -11,14 +11,13 @@ below (``fails``), and is ``inconclusive`` otherwise; with fewer than ``min_seed
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from heatmap_latent.analysis.grouping import Group
-from heatmap_latent.analysis.step import MissingMetric, NotApplicable, lookup
-from heatmap_latent.study.verdicts import t_interval
+from heatmap_latent.analysis.step import MissingMetric, lookup
+from heatmap_latent.study.verdicts import number, t_interval
 
 REFERENCE = "ae"  # the model every dose is compared with
 DEFAULT = "(default)"  # grouping's value of a key a group's overrides do not set
@@ -49,14 +48,14 @@ MEASURES: tuple[tuple[int, str, str, str | None], ...] = (
 
 
 def _number(run: dict[str, Any], key: str, minus: str | None) -> float | None:
+    """``key`` of one run's metrics, less ``minus`` when given; None when either is not a number."""
     try:
-        values = [lookup(run, key)] + ([lookup(run, minus)] if minus else [])
+        values = [number(lookup(run, k)) for k in (key, minus) if k]
     except MissingMetric:
         return None
-    if any(isinstance(v, NotApplicable) or not isinstance(v, (int, float)) for v in values):
+    if any(v is None for v in values):
         return None
-    value = float(values[0]) - (float(values[1]) if minus else 0.0)
-    return value if math.isfinite(value) else None
+    return values[0] - (values[1] if minus else 0.0)
 
 
 def _dose(value: str) -> float | None:

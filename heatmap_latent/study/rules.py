@@ -72,11 +72,19 @@ def ae_above_vae(r: Rules, *measures: tuple[str, str, str]) -> tuple[Comparison,
 
 
 def against(
-    r: Rules, relation: str, role: Role, what: str, key: str, label: str, value: float, measure: str
+    r: Rules,
+    relation: str,
+    role: Role,
+    what: str,
+    key: str,
+    label: str,
+    value: float,
+    measure: str,
+    named: str = "threshold",
 ) -> Comparison:
-    """A run's metric against a threshold from the config."""
+    """A run's metric against a constant: a threshold from the config, or a ``named`` value (zero, one)."""
     where = f"{role.model} on {role.data}: {what}"
-    return Comparison(where, metric(role, key, label), relation, constant(value, "threshold"), r.effect[measure])
+    return Comparison(where, metric(role, key, label), relation, constant(value, named), r.effect[measure])
 
 
 def at_least(r: Rules, role: Role, what: str, key: str, label: str, value: float, measure: str) -> Comparison:

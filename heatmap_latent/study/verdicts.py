@@ -69,7 +69,8 @@ class Term:
     keys: tuple[str, ...] = ()  # the metrics it reads (``step.part``): checked against the steps' outputs
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """A metric's value as a finite float; None for n/a, a non-number or a non-finite value."""
     if isinstance(value, NotApplicable) or value is None or isinstance(value, (dict, list, str, bool)):
         return None
     value = float(value)
@@ -77,7 +78,7 @@ def _number(value: Any) -> float | None:
 
 
 def metric(role: Role, key: str, label: str | None = None) -> Term:
-    return Term(label or f"{role} {key}", (role,), lambda runs: _number(lookup(runs[role], key)), (key,))
+    return Term(label or f"{role} {key}", (role,), lambda runs: number(lookup(runs[role], key)), (key,))
 
 
 def constant(value: float, label: str) -> Term:
