@@ -15,11 +15,12 @@ from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.analysis.standard_steps import STANDARD_STEPS
-from heatmap_latent.explorer.page import explorer_data, explorer_html
+from heatmap_latent.explorer.page import ExportError, explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import scope
 from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
 from heatmap_latent.study.dose import dose_response
+from heatmap_latent.study.oracles import known_answers
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.placebo import placebo
 from heatmap_latent.study.sensitivity import sensitivity
@@ -92,6 +93,9 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         dose = dose_response(groups, metrics, min_seeds)  # a sweep over one numeric override of the VAE
         if dose:
             result["dose_response"] = dose
+        oracles = known_answers(groups)  # runs of study/oracles.py: what each instrument reads on them
+        if oracles:
+            result["oracles"] = oracles
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
     explorers = {}
     if cfg.explorer:  # each run's offline latent explorer, next to the report
@@ -99,7 +103,11 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
             name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
             # the study's paths in the page's path picker, for the study's datasets only
             paths = partial(explorer_paths, n=cfg.n_path) if scope.applies([run.datamodule.name]) else None
-            data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
+            try:
+                data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
+            except ExportError as err:  # a decoder with no JavaScript twin (an oracle's renderer): no page
+                log.warning("%s: no explorer page: %s", a.name, err)
+                continue
             explorers[a.name] = (name, explorer_html(data))
     report = write_report(
         analyses,
@@ -115,6 +123,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         claims_commands=scope.COMMANDS,
         placebo=result.get("placebo"),
         dose_response=result.get("dose_response"),
+        oracles=result.get("oracles"),
         explorers=explorers,
     )
     log.info("report: %s", report)

@@ -11,6 +11,8 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 from heatmap_latent.analysis.similarity import whiten
 from heatmap_latent.analysis.step import not_applicable
 
+TRIMMED_HULL = 0.95  # the trimmed hull holds the central 95% of the codes
+TORN = 3.0  # a step of the factor grid is torn when its code distance is 3x its neighbouring steps'
 HULL_MAX_DIMS = 6  # Qhull's facets grow as N^(D/2): beyond this the hull of 11,875 codes takes minutes
 
 
@@ -42,20 +44,27 @@ def latent_density(
         "empty_share": float(np.mean(dist > threshold)),
         "probe_distance_median": float(np.median(dist)),
         "hull": hull_gaps(latents, n_probe=n_probe, far_factor=far_factor, seed=seed),
+        "trimmed_hull": hull_gaps(latents, n_probe=n_probe, far_factor=far_factor, seed=seed, keep=TRIMMED_HULL),
     }
     return figures, empty * (latents.std(0) + 1e-12) + latents.mean(0)
 
 
-def hull_gaps(latents: np.ndarray, n_probe: int = 20000, far_factor: float = 3.0, seed: int = 0) -> dict[str, Any]:
+def hull_gaps(
+    latents: np.ndarray, n_probe: int = 20000, far_factor: float = 3.0, seed: int = 0, keep: float = 1.0
+) -> dict[str, Any]:
     """Gaps where no invertible linear map of the codes can make or hide them: on whitened codes
     (unit variance in every direction), the share of the codes' convex hull farther than
     ``far_factor`` x the median nearest-neighbour distance from every code, and the largest empty
     ball inside the hull (the probe farthest from every code) over that median. Unlike the box's
     empty share, an elongated or curved cloud has no empty corners to count; unlike the median
     distance, thin sheets with holes between them do not read as dense. ``n_probe`` uniform points
-    of the hull (drawn in its box, kept inside)."""
+    of the hull (drawn in its box, kept inside). ``keep`` < 1: the hull of the central ``keep`` share
+    of the codes (by whitened radius), so that a few far codes do not make a hull mostly empty."""
     n, dims = latents.shape
     z = whiten(latents) * np.sqrt(max(n - 1, 1))
+    if keep < 1.0:
+        radius = np.linalg.norm(z, axis=1)
+        z = z[radius <= np.quantile(radius, keep)]
     if z.shape[1] < 2 or z.shape[1] > HULL_MAX_DIMS:
         why = f"{z.shape[1]} directions of spread: the hull is measured for 2 to {HULL_MAX_DIMS}"
         return not_applicable(why)
@@ -82,4 +91,73 @@ def hull_gaps(latents: np.ndarray, n_probe: int = 20000, far_factor: float = 3.0
         "nn_median": nn_median,
         "n_probes": len(probes),
         "share_of_box": float(hull.volume / np.prod(hi - lo)),
+    }
+
+
+def _grid_index(factors: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
+    """Each image's position on the factor grid (``(N, F)`` integer steps along each factor's sorted
+    values) and the grid's shape; ``None`` when two images share a position (not a grid)."""
+    steps, shape = [], []
+    for values in factors.values():
+        levels, index = np.unique(np.asarray(values), return_inverse=True)
+        steps.append(index.ravel())
+        shape.append(len(levels))
+    if not steps:
+        return None
+    index = np.stack(steps, axis=1)
+    if len(np.unique(np.ravel_multi_index(index.T, shape))) < len(index):
+        return None
+    return index, shape
+
+
+def local_gaps(
+    latents: np.ndarray, factors: dict[str, np.ndarray], ordered: tuple[str, ...], torn: float = TORN
+) -> dict[str, Any]:
+    """Gaps between images one factor-grid step apart: each step's distance between the two codes
+    (whitened) over the local spread, the longer of the steps that continue it on either side along
+    the same factor (at the grid's edge, the longest other step of that end). A cut through the codes
+    tears the steps that cross it (both sides are dense, so the ratio is large); a far outlier does not
+    (its own next step is as long), nor does a smooth warp (its steps lengthen gradually).
+    ``gap_ratio_max`` the largest ratio, ``torn_share`` the share of steps over ``torn``. Needs the
+    images on a grid of the ``factors`` (one image each); steps are taken along the ``ordered`` ones."""
+    grid = _grid_index(factors)
+    if grid is None:
+        return not_applicable("the images are not on a grid of their factors, one image each")
+    index, shape = grid
+    axes = [k for k, name in enumerate(factors) if name in ordered and shape[k] >= 3]
+    if not axes:
+        return not_applicable("no ordered factor has 3 grid values in a row")
+    z = whiten(latents) * np.sqrt(max(len(latents) - 1, 1))
+    where = np.full(int(np.prod(shape)), -1)
+    where[np.ravel_multi_index(index.T, shape)] = np.arange(len(index))
+    # step[x, a, 0 / 1]: the length of image x's step back / forward along axes[a] (nan: none)
+    step = np.full((len(index), len(axes), 2), np.nan)
+    for a, k in enumerate(axes):
+        for side, move in enumerate((-1, 1)):
+            moved = index.copy()
+            moved[:, k] += move
+            inside = (moved[:, k] >= 0) & (moved[:, k] < shape[k])
+            other = np.full(len(index), -1)
+            other[inside] = where[np.ravel_multi_index(moved[inside].T, shape)]
+            has = other >= 0
+            step[has, a, side] = np.linalg.norm(z[has] - z[other[has]], axis=1)
+    ratios = []
+    for a, _ in enumerate(axes):
+        i = np.flatnonzero(np.isfinite(step[:, a, 1]))  # every forward step along this axis
+        d = step[i, a, 1]
+        j = where[np.ravel_multi_index((index[i] + np.eye(len(shape), dtype=int)[axes[a]]).T, shape)]
+        others = np.delete(step, a, axis=1).reshape(len(index), -1)
+        before = np.where(np.isfinite(step[i, a, 0]), step[i, a, 0], np.nanmax(others[i], axis=1, initial=0.0))
+        after = np.where(np.isfinite(step[j, a, 1]), step[j, a, 1], np.nanmax(others[j], axis=1, initial=0.0))
+        local = np.fmax(before, after)
+        ok = local > 0
+        ratios.append(d[ok] / local[ok])
+    ratio = np.concatenate(ratios)
+    if not len(ratio):
+        return not_applicable("no step of the factor grid has a neighbouring step")
+    return {
+        "gap_ratio_max": float(ratio.max()),
+        "gap_ratio_p99": float(np.quantile(ratio, 0.99)),
+        "torn_share": float(np.mean(ratio > torn)),
+        "n_steps": len(ratio),
     }

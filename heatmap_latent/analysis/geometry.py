@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, cKDTree
 from sklearn.linear_model import QuantileRegressor
 
 
@@ -128,6 +128,26 @@ def near_hull_perturbations(
     noise = np.random.default_rng(seed).normal(size=(n_points, n_draws, latents.shape[1]))
     perturbed = anchors[:, None] + scale * latents.std(0) * noise
     return anchors, perturbed.reshape(-1, latents.shape[1])
+
+
+def near_data_perturbations(
+    latents: np.ndarray, candidates: np.ndarray, n_points: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes near the data: ``n_points`` of the ``candidates`` (indices into ``latents``) drawn at
+    random, each moved in a random direction by half the distance to its nearest other code, kept
+    where the move stays inside the codes' convex hull (for 2 to 6 dimensions). Returns ``(anchor
+    indices, moved codes)``, aligned: the control compares each moved code with its own anchor."""
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(candidates, size=min(n_points, len(candidates)), replace=False)
+    nn = cKDTree(latents).query(latents[picked], k=2)[0][:, 1]
+    direction = rng.normal(size=(len(picked), latents.shape[1]))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    moved = latents[picked] + 0.5 * nn[:, None] * direction
+    if 2 <= latents.shape[1] <= 6:
+        hull = ConvexHull(latents)
+        inside = (moved @ hull.equations[:, :-1].T + hull.equations[:, -1] <= 1e-12).all(axis=1)
+        picked, moved = picked[inside], moved[inside]
+    return picked, moved
 
 
 def tails(latents: np.ndarray, factor: np.ndarray, share: float = 0.05) -> tuple[np.ndarray, np.ndarray]:

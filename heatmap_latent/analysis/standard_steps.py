@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from heatmap_latent.analysis.density import local_gaps
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
@@ -249,7 +250,8 @@ def latent_usage(encoded: EncodedRun) -> StepResult:
 
 
 def density(encoded: EncodedRun) -> StepResult:
-    return StepResult(dict(encoded.density.figures))
+    local = local_gaps(encoded.latents, encoded.factors, encoded.declaration.ordered)
+    return StepResult({**encoded.density.figures, "local": local})
 
 
 def rows(*pairs: tuple[str, str]) -> tuple[SummaryRow, ...]:
@@ -349,6 +351,10 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("empty_share", "share of box empty"),
             ("hull.empty_share", "share of the hull empty (whitened codes)"),
             ("hull.largest_gap", "largest empty ball in the hull / median NN distance (whitened)"),
+            ("trimmed_hull.empty_share", "share of the trimmed hull empty (the central 95% of the codes)"),
+            ("trimmed_hull.largest_gap", "largest empty ball in the trimmed hull / median NN distance"),
+            ("local.gap_ratio_max", "one grid step apart: largest code distance over the steps continuing it"),
+            ("local.torn_share", "one grid step apart: share of steps torn (over 3x the steps continuing them)"),
         ),
     ),
     ROUND_TRIP,

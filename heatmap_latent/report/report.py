@@ -304,6 +304,7 @@ def write_report(
     claims_commands: Sequence[str] = (),
     placebo: dict[str, Any] | None = None,
     dose_response: list[dict[str, Any]] | None = None,
+    oracles: list[dict[str, Any]] | None = None,
     explorers: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """The study page, one page per run, each run's explorer (``explorers``: run name -> (file name,
@@ -359,6 +360,7 @@ def write_report(
         claims_commands=list(claims_commands),
         placebo=placebo,
         dose_response=dose_response or [],
+        oracles=oracles or [],
         sections=sections,
         runs=runs,
         run_slugs=slugs,

@@ -1,13 +1,15 @@
 """A dose-response of the study's instruments: where a sweep's VAE groups differ in one numeric
 override (``model.beta``) and an AE group on the same data has none, each AE-vs-VAE effect of
 claims 4 and 5 is measured at every dose against the same AE runs (paired by seed), and its slope on
-log10(dose) over seeds decides whether the instrument moves the way it must.
+log10(dose) over seeds decides whether the instrument moves the way it must; claim 8's shortfall of
+the VAE-AE canonical correlation below the AE's seed-to-seed one too (``study/shape.py`` pairs each
+dose's VAE with the AE of its seed).
 
 As beta falls to 0 the KL term vanishes and the VAE becomes a noisy AE, so an effect the study
 claims for the AE over the VAE must shrink: its slope on log10(beta) is positive. An instrument
 passes when the 95% t interval of the per-seed slopes lies above 0 (``passes``), fails when it lies
 below (``fails``), and is ``inconclusive`` otherwise; with fewer than ``min_seeds`` seeds it has
-``too few seeds``. Claim 8's shape measures need the VAE-AE pairs at every dose and are not here."""
+``too few seeds``."""
 
 from __future__ import annotations
 
@@ -22,10 +24,15 @@ from heatmap_latent.study.verdicts import number, t_interval
 REFERENCE = "ae"  # the model every dose is compared with
 DEFAULT = "(default)"  # grouping's value of a key a group's overrides do not set
 
-# (claim, label, AE-minus-VAE measure: metric keys, the second subtracted from the first when given)
+# (claim, label, AE-minus-VAE measure: metric keys, the second subtracted from the first when given);
+# claim 8's are CROSS: the AE's first key minus the VAE's second (the AE's seed-to-seed correlation
+# minus the VAE's correlation with the AE of its seed), a shortfall that must shrink as beta falls
 MEASURES: tuple[tuple[int, str, str, str | None], ...] = (
-    (4, "empty share of the hull", "density.hull.empty_share", None),
-    (4, "largest gap in the hull", "density.hull.largest_gap", None),
+    (4, "share of grid steps torn", "density.local.torn_share", None),
+    (4, "empty share of the trimmed hull (not judged)", "density.trimmed_hull.empty_share", None),
+    (4, "largest gap in the trimmed hull (not judged)", "density.trimmed_hull.largest_gap", None),
+    (4, "empty share of the hull (reported)", "density.hull.empty_share", None),
+    (4, "largest gap in the hull (reported)", "density.hull.largest_gap", None),
     (
         5,
         "empty regions' realism over the reconstructions'",
@@ -40,11 +47,26 @@ MEASURES: tuple[tuple[int, str, str, str | None], ...] = (
     ),
     (
         5,
-        "realism between the tails over the reconstructions'",
+        "realism between the tails over the reconstructions' (not judged)",
         "trajectories.empty_between_tails.realism_mean",
         "realism.reconstructions.mean",
     ),
+    (
+        5,
+        "realism along the 0-2 line over the reconstructions'",
+        "trajectories.line_0_2.realism_mean",
+        "realism.reconstructions.mean",
+    ),
+    (
+        5,
+        "realism along the 0-1 line over the reconstructions'",
+        "trajectories.line_0_1.realism_mean",
+        "realism.reconstructions.mean",
+    ),
+    (8, "AE seed-to-seed CCA minus CCA(VAE, AE)", "shape.seed_to_seed.cca", "shape.vae_ae.cca"),
+    (8, "AE seed-to-seed kNN minus kNN(VAE, AE) (not judged)", "shape.seed_to_seed.knn", "shape.vae_ae.knn"),
 )
+CROSS = 8  # the claim whose measures take one key from each side
 
 
 def _number(run: dict[str, Any], key: str, minus: str | None) -> float | None:
@@ -107,7 +129,10 @@ def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_s
                 effects = {}
                 for seed, name in zip(g.seeds, g.runs):
                     if seed in ref and seed not in effects:
-                        ae, vae = _number(metrics[ref[seed]], key, minus), _number(metrics[name], key, minus)
+                        if claim == CROSS:
+                            ae, vae = _number(metrics[ref[seed]], key, None), _number(metrics[name], minus, None)
+                        else:
+                            ae, vae = _number(metrics[ref[seed]], key, minus), _number(metrics[name], key, minus)
                         if ae is not None and vae is not None:
                             effects[seed] = ae - vae
                             by_seed.setdefault(seed, []).append((dose, ae - vae))

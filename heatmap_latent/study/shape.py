@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from heatmap_latent.analysis.grouping import Group, by_condition
+from heatmap_latent.analysis.grouping import Group, by_condition, condition_label
 from heatmap_latent.analysis.similarity import seed_to_seed, similarity, spread, udr
 from heatmap_latent.analysis.standard_steps import rows
 from heatmap_latent.analysis.step import Step, StepResult, not_applicable
 
 PAIRED = ("vae", "ae")
+ORACLE = "oracle"  # study/oracle_model.py: the plain oracle; each defect's oracle is oracle_<defect>
 
 
 def _across_runs(encoded: Any) -> StepResult:
@@ -83,16 +84,56 @@ def shape_metrics(
             }
     for gs in by_condition(groups).values():
         for data in dict.fromkeys(g.data for g in gs):
-            pair = {m: [g for g in gs if g.model == m and g.data == data] for m in PAIRED}
-            if any(len(found) != 1 for found in pair.values()):
-                continue
-            vae, ae = pair["vae"][0], pair["ae"][0]
-            ae_by_seed: dict[int, str] = {}
-            for seed, name in zip(ae.seeds, ae.runs):
-                ae_by_seed.setdefault(seed, name)  # a repeated seed: its first run, as the claims take it
-            for seed, name in zip(vae.seeds, vae.runs):
-                if seed not in ae_by_seed or codes[name].shape != codes[ae_by_seed[seed]].shape:
-                    continue
-                both = similarity(codes[name], codes[ae_by_seed[seed]])
-                out[name]["vae_ae"] = out[ae_by_seed[seed]]["vae_ae"] = both
+            for one, other, key in _pairs([g for g in gs if g.data == data]):
+                for name, partner in _by_seed(one, other, codes):
+                    both = similarity(codes[name], codes[partner])
+                    out[name][key] = both
+                    if key == "vae_ae":
+                        out[partner][key] = both
+    for vae, ae in _dose_pairs(groups):  # a beta sweep's VAEs, each against the one AE (study/dose.py)
+        for name, partner in _by_seed(vae, ae, codes):
+            out[name]["vae_ae"] = {**similarity(codes[name], codes[partner]), "against": ae.label}
     return out
+
+
+VAE_ROLE = ("vae", "beta_vae")  # a dose-response counts a beta_vae as the VAE's role
+
+
+def _dose_pairs(groups: list[Group]) -> list[tuple[Group, Group]]:
+    """Each VAE group (``vae`` or ``beta_vae``) whose condition has no AE, with the analysis's one AE
+    group on the same data: the pairs of a sweep over beta beside one AE (``study/dose.py``)."""
+    pairs = []
+    for data in dict.fromkeys(g.data for g in groups):
+        aes = [g for g in groups if g.data == data and g.model == "ae"]
+        if len(aes) != 1:
+            continue
+        conditions_with_ae = {condition_label(aes[0].condition)}
+        for g in groups:
+            if g.data == data and g.model in VAE_ROLE and condition_label(g.condition) not in conditions_with_ae:
+                pairs.append((g, aes[0]))
+    return pairs
+
+
+def _pairs(groups: list[Group]) -> list[tuple[Group, Group, str]]:
+    """The groups compared by seed within one condition and dataset, and the key of the measure: the
+    VAE with the AE (``vae_ae``), each oracle with a defect against the plain oracle (``oracle``)."""
+    found = {m: [g for g in groups if g.model == m] for m in (*PAIRED, ORACLE)}
+    pairs = []
+    if len(found["vae"]) == 1 and len(found["ae"]) == 1:
+        pairs.append((found["vae"][0], found["ae"][0], "vae_ae"))
+    if len(found[ORACLE]) == 1:
+        pairs.extend((g, found[ORACLE][0], ORACLE) for g in groups if g.model.startswith(f"{ORACLE}_"))
+    return pairs
+
+
+def _by_seed(one: Group, other: Group, codes: dict[str, np.ndarray]) -> list[tuple[str, str]]:
+    """``(run of one, run of other)`` of the same seed (a repeated seed: its first run, as the claims
+    take it), where both encode the same images."""
+    other_by_seed: dict[int, str] = {}
+    for seed, name in zip(other.seeds, other.runs):
+        other_by_seed.setdefault(seed, name)
+    return [
+        (name, other_by_seed[seed])
+        for seed, name in zip(one.seeds, one.runs)
+        if seed in other_by_seed and codes[name].shape == codes[other_by_seed[seed]].shape
+    ]

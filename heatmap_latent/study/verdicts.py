@@ -113,6 +113,9 @@ class Comparison:
     right: Term
     min_effect: MinEffect
     margin: float | None = None  # EQUIVALENT's margin
+    # why its instrument is not to be read: it failed its known answer on the oracles (study/oracles.py);
+    # the comparison is computed and shown, its verdict is "not measured" and no claim counts it
+    failed: str | None = None
 
     @property
     def roles(self) -> tuple[Role, ...]:
@@ -282,6 +285,23 @@ def evaluate_comparison(
     return out
 
 
+FAILED = "not judged"  # the scope of a comparison whose instrument failed its known answer
+
+
+def _judged(c: Comparison, result: dict[str, Any], in_scope: bool) -> dict[str, Any]:
+    """A comparison's result with its scope; an instrument that failed its known answer keeps its
+    numbers and the verdict they would give, under ``not measured: ...`` and outside every claim's count."""
+    if c.failed is None:
+        return {**result, "scope": "study" if in_scope else "extension"}
+    return {
+        **result,
+        "verdict": UNMEASURED,
+        "reason": f"instrument failed its known answer: {c.failed}",
+        "verdict_if_read": result["verdict"],
+        "scope": FAILED,
+    }
+
+
 def evaluate(
     claims: list[Claim], groups: list[Group], metrics: dict[str, dict[str, Any]], min_seeds: int = MIN_SEEDS
 ) -> list[dict[str, Any]]:
@@ -301,10 +321,7 @@ def evaluate(
     out = []
     for claim in claims:
         results = [
-            {
-                **evaluate_comparison(c, runs, why_missing, min_seeds),
-                "scope": "study" if claim.in_scope(c) else "extension",
-            }
+            _judged(c, evaluate_comparison(c, runs, why_missing, min_seeds), claim.in_scope(c))
             for c in claim.comparisons
         ]
         study = [r["verdict"] for r in results if r["scope"] == "study"]
