@@ -57,7 +57,7 @@ def every_role(build: Callable[[Role], tuple[Comparison, ...]]) -> tuple[Compari
 
 
 def ae_vs_vae(
-    r: Rules, data: str, key: str, relation: str, what: str, measure: str, failed: str | None = None
+    r: Rules, data: str, key: str, relation: str, what: str, measure: str, not_judged: str | None = None
 ) -> Comparison:
     return Comparison(
         f"{data}: {what}, AE {relation} VAE",
@@ -65,13 +65,13 @@ def ae_vs_vae(
         relation,
         metric(Role("vae", data), key, f"VAE {what}"),
         r.effect[measure],
-        failed=failed,
+        not_judged=not_judged,
     )
 
 
 def ae_above_vae(r: Rules, *measures: tuple[str, ...]) -> tuple[Comparison, ...]:
-    """AE > VAE in each ``(metric key, what, measure)`` on both datasets; a fourth item: why its
-    instrument failed its known answer (``Comparison.failed``)."""
+    """AE > VAE in each ``(metric key, what, measure)`` on both datasets; a fourth item: why it is not
+    judged (``Comparison.not_judged``)."""
     return tuple(
         ae_vs_vae(r, d, key, ">", what, measure, *rest) for d in DATASETS for key, what, measure, *rest in measures
     )
@@ -87,14 +87,19 @@ def against(
     value: float,
     measure: str,
     named: str = "threshold",
+    not_judged: str | None = None,
 ) -> Comparison:
     """A run's metric against a constant: a threshold from the config, or a ``named`` value (zero, one)."""
     where = f"{role.model} on {role.data}: {what}"
-    return Comparison(where, metric(role, key, label), relation, constant(value, named), r.effect[measure])
+    return Comparison(
+        where, metric(role, key, label), relation, constant(value, named), r.effect[measure], not_judged=not_judged
+    )
 
 
-def at_least(r: Rules, role: Role, what: str, key: str, label: str, value: float, measure: str) -> Comparison:
-    return against(r, ">=", role, what, key, label, value, measure)
+def at_least(
+    r: Rules, role: Role, what: str, key: str, label: str, value: float, measure: str, not_judged: str | None = None
+) -> Comparison:
+    return against(r, ">=", role, what, key, label, value, measure, not_judged=not_judged)
 
 
 def at_most(r: Rules, role: Role, what: str, key: str, label: str, value: float, measure: str) -> Comparison:

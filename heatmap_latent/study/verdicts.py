@@ -113,9 +113,9 @@ class Comparison:
     right: Term
     min_effect: MinEffect
     margin: float | None = None  # EQUIVALENT's margin
-    # why its instrument is not to be read: it failed its known answer on the oracles (study/oracles.py);
-    # the comparison is computed and shown, its verdict is "not measured" and no claim counts it
-    failed: str | None = None
+    # why it is not to be read (its instrument failed its known answer on the oracles, study/oracles.py,
+    # or it is true by construction): computed and shown, its verdict "not measured", no claim counts it
+    not_judged: str | None = None
 
     @property
     def roles(self) -> tuple[Role, ...]:
@@ -285,18 +285,23 @@ def evaluate_comparison(
     return out
 
 
-FAILED = "not judged"  # the scope of a comparison whose instrument failed its known answer
+FAILED = "not judged"  # the scope of a comparison not to be read (Comparison.not_judged)
+
+
+def failed_known_answer(why: str) -> str:
+    """``Comparison.not_judged`` of an instrument that failed its known answer (``why``)."""
+    return f"instrument failed its known answer: {why}"
 
 
 def _judged(c: Comparison, result: dict[str, Any], in_scope: bool) -> dict[str, Any]:
     """A comparison's result with its scope; an instrument that failed its known answer keeps its
     numbers and the verdict they would give, under ``not measured: ...`` and outside every claim's count."""
-    if c.failed is None:
+    if c.not_judged is None:
         return {**result, "scope": "study" if in_scope else "extension"}
     return {
         **result,
         "verdict": UNMEASURED,
-        "reason": f"instrument failed its known answer: {c.failed}",
+        "reason": c.not_judged,
         "verdict_if_read": result["verdict"],
         "scope": FAILED,
     }
