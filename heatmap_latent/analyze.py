@@ -53,7 +53,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
     runs = expand_runs(_entries(cfg))
     loaded = [
-        load_run(path, cfg.checkpoint, trusted_data=cfg.trust_datasets) for path in runs
+        load_run(path, cfg.checkpoint, trusted_data=cfg.trust_datasets, trusted_model=cfg.trust_models) for path in runs
     ]  # every run loads before any output is written
     _unique_names(loaded)
     # the heatmap study (its steps, claims and paths) only where its datasets are among the runs

@@ -50,7 +50,8 @@ def test_the_yaml_and_the_schema_follow_the_constructor(tmp_path, group, option)
 
 def test_the_shared_backbone_sets_no_hyperparameter():
     raw = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "model" / "_backbone.yaml"))
-    assert set(raw) - {"defaults"} <= INJECTED
+    assert set(raw) - {"defaults", "_recursive_", "_convert_"} <= INJECTED  # how Hydra builds it, not what
+    assert raw["_recursive_"] is False and raw["_convert_"] == "all"
     assert raw["image_size"] == "${oc.select:data.image_size,${oc.select:data.grid.size,null}}"
     assert raw["image_channels"] == "${oc.select:data.image_channels,1}"
 

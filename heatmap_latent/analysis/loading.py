@@ -20,6 +20,7 @@ from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.plugins import trusted_datasets
 from heatmap_latent.models import LatentAutoencoder
+from heatmap_latent.models.plugins import trusted_models
 from heatmap_latent.sweeps.records import read_record
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def resolve_run(path: str | Path, which: str = "best") -> tuple[Path, Path]:
     return path, find_checkpoint(path, which)
 
 
-def load_config(run_dir: Path, trusted_data: Iterable[str] = ()) -> DictConfig:
+def load_config(run_dir: Path, trusted_data: Iterable[str] = (), trusted_model: Iterable[str] = ()) -> DictConfig:
     """The run's own config, refused in one line if it names anything not trusted (``check_targets``)."""
     cfg_path = run_dir / ".hydra" / "config.yaml"
     if not cfg_path.is_file():
@@ -120,7 +121,7 @@ def load_config(run_dir: Path, trusted_data: Iterable[str] = ()) -> DictConfig:
         raise RunLoadError(f"{cfg_path} is not a readable config: {err}") from err
     if not isinstance(cfg, DictConfig) or "model" not in cfg or "data" not in cfg:
         raise RunLoadError(f"{cfg_path} has no model and data sections")
-    check_targets(cfg, cfg_path, trusted_data)
+    check_targets(cfg, cfg_path, trusted_data, trusted_model)
     return cfg
 
 
@@ -140,18 +141,22 @@ def _project_class(target: str, base: type, trusted: Iterable[str] = ()) -> type
     return cls if isinstance(cls, type) and issubclass(cls, base) else None
 
 
-def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] = ()) -> None:
+def check_targets(
+    cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] = (), trusted_model: Iterable[str] = ()
+) -> None:
     """Refuse a run config that names anything this project does not configure, before anything is
-    imported or built from it: the model must be one of its models, the data one of its data modules
+    imported or built from it: the model must be one of its models or a trusted model
+    (``models/plugins.py``: an entry point, or ``trusted_model``), the data one of its data modules
     or a trusted dataset (``data/plugins.py``: an entry point, or ``trusted_data``) (with nothing
     nested to instantiate), every other ``_target_`` one that ``conf/`` names (or an
     optimizer, scheduler, callback or logger of torch and Lightning). Hydra's own blocklist differs
     between versions; this check does not depend on it."""
     trusted = configured_targets()
     datasets = trusted_datasets(trusted_data)
+    models = trusted_models(trusted_model)
     for key, target in config_targets(cfg):
         if key == "model._target_":
-            ok = _project_class(target, LatentAutoencoder) is not None
+            ok = _project_class(target, LatentAutoencoder, models) is not None
         elif key == "data._target_":
             ok = _project_class(target, FactorImageDataModule, datasets) is not None
         elif key.startswith("data."):
@@ -165,6 +170,8 @@ def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] =
                     " (a dataset of your own: trust it by the heatmap_latent.datasets entry-point group "
                     "or trust_datasets)"
                 )
+            if key == "model._target_" and target not in models:
+                hint = " (a model of your own: trust it by the heatmap_latent.models entry-point group or trust_models)"
             raise RunLoadError(
                 f"{cfg_path}: {key}={target} is not a class this project configures; not loading the run{hint}"
             )
@@ -173,9 +180,11 @@ def check_targets(cfg: DictConfig, cfg_path: Path, trusted_data: Iterable[str] =
             raise RunLoadError(f"{cfg_path}: {key} is missing")
 
 
-def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> LatentAutoencoder:
+def load_model(
+    checkpoint: Path, cfg: DictConfig, map_location: str = "cpu", trusted_model: Iterable[str] = ()
+) -> LatentAutoencoder:
     """The run's model class loads its own checkpoint with ``weights_only=True``."""
-    cls = _project_class(str(cfg.model._target_), LatentAutoencoder)
+    cls = _project_class(str(cfg.model._target_), LatentAutoencoder, trusted_models(trusted_model))
     if cls is None:
         raise RunLoadError(f"{cfg.model._target_} is not a heatmap-latent model")
     try:
@@ -188,13 +197,18 @@ def load_model(checkpoint: Path, cfg: DictConfig, map_location: str = "cpu") -> 
 
 
 def load_run(
-    path: str | Path, which: str = "best", map_location: str = "cpu", trusted_data: Iterable[str] = ()
+    path: str | Path,
+    which: str = "best",
+    map_location: str = "cpu",
+    trusted_data: Iterable[str] = (),
+    trusted_model: Iterable[str] = (),
 ) -> LoadedRun:
-    """A run directory (or a checkpoint inside one) loaded: its config checked (``trusted_data``: data
-    modules from outside the package that the user trusts), its model, its data module set up."""
+    """A run directory (or a checkpoint inside one) loaded: its config checked (``trusted_data``,
+    ``trusted_model``: data modules and models from outside the package that the user trusts), its
+    model, its data module set up."""
     run_dir, checkpoint = resolve_run(path, which)
-    cfg = load_config(run_dir, trusted_data)
-    model = load_model(checkpoint, cfg, map_location)
+    cfg = load_config(run_dir, trusted_data, trusted_model)
+    model = load_model(checkpoint, cfg, map_location, trusted_model)
     try:
         datamodule = instantiate(cfg.data)
         datamodule.setup()

@@ -13,21 +13,18 @@ Nothing a run directory names is imported before it is found in one of the two.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib.metadata import entry_points
+
+from heatmap_latent.core.plugins import dotted, registered, trusted
 
 ENTRY_POINT_GROUP = "heatmap_latent.datasets"
-
-
-def dotted(target: str) -> str:
-    """``module:Class`` (an entry point's spelling) as ``module.Class`` (a ``_target_``'s)."""
-    return target.replace(":", ".")
+__all__ = ["ENTRY_POINT_GROUP", "dotted", "registered_datasets", "trusted_datasets"]
 
 
 def registered_datasets() -> dict[str, str]:
     """Every installed dataset plug-in: entry-point name -> ``module.Class``."""
-    return {ep.name: dotted(ep.value) for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return registered(ENTRY_POINT_GROUP)
 
 
 def trusted_datasets(allowed: Iterable[str] = ()) -> set[str]:
     """The data module targets outside this package a run may name: the plug-ins and ``allowed``."""
-    return {*registered_datasets().values(), *(dotted(str(t)) for t in allowed)}
+    return trusted(ENTRY_POINT_GROUP, allowed)

@@ -38,12 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="MODULE.CLASS",
-        help="a data module from outside heatmap-latent that the run may name (repeatable; installed "
-        "packages declare theirs in the heatmap_latent.datasets entry-point group)",
+        help="a data module or model from outside heatmap-latent that the run may name (repeatable; "
+        "installed packages declare theirs in the heatmap_latent.datasets and heatmap_latent.models "
+        "entry-point groups)",
     )
     args = parser.parse_args(argv)
     try:
-        run = load_run(args.run, args.checkpoint, trusted_data=args.trust)
+        # one list for both: a trusted name is loaded only as the base class its place in the config needs
+        run = load_run(args.run, args.checkpoint, trusted_data=args.trust, trusted_model=args.trust)
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
