@@ -187,7 +187,8 @@ class LatentAutoencoder(pl.LightningModule):
         return terms["loss"]
 
     def _accumulate_train(self, terms: dict[str, torch.Tensor], batch_size: int) -> None:
-        # accumulate on the device and log once per epoch: no per-step host sync or logging cost
+        # our own, not self.log(on_epoch=True): the per-step logging costs an epoch 9.5%
+        # (docs/architecture.md, "Library mechanisms"); summed on the device, logged once per epoch
         named = self._named_terms(terms, "train")
         weighted = torch.stack([v.detach().float() for v in named.values()]) * batch_size
         if self._train_sums is None:
