@@ -187,6 +187,7 @@ def test_cli_writes_a_page_or_fails_in_one_line_writing_nothing(pages, tmp_path)
     assert done.returncode == 0, done.stderr
     text = out.read_text()
     assert "window.heatmapLatent" in text and "<script src" not in text and "https://" not in text
+    assert "isovariance_spline" in text  # the study's paths, found by the heatmap_latent.page_paths entry point
     missing = subprocess.run(
         [sys.executable, "-m", "heatmap_latent.explorer", str(tmp_path / "nope"), "-o", str(tmp_path / "x.html")],
         cwd=ROOT,

@@ -57,3 +57,16 @@ def test_the_name_check_sees_a_name_in_code_and_not_in_comments():
     assert HEATMAP_NAMES.search(javascript_code("// var_x\nconst a = 1; /* rho */\n")) is None
     assert HEATMAP_NAMES.search(javascript_code("const pick = f.var_x;\n")) is not None
     assert len(list(generic_files())) > 50
+
+
+def test_the_study_reaches_the_explorers_command_by_its_entry_point_for_its_datasets_only():
+    """``python -m heatmap_latent.explorer`` imports no study (the import contract holds it): the paths
+    come from the ``heatmap_latent.page_paths`` entry points, one per dataset the study is about."""
+    from heatmap_latent.core.plugins import load_named, registered
+    from heatmap_latent.explorer.__main__ import PAGE_PATHS
+    from heatmap_latent.study.paths import explorer_paths
+    from heatmap_latent.study.scope import DATASETS
+
+    assert sorted(registered(PAGE_PATHS)) == sorted(DATASETS)
+    assert all(load_named(PAGE_PATHS, name) is explorer_paths for name in DATASETS)
+    assert load_named(PAGE_PATHS, "bars") is None

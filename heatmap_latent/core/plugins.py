@@ -23,3 +23,10 @@ def registered(group: str) -> dict[str, str]:
 def trusted(group: str, allowed: Iterable[str] = ()) -> set[str]:
     """The targets outside this package a run may name: the ``group``'s plug-ins and ``allowed``."""
     return {*registered(group).values(), *(dotted(str(t)) for t in allowed)}
+
+
+def load_named(group: str, name: str) -> object | None:
+    """The object the installed entry point ``name`` of ``group`` names, or ``None`` if none does."""
+    for ep in entry_points(group=group, name=name):
+        return ep.load()
+    return None

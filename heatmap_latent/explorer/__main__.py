@@ -9,9 +9,12 @@ from pathlib import Path
 
 from heatmap_latent.analysis.loading import load_run
 from heatmap_latent.core.errors import UserError
+from heatmap_latent.core.plugins import load_named
 from heatmap_latent.explorer import write_explorer
-from heatmap_latent.study import scope  # this entry point wires the heatmap study in
-from heatmap_latent.study.paths import explorer_paths
+
+# a study's paths for a dataset's page, by the dataset's declared name (pyproject.toml names the
+# heatmap study's for gaussian and student_t)
+PAGE_PATHS = "heatmap_latent.page_paths"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.output) if args.output else run.run_dir / "explorer.html"
         if args.snapshots_every < 0:
             raise UserError(f"--snapshots-every must be >= 0, got {args.snapshots_every}")
-        paths = explorer_paths if scope.applies([run.datamodule.name]) else None  # the study's, on its datasets
+        paths = load_named(PAGE_PATHS, run.datamodule.name)  # the heatmap study's, on its datasets
         path = write_explorer(run, out, snapshots_every=args.snapshots_every, paths=paths, panels=args.panel)
     except UserError as err:
         parser.exit(2, f"explorer: error: {err}\n")
