@@ -23,6 +23,20 @@ from heatmap_latent.training.snapshots import load_snapshots
 from tests.browser import needs_chromium, one_browser, open_page
 from tests.conftest import ROOT, compose_train, in_process_run
 
+# docs/explorer.md's host API, as explorer/ui.js lists it
+HOST_ACTIONS = (
+    "showFrame",
+    "setAtlas",
+    "setFactors",
+    "perturbBump",
+    "perturbNoise",
+    "resetPerturb",
+    "controlMap",
+    "highlight",
+    "pick",
+    "scatterXY",
+)
+
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("explorer")
 
@@ -451,7 +465,7 @@ def test_the_controllability_map_equals_the_python_round_trip(pages):
     run, page_path = pages["vae-gaussian"]
     with open_page(page_path) as (page, errors):
         cells = page.evaluate(
-            "(() => { const m = window.heatmapLatent.controlMap('var_x', 'rho', 'rho', 4); "
+            "(() => { const m = window.heatmapLatent.actions.controlMap('var_x', 'rho', 'rho', 4); "
             "return {xs: m.xs, ys: m.ys, values: Array.from(m.values), fixed: m.fixed, ms: m.ms}; })()"
         )
         page.locator("#map-draw").click()
@@ -474,16 +488,24 @@ def test_a_brushed_or_noised_image_is_encoded_where_python_encodes_it(pages):
     run, page_path = pages["vae-gaussian"]
     with open_page(page_path) as (page, errors):
         start = page.evaluate(
-            "(() => { const api = window.heatmapLatent; api.resetPerturb(); api.perturbBump(5, 7, 0.5, 1.5); "
+            "(() => { const api = window.heatmapLatent, act = api.actions; act.resetPerturb(); "
+            "act.perturbBump(5, 7, 0.5, 1.5); "
             "return {factors: api.probes.lastNearest.factors, code: Array.from(api.probes.perturb.code)}; })()"
         )
         noised = [
             page.evaluate(
-                f"(() => {{ const api = window.heatmapLatent; api.resetPerturb(); api.perturbNoise({seed}, 0.05); "
+                f"(() => {{ const api = window.heatmapLatent, act = api.actions; act.resetPerturb(); "
+                f"act.perturbNoise({seed}, 0.05); "
                 "return Array.from(api.probes.perturb.code); })()"
             )
             for seed in (3, 3, 4)
         ]
+        # the host API is exactly the documented actions, each provided by its panel; none hangs on api
+        host = page.evaluate(
+            "(() => { const api = window.heatmapLatent; const names = Object.keys(api.actions).sort(); "
+            "return {names: names, hung: names.filter((n) => n in api)}; })()"
+        )
+        assert host == {"names": sorted(HOST_ACTIONS), "hung": []}
         box = page.locator("#perturbed").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the brush itself
         assert "moved" in page.locator("#perturb-info").inner_text()
@@ -587,7 +609,7 @@ def test_a_5d_code_is_seen_in_its_principal_axes_and_a_click_moves_the_slice_to_
             expected = run.model.decode(torch.as_tensor(z, dtype=torch.float32)).reshape(len(z), -1).numpy()
         assert np.abs(got - expected).max() < 1e-4
         # a click on a code decodes it and sets the sliders of the dimensions off the slice to its values
-        assert page.evaluate(f"{api}.pick(42)")
+        assert page.evaluate(f"{api}.actions.pick(42)")
         picked = np.array(page.evaluate(f"Array.from({api}.probes.lastZ)"))
         assert np.allclose(picked, view[42], atol=1e-5)
         for k in (2, 3, 4):  # the slice's plane is z0-z1

@@ -269,14 +269,14 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
         got = np.array(a.evaluate(encode, batch.reshape(len(batch), -1).tolist()))
         assert np.abs(got - encode_with(logdir, snapshots[-1], batch)).max() < 1e-4
         # the factor panel: set factors, the code of their exact heatmap is marked and decoded
-        a.evaluate("window.heatmapLatent.setFactors({var_x: 0.5, var_y: 2.0, rho: 0.3})")
+        a.evaluate("window.heatmapLatent.actions.setFactors({var_x: 0.5, var_y: 2.0, rho: 0.3})")
         marked = np.array(a.evaluate("Array.from(window.heatmapLatent.probes.factorZ)"))
         assert np.abs(marked - encode_with(logdir, snapshots[-1], heatmaps[:1])[0]).max() < 1e-4
-        a.evaluate("window.heatmapLatent.perturbNoise(3, 0.1)")  # the brush's encode runs in the tab too
+        a.evaluate("window.heatmapLatent.actions.perturbNoise(3, 0.1)")  # the brush's encode runs in the tab too
         assert a.evaluate("window.heatmapLatent.probes.perturb.code.length") == 3
         # an earlier epoch: its weights fetched from the frame route when the slider needs them
         assert not a.evaluate("window.heatmapLatent.isLoaded(0)")
-        a.evaluate("window.heatmapLatent.showFrame(0)")
+        a.evaluate("window.heatmapLatent.actions.showFrame(0)")
         assert np.abs(np.array(a.evaluate(decode, z.tolist())) - decode_with(logdir, snapshots[0], z)).max() < 1e-3
         # the run writes another snapshot while the tab is open: it appears in the slider
         later = copy.deepcopy(snapshots[-1])
@@ -298,7 +298,7 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
         b = panel(page, "runs/b")
         row = 17
         image = a.evaluate(f"window.heatmapLatent.imageOf({row})")
-        x, y = a.evaluate(f"window.heatmapLatent.scatterXY({row})")
+        x, y = a.evaluate(f"window.heatmapLatent.actions.scatterXY({row})")
         canvas = a.locator("#scatter").bounding_box()
         page.mouse.move(canvas["x"] + x, canvas["y"] + y)
         page.wait_for_timeout(200)
@@ -317,7 +317,7 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
         got = np.array(sp.evaluate(decode, z.tolist()))
         assert got.shape == (10, 3 * 32 * 32)
         assert np.abs(got - decode_with(logdir, sprite_snaps[-1], z, "sprites")).max() < 1e-4
-        sp.evaluate("window.heatmapLatent.showFrame(0)")
+        sp.evaluate("window.heatmapLatent.actions.showFrame(0)")
         # the scores written with each snapshot, drawn in the tab beside the KL (scores/timeline.py)
         shown = sp.evaluate("window.heatmapLatent.probes.scoresShown")
         assert shown["label"] == "epoch 1" and set(shown["scores"]) >= {"mig", "sap", "beta_vae", "factor_vae"}
@@ -380,7 +380,7 @@ def test_the_atlas_puts_a_2x2_sweep_in_one_frame_linked_image_by_image(server, l
         row = 11
         first = frames[sweep[0]]
         image = first.evaluate(f"window.heatmapLatent.imageOf({row})")
-        x, y = first.evaluate(f"window.heatmapLatent.scatterXY({row})")
+        x, y = first.evaluate(f"window.heatmapLatent.actions.scatterXY({row})")
         box = first.locator("#scatter").bounding_box()
         page.mouse.move(box["x"] + x, box["y"] + y)
         page.wait_for_timeout(200)

@@ -193,7 +193,7 @@ def test_the_sprites_page_has_a_factor_panel_that_draws_and_reads_the_declared_f
         assert page.evaluate("window.heatmapLatent.declaration.map(f => f.name)") == names
         assert page.locator("#factor-shape").evaluate("e => e.tagName") == "SELECT"  # categorical: a picker
         assert page.locator("#factor-orientation").get_attribute("type") == "range"
-        page.evaluate("f => window.heatmapLatent.setFactors(f)", wanted)
+        page.evaluate("f => window.heatmapLatent.actions.setFactors(f)", wanted)
         drawn = np.array(page.evaluate("Array.from(window.heatmapLatent.probes.factorImage)"))
         # that very sprite (the page carries the images in steps of 1/255)
         assert np.abs(drawn - run.datamodule.images[row].numpy().reshape(-1)).max() <= 0.5 / 255 + 1e-6

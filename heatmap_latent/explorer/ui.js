@@ -8,6 +8,10 @@
 // api.toRaw first. Panels talk through ui.on / ui.emit; tests read api.probes, the one test hook
 // (docs/explorer.md), which no panel reads back.
 "use strict";
+// what a host may ask of the page (api.actions, each provided by the panel that owns it through
+// ui.provide); a host hears the page through the callbacks it sets, api.onHover and api.onPick
+const HOST_ACTIONS = ["showFrame", "setAtlas", "setFactors", "perturbBump", "perturbNoise", "resetPerturb", "controlMap",
+  "highlight", "pick", "scatterXY"];
 window.heatmapLatentUI = function (api, DATA) {
   const D = api.latentDim, S = api.imageSize, last = api.frames.length - 1;
   const $ = (id) => document.getElementById(id);
@@ -110,12 +114,19 @@ window.heatmapLatentUI = function (api, DATA) {
   }
   const setAligned = (on) => reframe(() => api.setAligned(on)); // aligned to the last snapshot, or each its own
   const setProjected = (on) => reframe(() => api.setProjected(on)); // the last frame's principal axes
-  api.showFrame = showFrame;
+  // the host API (docs/explorer.md): what a host (the Latent tab, a test, the console) may ask of the
+  // page, each action provided by the panel that owns it; a panel never hangs a method on api itself
+  api.actions = {};
+  const provide = (name, fn) => {
+    if (!HOST_ACTIONS.includes(name)) throw new Error("not a host action of the page (ui.js HOST_ACTIONS): " + name);
+    api.actions[name] = fn;
+  };
+  provide("showFrame", showFrame);
   // the atlas: this run's frames mapped onto another run's (its api; null: off), the Latent tab's
-  api.setAtlas = (ref) => { let fitted = null; reframe(() => { fitted = api.fitAtlas(ref); }); return fitted; };
+  provide("setAtlas", (ref) => { let fitted = null; reframe(() => { fitted = api.fitAtlas(ref); }); return fitted; });
 
-  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, view, select, showFrame, setAligned, setProjected,
-    draw: () => emit("draw") };
+  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, provide, view, select, showFrame, setAligned,
+    setProjected, draw: () => emit("draw") };
   for (const panel of window.heatmapLatentPanels || []) panel(api, DATA, ui);
 
   emit("extent");

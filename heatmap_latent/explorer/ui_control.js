@@ -27,7 +27,7 @@
     }
     return { x: xName, y: yName, factor: factor, n: n, xs: xs, ys: ys, values: out, fixed: Object.assign({}, ui.factorValues), ms: performance.now() - t0 };
   }
-  api.controlMap = controlMap;
+  ui.provide("controlMap", controlMap);
   $("map-draw").addEventListener("click", () => {
     const xName = $("map-x").value, yName = $("map-y").value, factor = $("map-factor").value;
     if (xName === yName) { $("map-info").textContent = "pick two different factors"; return; }

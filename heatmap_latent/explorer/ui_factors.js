@@ -82,7 +82,7 @@
       ui.draw();
     }
     ui.factorValues = values; // the controllability map holds the other factors here
-    api.setFactors = (f) => { Object.assign(values, f); setFactors(Object.keys(f).join()); };
+    ui.provide("setFactors", (f) => { Object.assign(values, f); setFactors(Object.keys(f).join()); });
     setFactors(null);
 
     // perturb an image: a Gaussian bump where the brush clicks, or seeded Gaussian noise
@@ -113,25 +113,27 @@
       perturb = ui.probe("perturb", { image: image, start: Float64Array.from(api.encode(image)), code: null });
       showPerturbed();
     }
-    api.perturbBump = (x, y, amplitude, sigma) => {
+    function perturbBump(x, y, amplitude, sigma) {
       if (!perturb) resetPerturb();
       const img = perturb.image;
       for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) img[i * S + j] += amplitude * Math.exp(-((i - y) ** 2 + (j - x) ** 2) / (2 * sigma * sigma));
       showPerturbed();
-    };
-    api.perturbNoise = (seed, std) => {
+    }
+    function perturbNoise(seed, std) {
       if (!perturb) resetPerturb();
       const gauss = seeded(seed), img = perturb.image;
       for (let p = 0; p < img.length; p++) img[p] += std * gauss();
       showPerturbed();
-    };
+    }
     $("perturbed").addEventListener("click", (e) => {
       const r = $("perturbed").getBoundingClientRect();
-      api.perturbBump(((e.clientX - r.left) / r.width) * S - 0.5, ((e.clientY - r.top) / r.height) * S - 0.5, +$("bump-amp").value, +$("bump-sigma").value);
+      perturbBump(((e.clientX - r.left) / r.width) * S - 0.5, ((e.clientY - r.top) / r.height) * S - 0.5, +$("bump-amp").value, +$("bump-sigma").value);
     });
-    $("perturb-noise").addEventListener("click", () => { api.perturbNoise(+$("noise-seed").value, +$("noise-std").value); $("noise-seed").value = +$("noise-seed").value + 1; });
+    $("perturb-noise").addEventListener("click", () => { perturbNoise(+$("noise-seed").value, +$("noise-std").value); $("noise-seed").value = +$("noise-seed").value + 1; });
     $("perturb-reset").addEventListener("click", resetPerturb);
     $("perturb-source").addEventListener("change", resetPerturb);
-    api.resetPerturb = resetPerturb;
+    ui.provide("perturbBump", perturbBump);
+    ui.provide("perturbNoise", perturbNoise);
+    ui.provide("resetPerturb", resetPerturb);
   }
 });

@@ -22,7 +22,7 @@
   }
   // another view (a run side by side) can highlight an image and be told which one is hovered
   let highlighted = -1;
-  api.highlight = (image) => { highlighted = ui.probe("highlighted", image); ui.draw(); };
+  ui.provide("highlight", (image) => { highlighted = ui.probe("highlighted", image); ui.draw(); });
 
   // ------------------------------------------------------------------ 3-D scatter
   const sc = $("scatter"), sctx = sc.getContext("2d");
@@ -71,12 +71,12 @@
     buildSliders();
     ui.select(z);
   }
-  api.scatterXY = (row) => [projected[2 * row], projected[2 * row + 1]]; // where a code is drawn
-  api.pick = (image) => {
+  ui.provide("scatterXY", (row) => [projected[2 * row], projected[2 * row + 1]]); // where a code is drawn
+  ui.provide("pick", (image) => {
     const row = api.rowOf(image);
     if (row >= 0) pickRow(row);
     return row >= 0;
-  };
+  });
   let drag = null;
   sc.addEventListener("mousedown", (e) => { drag = { x: e.offsetX, y: e.offsetY, moved: false }; });
   sc.addEventListener("mousemove", (e) => {

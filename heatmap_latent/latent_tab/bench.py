@@ -91,8 +91,8 @@ def measure(run_dir: Path, chromium: str | None, repeats: int = 3) -> dict:
                     draws.append(panel.evaluate("window.heatmapLatent.probes.firstDrawMs"))
                     slides.append(
                         panel.evaluate(
-                            "async () => { const t = performance.now(); await window.heatmapLatent.showFrame(0); "
-                            "return performance.now() - t; }"
+                            "async () => { const t = performance.now(); "
+                            "await window.heatmapLatent.actions.showFrame(0); return performance.now() - t; }"
                         )
                     )
                     resources = panel.evaluate(RESOURCES)

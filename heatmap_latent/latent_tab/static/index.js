@@ -32,8 +32,8 @@ export async function render() {
       panels.get(run).api = api;
       if (document.getElementById("atlas").checked) atlas();
     },
-    hover(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.highlight(image); },
-    pick(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.pick(image); },
+    hover(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.actions.highlight(image); },
+    pick(run, image) { for (const [other, p] of panels) if (other !== run && p.api) p.api.actions.pick(image); },
   };
   function open(run) {
     const frame = document.createElement("iframe");
@@ -65,7 +65,7 @@ export async function render() {
       const doc = p.frame.contentDocument;
       doc.body.classList.toggle("compact", on);
       let fitted = null;
-      try { fitted = p.api.setAtlas(on ? open[0][1].api : null); } catch (err) { problems.push(run + ": " + err.message); }
+      try { fitted = p.api.actions.setAtlas(on ? open[0][1].api : null); } catch (err) { problems.push(run + ": " + err.message); }
       const fit = fitted ? " · R² " + fitted.r2[fitted.r2.length - 1].toFixed(3) : "";
       doc.querySelector("header h1").textContent = on ? (keys.map((k) => k + "=" + parts[i][k]).join(" ") || run) + fit : run;
       p.frame.style.borderColor = on && values.length ? PALETTE[values.indexOf(parts[i][keys[0]]) % PALETTE.length] : "";
@@ -80,7 +80,7 @@ export async function render() {
   document.getElementById("atlas").addEventListener("change", atlas);
   document.getElementById("atlas-epoch").addEventListener("input", (e) => {
     const epoch = epochs[+e.target.value];
-    for (const [, p] of panels) if (p.api) p.api.showFrame(p.api.frameFor(epoch));
+    for (const [, p] of panels) if (p.api) p.api.actions.showFrame(p.api.frameFor(epoch));
     document.getElementById("atlas-info").textContent = "epoch " + epoch;
   });
   let first = true;
