@@ -440,8 +440,11 @@ SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its 
     "ui_control.js",
     "domain_heatmaps.js",  # the domains' renderers and fits: each registers itself; a page carries its own
     "domain_table.js",
-    "network.js",  # the decoder and encoder, and the earlier frames' weights, which explorer.js builds
+    "network.js",  # the decoder and encoder, the frames, the earlier frames' weights, the view: explorer.js builds them
+    "linalg.js",
+    "frames.js",
     "frame_weights.js",
+    "view.js",
     "explorer.js",
 )
 
