@@ -73,7 +73,12 @@ def synthetic(model: str, data: str, good: bool) -> dict:
     on_codes = {"max_gap_share": 0.1 if good else 0.6, "realism_mean": 0.15 if good else 0.4}
     plane = {"monotone_variance": 0.99 if good else 0.5, "fitted_std": {"rho": 0.05 if good else 0.5}, **on_codes}
     metrics = {
-        "reconstruction": {"mean": pick(1.0, 2.0), "tail_ratio": pick(3.0, 1.5), "tail_share": pick(0.05, 0.01)},
+        "reconstruction": {
+            "mean": pick(1.0, 2.0),
+            "tail_ratio": pick(3.0, 1.5),
+            "tail_share": pick(0.05, 0.01),
+            "sparsity": {"spearman": pick(0.6, 0.2)},
+        },
         "recoverability": {
             "rho": {"linear_r2": hi, "best_axis_spearman": hi},
             "var_x": {"linear_r2": lo, "best_axis_spearman": lo},
@@ -98,6 +103,9 @@ def synthetic(model: str, data: str, good: bool) -> dict:
             # the control: codes near the hull decode well (good), or not even they do
             "perturbations": {"realism_mean": 0.12 if good else 0.5},
             "near_data": {"realism_mean": 0.12 if good else 0.5, "anchor_realism_mean": 0.1},
+            "axis_rho": {"monotone": {"rho": hi}},
+            "axis_var_diff": {"monotone": {"var_diff": hi}},
+            "circle": {"fitted_std": {"rho": 0.05 if good else 0.5}},
             "isovariance_spline": {
                 "monotone": {"rho": hi},
                 "fitted_range": {"rho": 1.7 if good else 0.6},
@@ -244,7 +252,7 @@ def test_a_missing_side_is_not_measured():
     assert claims[1]["verdict"] == UNMEASURED
     assert "no run of ae@gaussian" in claims[1]["comparisons"][0]["reason"]
     # its student_t comparisons are measured, but a claim about both datasets is not measured on one
-    assert [c["verdict"] for c in claims[2]["comparisons"]] == [UNMEASURED, UNMEASURED, HOLDS, HOLDS]
+    assert [c["verdict"] for c in claims[2]["comparisons"]] == [UNMEASURED] * 3 + [HOLDS] * 3
     assert claims[2]["verdict"] == UNMEASURED
 
 
@@ -747,9 +755,9 @@ def test_a_placebo_splits_each_models_seeds_into_two_roles_and_counts_what_the_r
         ([1, 2, 3], ["vae-gaussian-4", "vae-gaussian-5", "vae-gaussian-6"]),  # paired with seeds 1-3 in order
     ]
     # claims 1, 2, 4 and 5 claim the roles differ; 3, 6 and 9 hold one role to a threshold: not counted
-    # (on gaussian 1 + 2 + 1 + 4 measured, claim 4's trimmed hull and claim 5's tails not judged; on
-    # student_t 10 not measured: no run)
-    assert vae["n_comparisons"] == 21 and vae["verdicts"]["not measured"] == 13 and result["n_measured"] == 2 * 8
+    # (on gaussian 1 + 3 + 1 + 4 measured, claim 4's trimmed hull and claim 5's tails not judged; on
+    # student_t 11 not measured: no run)
+    assert vae["n_comparisons"] == 23 and vae["verdicts"]["not measured"] == 14 and result["n_measured"] == 2 * 9
     assert result["n_false_positive"] == 0
     assert result["false_positive_rate"] == 0
     # claim 8 claims the roles are alike: on a placebo that is true, and the rule affirms it (the kNN
@@ -778,9 +786,9 @@ def test_analyze_py_runs_the_placebo_on_a_sweep_and_reports_its_rate(tiny_study,
     assert [a["model"] for a in saved["arrangements"]] == ["vae", "ae"]
     for a in saved["arrangements"]:
         assert [g["seeds"] for g in a["groups"]] == [[1]] * 4  # seed 2 of each dataset's group paired with seed 1
-        assert sum(a["verdicts"].values()) == a["n_comparisons"] == 21  # claims 1, 2, 4, 5 on both datasets
+        assert sum(a["verdicts"].values()) == a["n_comparisons"] == 23  # claims 1, 2, 4, 5 on both datasets
         assert a["verdicts"]["not measured"] == 6  # claim 4's trimmed hull and 5's tails on each dataset: not judged
-    assert saved["n_measured"] == 2 * 15 and 0 <= saved["false_positive_rate"] <= 1
+    assert saved["n_measured"] == 2 * 17 and 0 <= saved["false_positive_rate"] <= 1
     assert saved["n_false_positive"] == sum(len(a["false_positives"]) for a in saved["arrangements"])
     html = (tmp_path / "report.html").read_text()
     assert "id='placebo-table'" in html and f"{saved['n_false_positive']} of {saved['n_measured']} measured" in html

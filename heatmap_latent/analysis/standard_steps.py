@@ -16,7 +16,7 @@ from heatmap_latent.analysis.density import local_gaps
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
 from heatmap_latent.analysis.probes import recoverability
-from heatmap_latent.analysis.reconstruction import error_summary
+from heatmap_latent.analysis.reconstruction import error_sparsity, error_summary
 from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
 from heatmap_latent.core.pixels import stored
 from heatmap_latent.core.plotting import projection_figure
@@ -51,7 +51,7 @@ def abs_spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def reconstruction(encoded: EncodedRun) -> StepResult:
     images, recons, errors = encoded.test_reconstruction
-    summary = error_summary(errors)
+    summary = {**error_summary(errors), "sparsity": error_sparsity(encoded.latents, encoded.test_idx, errors)}
     return StepResult(
         summary,
         [
@@ -288,6 +288,7 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("p99", "p99"),
             ("tail_ratio", "p99 / median"),
             ("tail_share", "share > 3x median"),
+            ("sparsity.spearman", "Spearman of error with the distance to the nearest other code"),
         ),
         group_figure=GroupFigure(
             "error_hist",

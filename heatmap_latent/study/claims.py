@@ -61,11 +61,15 @@ def claim_2(r: Rules) -> Claim:
     return Claim(
         2,
         "The AE's error distribution is heavier-tailed than the VAE's.",
-        "p99 / median of the per-image test errors, and the share of test errors above 3x the median.",
+        "p99 / median of the per-image test errors, and the share of test errors above 3x the median; "
+        "and, the study's reason for them, the rank correlation of a test image's error with its code's "
+        "distance to the nearest other code (standardised codes): the AE's errors come from sparse codes "
+        "more than the VAE's.",
         ae_above_vae(
             r,
             ("reconstruction.tail_ratio", "p99 / median", "tail_ratio"),
             ("reconstruction.tail_share", "share > 3x median", "tail_share"),
+            ("reconstruction.sparsity.spearman", "Spearman(test error, nearest-code distance)", "spearman"),
         ),
         scope=GAUSSIAN,  # the study says it of the AE on the Gaussian heatmaps
     )
@@ -393,6 +397,33 @@ def _placement(r: Rules, role: Role) -> tuple[Comparison, ...]:
         at_least(
             r,
             role,
+            "a line along the rho axis, rho monotone",
+            "trajectories.axis_rho.monotone.rho",
+            "|Spearman| step vs rho",
+            r.mono,
+            "spearman",
+        ),
+        at_least(
+            r,
+            role,
+            "a line along the var_x − var_y axis, var_x − var_y monotone",
+            "trajectories.axis_var_diff.monotone.var_diff",
+            "|Spearman| step vs var_x − var_y",
+            r.mono,
+            "spearman",
+        ),
+        at_most(
+            r,
+            role,
+            "the angular path (a circle off the rho axis), rho nearly constant",
+            "trajectories.circle.fitted_std.rho",
+            "std of fitted rho",
+            r.rho_std,
+            "rho_std",
+        ),
+        at_least(
+            r,
+            role,
             "height on z follows rho",
             "trajectories.statements.z_rho_spearman",
             "|Spearman| z vs rho",
@@ -429,7 +460,10 @@ def claim_9(r: Rules) -> Claim:
         9,
         "Where the study places images: a code's height on z follows rho, a north-south path spans "
         "the available rho, and heatmaps with large |var_x − var_y| lie at the sides, towards the exterior.",
-        f"On the study's named axes (z tracks rho, x var_x − var_y, y the third): |Spearman| of z with "
+        f"On the study's named axes (z tracks rho, x var_x − var_y, y the third): along a straight line on "
+        f"z through the median code the fitted rho is monotone, along one on x the fitted var_x − var_y "
+        f"(|Spearman| with the step >= {r.mono}), and along the angular path (the circle in the plane off "
+        f"the rho axis) the fitted rho stays nearly constant (std <= {r.rho_std}); |Spearman| of z with "
         f"rho >= {r.mono}. Shown, not judged: the range of fitted rho along the isovariance spline (the "
         f"path along z) >= {r.rho_range} (claim 6 judges it), and the mean distance from the centre of the "
         f"x-y plane of the images with the top tenth of |var_x − var_y| over that of all images > 1 (true "

@@ -88,7 +88,7 @@ def _study_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: i
     info["study_axes"] = {"x": axes.x, "y": axes.y, "z": axes.z, "signs": list(axes.signs)}
     info["study_bounds"] = {k: {"intercept": a, "slope": b} for k, (a, b) in bounds.items()}
     plane = tuple(sorted((axes.y, axes.z)))
-    paths = []
+    paths = _axis_lines(latents, axes, xyz, n)
     for side, where in (("top", "above"), ("bottom", "below")):
         points = axes.to_latent(geo.path_along_bound(xyz, bounds[side], n), latents.mean(0))
         paths.append(
@@ -98,6 +98,28 @@ def _study_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: i
                 plane,  # type: ignore[arg-type]
                 f"the study's {side} plane: bounds the z{axes.z}-z{axes.y} projection from {where} "
                 f"(quantile regression), along z{axes.y} at constant z{axes.x}",
+            )
+        )
+    return paths
+
+
+def _axis_lines(latents: np.ndarray, axes: study_geo.StudyAxes, xyz: np.ndarray, n: int) -> list[geo.Path]:
+    """Straight lines along the study's named axes through the codes' median, each over the central
+    96% of the codes along it: z (tracks rho) and x (tracks var_x − var_y), the study's "lines"."""
+    paths = []
+    centre = np.median(xyz, axis=0)
+    for name, k, axis, what in (("axis_rho", 2, axes.z, "rho"), ("axis_var_diff", 0, axes.x, "var_x − var_y")):
+        lo, hi = np.quantile(xyz[:, k], [0.02, 0.98])
+        start, end = centre.copy(), centre.copy()
+        start[k], end[k] = lo, hi
+        points = axes.to_latent(geo.line(start, end, n), latents.mean(0))
+        other = axes.y if k == 2 else axes.z
+        paths.append(
+            geo.Path(
+                name,
+                points,
+                tuple(sorted((axis, other))),
+                f"line along z{axis} (tracks {what}) through the median code",
             )
         )
     return paths

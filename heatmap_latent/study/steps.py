@@ -33,6 +33,7 @@ def _decoded_path(encoded: EncodedRun, path: geo.Path) -> dict[str, Any]:
     dist, near = encoded.tree.query(path.points[strip])
     near_f = [{k: float(encoded.factors[k][i]) for k in encoded.factors} for i in near]
     monotone = {k: abs_spearman(steps, fitted[k]) for k in CONTINUOUS}
+    monotone["var_diff"] = abs_spearman(steps, fitted["var_x"] - fitted["var_y"])  # the study's x axis
     return {
         "metrics": {
             "description": path.description,
@@ -136,9 +137,12 @@ def trajectories(encoded: EncodedRun) -> StepResult:
             )
         )
     flat = "plane paths are drawn for 3-D latent spaces only"
-    for name in ("bounding_plane_0", "bounding_plane_1", "study_plane_top", "study_plane_bottom"):
+    named = ("study_plane_top", "study_plane_bottom", "axis_rho", "axis_var_diff")  # on the study's named axes
+    for name in ("bounding_plane_0", "bounding_plane_1", *named):
         if name not in out:
-            out[name] = not_applicable(info.get("study_planes_missing", flat) if name.startswith("study") else flat)
+            out[name] = not_applicable(info.get("study_planes_missing", flat) if name in named else flat)
+    if "circle" not in out:
+        out["circle"] = not_applicable("the angular path needs two latent axes besides the one tracking rho")
     if "study_axes" in info:
         out["study_axes"], out["study_bounds"] = info["study_axes"], info["study_bounds"]
         out["statements"] = study_statements(encoded.latents, encoded.factors, info["study_axes"])
@@ -209,6 +213,8 @@ def df_classifier(encoded: EncodedRun) -> StepResult:
 # what the trajectories step writes for a study's claims to read (study/paths.py names the paths;
 # ``*`` is a factor): each decoded path's fitted factors, monotonicity, gaps and realism
 DECODED_PATHS = (
+    "axis_rho",
+    "axis_var_diff",
     "line_0_2",
     "line_0_1",
     "circle",
@@ -267,6 +273,12 @@ STEPS: tuple[Step, ...] = (
             ("near_data.realism_mean", "the control: test codes moved half their nearest-code distance, realism"),
             ("near_data.anchor_realism_mean", "the control: the same test codes unmoved, realism"),
             ("statements.z_rho_spearman", "study axes: |Spearman| of the height on z with rho"),
+            ("axis_rho.monotone.rho", "line along the rho axis: |Spearman| step vs fitted rho"),
+            (
+                "axis_var_diff.monotone.var_diff",
+                "line along the var_x − var_y axis: |Spearman| step vs fitted difference",
+            ),
+            ("circle.fitted_std.rho", "angular path (circle off the rho axis): std of fitted rho"),
             ("statements.tails_exterior_ratio", "large |var_x − var_y|: relative distance from the centre"),
         ),
         not_applicable=not_heatmaps,
