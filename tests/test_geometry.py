@@ -185,3 +185,20 @@ def test_cka_and_procrustes_see_through_rotation_and_scale_but_not_independence(
     assert 0.2 < linear_cka(codes, half) < 0.9 and 0.05 < procrustes_disparity(codes, half) < 0.8
     with pytest.raises(ValueError, match="one shape"):
         procrustes_disparity(codes, codes[:, :2])
+
+
+def test_a_path_on_a_bounding_plane_can_hold_a_factor_fixed():
+    """The study's "var_x stays fixed along the top plane": along y at constant x a factor that grows
+    with x + y moves; the path that holds it moves x against y and keeps it exactly (a linear factor)."""
+    from heatmap_latent.analysis.geometry import path_along_bound, path_along_bound_holding
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(-1, 1, size=(4000, 2))
+    xyz = np.column_stack([xy, 1.0 + 0.5 * xy[:, 1]])  # every code on the plane z = 1 + 0.5 y
+    factor = 2.0 * xyz[:, 0] + xyz[:, 1]
+    held = path_along_bound_holding(xyz, (1.0, 0.5), factor, 20)
+    along_y = path_along_bound(xyz, (1.0, 0.5), 20)
+    value = lambda p: 2.0 * p[:, 0] + p[:, 1]  # noqa: E731
+    assert np.ptp(value(held)) < 1e-9 and np.ptp(value(along_y)) > 1.5
+    np.testing.assert_allclose(held[:, 2], 1.0 + 0.5 * held[:, 1])  # on the plane
+    assert np.all(np.diff(held[:, 1]) > 0) and np.ptp(held[:, 1]) > 0.5  # it goes somewhere, along growing y

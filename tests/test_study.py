@@ -120,6 +120,10 @@ def synthetic(model: str, data: str, good: bool) -> dict:
                 **on_codes,
             },
             "statements": {"z_rho_spearman": hi, "tails_exterior_ratio": 1.4 if good else 0.8},
+            "study_plane_top_var_x": {
+                "monotone": {"var_y": hi},
+                "fitted_std": {"rho": 0.05 if good else 0.5, "var_x": 0.1 if good else 2.0},
+            },
             "study_plane_bottom": {
                 "monotone": {"var_y": hi},
                 "fitted_std": {"rho": 0.05 if good else 0.5},

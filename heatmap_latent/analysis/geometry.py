@@ -130,6 +130,30 @@ def near_hull_perturbations(
     return anchors, perturbed.reshape(-1, latents.shape[1])
 
 
+def path_along_bound_holding(
+    xyz: np.ndarray, line: tuple[float, float], factor: np.ndarray, n: int, band: float = 0.05, quantile: float = 0.02
+) -> np.ndarray:
+    """``(n, 3)`` oriented points on the plane ``z = a + b * y`` along the direction of the x-y plane
+    in which ``factor`` does not change (to first order: a least-squares plane of the factor over the
+    codes within ``band`` of the bound), through those codes' median, over their ``quantile``..``1 -
+    quantile`` range along that direction."""
+    a, b = line
+    near = np.abs(xyz[:, 2] - (a + b * xyz[:, 1])) <= band * np.ptp(xyz[:, 2])
+    if near.sum() < 4:
+        raise ValueError("fewer than four codes lie near this bounding plane")
+    xy = xyz[near, :2]
+    grad = np.linalg.lstsq(np.column_stack([xy, np.ones(len(xy))]), factor[near], rcond=None)[0][:2]
+    if not np.any(grad):
+        raise ValueError("the factor does not change near this bounding plane")
+    direction = np.array([-grad[1], grad[0]]) / np.linalg.norm(grad)
+    direction *= np.sign(direction[1]) or 1.0  # along growing y, as the study's paths go
+    centre = np.median(xy, axis=0)
+    lo, hi = np.quantile((xy - centre) @ direction, [quantile, 1 - quantile])
+    t = np.linspace(lo, hi, n)[:, None]
+    points = centre + t * direction
+    return np.column_stack([points, a + b * points[:, 1]])
+
+
 def near_data_perturbations(
     latents: np.ndarray, candidates: np.ndarray, n_points: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -119,6 +119,11 @@ CIRCULAR = (
     "true by construction: x is chosen as the axis tracking var_x − var_y, so large |var_x − var_y| "
     "lies at large |x| in any code"
 )
+# claim 6: along y at constant x both variances grow (x tracks their difference, y their sum)
+VAR_X_MOVES = (
+    "true of no model by construction: along y at constant x both variances grow; judged on the path "
+    "that holds var_x instead"
+)
 REPEATED = "claim 6's spline comparison, counted there"
 
 
@@ -264,14 +269,28 @@ def _study_planes(r: Rules, role: Role) -> tuple[Comparison, ...]:
             "rho_mean",
             named="zero",
         ),
-        at_most(
+        against(
             r,
+            "<=",
             role,
             "study's top plane, var_x nearly constant",
             "trajectories.study_plane_top.fitted_std.var_x",
             "std of fitted var_x",
             r.var_std,
             "var_std",
+            not_judged=VAR_X_MOVES,
+        ),
+        at_most(
+            r,
+            role,
+            "study's top plane holding var_x, var_x nearly constant",
+            "trajectories.study_plane_top_var_x.fitted_std.var_x",
+            "std of fitted var_x",
+            r.var_std,
+            "var_std",
+        ),
+        *monotone_at_fixed_rho(
+            r, role, "study's top plane holding var_x", "study_plane_top_var_x", "monotone.var_y", "var_y"
         ),
         against(
             r,
@@ -297,7 +316,9 @@ def claim_6_study(r: Rules) -> Claim:
         f"third, each signed to grow with what it tracks); the planes bounding the codes' y-z "
         f"projection from above and below (quantile regressions of z on y at 0.98 and 0.02), each "
         f"traversed along y at constant x. |Spearman| of step vs fitted var_y >= {r.mono}; std of "
-        f"fitted rho <= {r.rho_std}; on the top plane std of fitted var_x <= {r.var_std}; on the bottom "
+        f"fitted rho <= {r.rho_std}; on the top plane, along the direction that holds var_x (a least-squares "
+        f"plane of var_x over the codes near it), std of fitted var_x <= {r.var_std}, var_y monotone and rho "
+        f"nearly constant (at constant x var_x cannot stay fixed: shown, not judged); on the bottom "
         f"plane mean fitted rho < 0, on the top plane > 0. The isovariance spline and the paths' gap and "
         f"realism as in the other reading.",
         every_role(lambda role: _study_planes(r, role)),

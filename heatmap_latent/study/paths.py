@@ -89,6 +89,17 @@ def _study_plane_paths(latents: np.ndarray, factors: dict[str, np.ndarray], n: i
     info["study_bounds"] = {k: {"intercept": a, "slope": b} for k, (a, b) in bounds.items()}
     plane = tuple(sorted((axes.y, axes.z)))
     paths = _axis_lines(latents, axes, xyz, n)
+    # the study's "var_x stays fixed along the top plane", on a path that holds it (along y at
+    # constant x both variances grow: x tracks their difference, y their sum)
+    held = geo.path_along_bound_holding(xyz, bounds["top"], factors["var_x"], n)
+    paths.append(
+        geo.Path(
+            "study_plane_top_var_x",
+            axes.to_latent(held, latents.mean(0)),
+            tuple(sorted((axes.x, axes.y))),  # type: ignore[arg-type]
+            f"the study's top plane, along the direction of the z{axes.x}-z{axes.y} plane that holds var_x",
+        )
+    )
     for side, where in (("top", "above"), ("bottom", "below")):
         points = axes.to_latent(geo.path_along_bound(xyz, bounds[side], n), latents.mean(0))
         paths.append(

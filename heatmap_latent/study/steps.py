@@ -137,7 +137,7 @@ def trajectories(encoded: EncodedRun) -> StepResult:
             )
         )
     flat = "plane paths are drawn for 3-D latent spaces only"
-    named = ("study_plane_top", "study_plane_bottom", "axis_rho", "axis_var_diff")  # on the study's named axes
+    named = ("study_plane_top", "study_plane_bottom", "study_plane_top_var_x", "axis_rho", "axis_var_diff")
     for name in ("bounding_plane_0", "bounding_plane_1", *named):
         if name not in out:
             out[name] = not_applicable(info.get("study_planes_missing", flat) if name in named else flat)
@@ -223,6 +223,7 @@ DECODED_PATHS = (
     "bounding_plane_1",
     "study_plane_top",
     "study_plane_bottom",
+    "study_plane_top_var_x",
     "empty_between_tails",
 )
 PATH_METRICS = (
@@ -264,6 +265,8 @@ STEPS: tuple[Step, ...] = (
             ("study_plane_top.monotone.var_y", "study reading, top plane: |Spearman| step vs fitted var_y"),
             ("study_plane_top.fitted_std.rho", "study reading, top plane: std of fitted rho"),
             ("study_plane_top.fitted_std.var_x", "study reading, top plane: std of fitted var_x"),
+            ("study_plane_top_var_x.fitted_std.var_x", "top plane, holding var_x: std of fitted var_x"),
+            ("study_plane_top_var_x.monotone.var_y", "top plane, holding var_x: |Spearman| step vs fitted var_y"),
             ("study_plane_bottom.monotone.var_y", "study reading, bottom plane: |Spearman| step vs fitted var_y"),
             ("study_plane_bottom.fitted_std.rho", "study reading, bottom plane: std of fitted rho"),
             ("study_plane_bottom.fitted_mean.rho", "study reading, bottom plane: mean fitted rho"),
