@@ -72,3 +72,11 @@ def test_seed_to_seed_averages_every_measure_over_the_other_runs():
     for key in ("cka", "cca", "knn", "procrustes"):
         assert got["a"][key] == pytest.approx((pair_ab[key] + pair_ac[key]) / 2)
     assert got["a"]["n_pairs"] == 2 and seed_to_seed({"a": CLOUD}) == {}
+    # leave-one-out: a's baseline is the pair of the other two runs alone, b's and c's likewise
+    pair_bc = similarity(codes["b"], codes["c"])
+    for key in ("cca", "knn"):
+        assert got["a"]["others"][key] == pytest.approx(pair_bc[key])
+        assert got["c"]["others"][key] == pytest.approx(pair_ab[key])
+    assert got["a"]["others"]["n_pairs"] == 1
+    two = seed_to_seed({"a": CLOUD, "b": linear_map(CLOUD)})
+    assert "not_applicable" in two["a"]["others"]  # two runs: no pair of others

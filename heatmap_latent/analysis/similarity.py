@@ -11,6 +11,8 @@ import numpy as np
 from scipy.spatial import cKDTree, procrustes
 from scipy.stats import rankdata
 
+from heatmap_latent.analysis.step import not_applicable
+
 
 def linear_cka(a: np.ndarray, b: np.ndarray) -> float:
     """Linear centred kernel alignment (Kornblith et al. 2019) of ``(N, D1)`` and ``(N, D2)`` codes of
@@ -83,12 +85,20 @@ def spread(codes: np.ndarray) -> dict[str, float | list[float]]:
 
 def seed_to_seed(codes: dict[str, np.ndarray], k: int = 10) -> dict[str, dict[str, float]]:
     """For each run of one group (``codes``: run name -> its codes of the same images), the mean of
-    each ``similarity`` measure to every other run; empty for fewer than two runs."""
+    each ``similarity`` measure to every other run; empty for fewer than two runs. ``others``: the
+    same mean over the pairs of the *other* runs (leave-one-out; none below three runs), a baseline
+    that shares no run with the one it is compared to."""
     pairs = {(a, b): similarity(codes[a], codes[b], k) for a, b in combinations(codes, 2)}
     out = {}
     for name in codes if len(codes) > 1 else ():
         mine = [v for key, v in pairs.items() if name in key]
+        rest = [v for key, v in pairs.items() if name not in key]
         out[name] = {m: float(np.mean([v[m] for v in mine])) for m in mine[0]} | {"n_pairs": len(mine)}
+        out[name]["others"] = (
+            {m: float(np.mean([v[m] for v in rest])) for m in rest[0]} | {"n_pairs": len(rest)}
+            if rest
+            else not_applicable("two seeds: no pair of other seeds (leave-one-out needs three)")
+        )
     return out
 
 

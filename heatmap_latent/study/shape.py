@@ -30,6 +30,8 @@ SHAPE_STEP = Step(
         ("vae_ae.knn", "share of 10 nearest neighbours shared with the other model, same seed"),
         ("seed_to_seed.cca", "mean squared canonical correlation to the other seeds of the group (mean)"),
         ("seed_to_seed.knn", "share of 10 nearest neighbours shared with the other seeds (mean)"),
+        ("seed_to_seed.others.cca", "mean squared canonical correlation between the other seeds (leave-one-out)"),
+        ("seed_to_seed.others.knn", "share of 10 nearest neighbours between the other seeds (leave-one-out)"),
         ("vae_ae.cka", "linear CKA to the other model (rotation and uniform scale only)"),
         ("vae_ae.procrustes", "Procrustes disparity to the other model (rotation and uniform scale only)"),
         ("seed_to_seed.cka", "linear CKA to the other seeds of the group (mean)"),
