@@ -444,6 +444,7 @@ SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its 
     "linalg.js",
     "frames.js",
     "frame_weights.js",
+    "atlas.js",
     "view.js",
     "explorer.js",
 )

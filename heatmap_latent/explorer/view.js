@@ -3,7 +3,7 @@
 // (the Latent tab's atlas); toView / toRaw between the two, and the view's codes and extent.
 "use strict";
 window.heatmapLatentView = function (DATA, frames, imageOf, at) { // at(): the shown frame's index
-  const D = DATA.latent_dim, { symmetricEigen, solve } = window.heatmapLatentLinalg;
+  const D = DATA.latent_dim, { symmetricEigen } = window.heatmapLatentLinalg;
   let aligned = true, projected = false;
   // the frame: (raw - centre) @ rotation + origin in the aligned view; raw itself otherwise
   function framed(z, i) {
@@ -36,38 +36,11 @@ window.heatmapLatentView = function (DATA, frames, imageOf, at) { // at(): the s
     }
     return pcaFits[key];
   }
-  // the atlas (the Latent tab's runs in one frame): frame i's raw codes mapped by an affine fit
-  // view = [z, 1] @ A onto a reference run's codes of the same images at the same epoch (least
-  // squares), undone before any decode; it replaces the alignment and the principal axes
+  // the atlas (atlas.js): replaces the alignment and the principal axes, undone before any decode
   let atlas = null, atlasKey = "", atlasCount = 0;
   function fitAtlas(ref) {
     if (!ref) { atlas = null; atlasKey = ""; return null; }
-    if (ref.dataset !== DATA.dataset) throw new Error("another dataset than the reference run's: its images are not the same");
-    const fits = frames.map((f, i) => {
-      const r = ref.frameFor(f.epoch), other = ref.codesAt(r), X = [], Y = [];
-      for (let p = 0; p < f.n; p++) {
-        const q = ref.rowOf(imageOf(p, i), r);
-        if (q < 0) continue;
-        X.push([...f.codes.subarray(p * D, p * D + D), 1]); Y.push(other.subarray(q * D, q * D + D));
-      }
-      if (X.length < 2 * (D + 1)) return null;
-      const XtX = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D + 1 }, (_, b) => X.reduce((s, x) => s + x[a] * x[b], 0)));
-      const XtY = Array.from({ length: D + 1 }, (_, a) => Array.from({ length: D }, (_, k) => X.reduce((s, x, n) => s + x[a] * Y[n][k], 0)));
-      const A = solve(XtX, XtY), M = A.slice(0, D);
-      // how much of the reference's spread the fit explains: 1 when this run is an affine copy of it
-      const mean = Array.from({ length: D }, (_, k) => Y.reduce((t, y) => t + y[k], 0) / Y.length);
-      let res = 0, tot = 0;
-      X.forEach((x, n) => {
-        for (let k = 0; k < D; k++) {
-          let v = 0;
-          for (let j = 0; j <= D; j++) v += x[j] * A[j][k];
-          res += (v - Y[n][k]) ** 2; tot += (Y[n][k] - mean[k]) ** 2;
-        }
-      });
-      const eye = Array.from({ length: D }, (_, a) => Array.from({ length: D }, (_, b) => (a === b ? 1 : 0)));
-      return { A: A, inverse: solve(M, eye), images: X.length, r2: 1 - res / (tot || 1) };
-    });
-    if (fits.some((f) => !f)) throw new Error("heatmap-latent explorer: too few images in common with the reference run for an atlas");
+    const fits = window.heatmapLatentAtlasFit(DATA, frames, imageOf, ref);
     atlas = fits; atlasKey = "x" + (++atlasCount);
     return { images: fits.map((f) => f.images), r2: fits.map((f) => f.r2) };
   }
