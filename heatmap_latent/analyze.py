@@ -49,6 +49,22 @@ def _unique_names(loaded: list[LoadedRun]) -> None:
             run.name = f"{run.name[: run.name.rindex('(')]}({run.run_dir.parent.name}/{run.run_dir.name})"
 
 
+def _explorers(cfg: DictConfig, loaded: list[LoadedRun], analyses: list[Any]) -> dict[str, tuple[str, str]]:
+    """Each run's offline latent explorer, next to the report: run name -> (file name, HTML)."""
+    explorers = {}
+    for run, a in zip(loaded, analyses):
+        name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
+        # the study's paths in the page's path picker, for the study's datasets only
+        paths = partial(explorer_paths, n=cfg.n_path) if scope.applies([run.datamodule.name]) else None
+        try:
+            data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
+        except ExportError as err:  # a decoder with no JavaScript twin (an oracle's renderer): no page
+            log.warning("%s: no explorer page: %s", a.name, err)
+            continue
+        explorers[a.name] = (name, explorer_html(data))
+    return explorers
+
+
 def analyze(cfg: DictConfig) -> dict[str, Any]:
     """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
     runs = expand_runs(_entries(cfg))
@@ -97,18 +113,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         if oracles:
             result["oracles"] = oracles
     title = analyses[0].name if len(analyses) == 1 else f"{len(analyses)} runs in {len(groups)} groups"
-    explorers = {}
-    if cfg.explorer:  # each run's offline latent explorer, next to the report
-        for run, a in zip(loaded, analyses):
-            name = "explorer.html" if len(loaded) == 1 else f"explorer_{slug(a.name)}.html"
-            # the study's paths in the page's path picker, for the study's datasets only
-            paths = partial(explorer_paths, n=cfg.n_path) if scope.applies([run.datamodule.name]) else None
-            try:
-                data = explorer_data(run, a.latents, snapshots_every=cfg.explorer_snapshots_every, paths=paths)
-            except ExportError as err:  # a decoder with no JavaScript twin (an oracle's renderer): no page
-                log.warning("%s: no explorer page: %s", a.name, err)
-                continue
-            explorers[a.name] = (name, explorer_html(data))
+    explorers = _explorers(cfg, loaded, analyses) if cfg.explorer else {}
     report = write_report(
         analyses,
         groups,
