@@ -432,6 +432,7 @@ def explorer_data(
 SCRIPTS = (  # classic scripts, in this order (docs/explorer.md): the core, its panels, then the API that starts them
     "ui.js",
     "ui_scatter.js",
+    "ui_slice.js",
     "ui_decode.js",
     "ui_traversals.js",
     "ui_paths.js",

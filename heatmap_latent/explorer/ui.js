@@ -1,7 +1,7 @@
 // The explorer page's core: what every panel shares (the view frame, the colouring, the selected
 // point, the shown epoch) and the calls between panels, then every panel registered in
 // window.heatmapLatentPanels, in the order of their scripts (explorer/page.py SCRIPTS):
-//   ui_scatter.js (the rotatable scatter and the 2-D slice), ui_decode.js (the decoded image and its
+//   ui_scatter.js (the rotatable scatter), ui_slice.js (the 2-D slice), ui_decode.js (the decoded image and its
 //   nearest real one), ui_traversals.js, ui_paths.js, ui_epochs.js (the epoch slider and the KL chart),
 //   ui_factors.js (the factor panel and the brush), ui_control.js (the controllability map).
 // Everything drawn is in view coordinates (the aligned frame, or raw); every decode goes through
@@ -125,8 +125,11 @@ window.heatmapLatentUI = function (api, DATA) {
   // the atlas: this run's frames mapped onto another run's (its api; null: off), the Latent tab's
   provide("setAtlas", (ref) => { let fitted = null; reframe(() => { fitted = api.fitAtlas(ref); }); return fitted; });
 
-  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, probe, on, emit, provide, view, select, showFrame, setAligned,
-    setProjected, draw: () => emit("draw") };
+  const ringAt = (ctx, xy, colour, r) => {
+    ctx.strokeStyle = colour; ctx.lineWidth = 2; ctx.beginPath(); ctx.arc(xy[0], xy[1], r || 7, 0, 7); ctx.stroke();
+  };
+  const ui = { $, S, D, last, paint, fmt, ramp, REALISM, ringAt, probe, on, emit, provide, view, select, showFrame,
+    setAligned, setProjected, draw: () => emit("draw") };
   for (const panel of window.heatmapLatentPanels || []) panel(api, DATA, ui);
 
   emit("extent");
