@@ -20,4 +20,13 @@ export default [
     languageOptions: { sourceType: "module", ecmaVersion: 2022, globals: { ...globals.browser } },
     rules: { "no-unused-vars": ["error", { args: "none" }] },
   },
+  {
+    // a newcomer reads a script in one sitting: no file over 200 lines, no function over 80
+    // (a file's wrapping IIFE aside, which eslint does not count)
+    files: ["heatmap_latent/**/*.js"],
+    rules: {
+      "max-lines": ["error", { max: 200 }],
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
 ];

@@ -70,3 +70,24 @@ def test_the_study_reaches_the_explorers_command_by_its_entry_point_for_its_data
     assert sorted(registered(PAGE_PATHS)) == sorted(DATASETS)
     assert all(load_named(PAGE_PATHS, name) is explorer_paths for name in DATASETS)
     assert load_named(PAGE_PATHS, "bars") is None
+
+
+LONGEST_FUNCTION = 80  # lines; eslint.config.mjs holds the page's scripts to the same
+
+
+def long_functions(source: str, name: str) -> list[str]:
+    return [
+        f"{name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.end_lineno - node.lineno + 1 > LONGEST_FUNCTION
+    ]
+
+
+def test_no_python_function_of_the_package_over_80_lines():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found += long_functions(path.read_text(), str(path.relative_to(ROOT)))
+    assert found == []
+    long = "def f():\n" + "    x = 1\n" * LONGEST_FUNCTION
+    assert long_functions(long, "t") == ["t:1 f (81 lines)"]

@@ -75,5 +75,6 @@
     }
     return best;
   }
-  return { render: (f) => heatmap(f.var_x, f.var_y, f.rho, f.df), fit: heatmapFit };
+  // continuous: any factor value in the data's range renders (a table renders its rows only)
+  return { render: (f) => heatmap(f.var_x, f.var_y, f.rho, f.df), fit: heatmapFit, continuous: true };
 };

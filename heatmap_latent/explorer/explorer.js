@@ -70,7 +70,7 @@ window.heatmapLatentStart = function (DATA) {
     encoderLabel: ENCODER ? DATA.encoder.label || "the checkpoint's" : null,
     noEncoder: ENCODER ? null : DATA.no_encoder || "this page carries no encoder",
     decodeAt: decodeAt, loadFrame: loadFrame, isLoaded: (i) => !!frames[i].decode,
-    nearest: nearest, fitFactors: fitFactors, render: render, toView: V.toView, toRaw: V.toRaw,
+    nearest: nearest, fitFactors: fitFactors, render: render, continuous: !!(DOMAIN && DOMAIN.continuous), toView: V.toView, toRaw: V.toRaw,
     declaration: DATA.factor_declaration, lead: DATA.lead, noRender: render ? null : DATA.no_render || "the dataset declares no renderer",
     viewCodes: V.viewCodes, extent: V.extent, latentDim: D, imageSize: S,
     frames: frames.map((f) => ({ label: f.label, epoch: f.epoch, kl: f.kl, scores: f.scores || null, n: f.n })),

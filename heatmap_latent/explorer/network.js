@@ -4,7 +4,7 @@
 // explorer/page.py exports; equal to torch to 1e-4 (tests/test_explorer.py). A classic script:
 // explorer.js calls window.heatmapLatentNetwork(DATA, f32) once; f32 reads a base64 weight array.
 "use strict";
-window.heatmapLatentNetwork = function network(DATA, f32) {
+(function () { // the layers' kernels are pure functions of (layer, input); network() binds a page's layers
   // ---------------------------------------------------------------- the decoder (Decoder.forward)
   function erf(x) {
     // Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, far inside the decoder's 1e-4 tolerance
@@ -23,16 +23,6 @@ window.heatmapLatentNetwork = function network(DATA, f32) {
       : (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)),
     silu: () => (v) => v / (1 + Math.exp(-v)),
   };
-
-  // the layers of Decoder.forward with one set of weights: [weight, bias] typed arrays per layer (null: none)
-  function layersFrom(weights) {
-    return DATA.decoder.layers.map((l, i) => {
-      const out = Object.assign({}, l);
-      if (weights[i]) { out.w = weights[i][0]; out.b = weights[i][1]; }
-      if (l.type === "activation") out.fn = ACTS[l.name](l);
-      return out;
-    });
-  }
 
   function linear(l, x) {
     const [nOut, nIn] = l.shape;
@@ -75,20 +65,6 @@ window.heatmapLatentNetwork = function network(DATA, f32) {
       }
     }
     return [y, cOut, H];
-  }
-
-  function decodeWith(LAYERS, z) {
-    let x = Float64Array.from(z);
-    let c = 0, h = 0;
-    for (const l of LAYERS) {
-      if (l.type === "linear") x = linear(l, x);
-      else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
-      else if (l.type === "reshape") { [c, h] = [l.shape[0], l.shape[1]]; }
-      else if (l.type === "conv_transpose") [x, c, h] = convTranspose(l, x, c, h);
-    }
-    const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
-    return out;
   }
 
   // ------------------------------------------------------------ the encoder (model.encode)
@@ -150,27 +126,53 @@ window.heatmapLatentNetwork = function network(DATA, f32) {
     return [y, c, H];
   }
 
-  const ENCODER = DATA.encoder ? DATA.encoder.layers.map((l) => {
-    const out = Object.assign({}, l);
-    if (l.weight) { const w = f32(l.weight); out.b = f32(l.bias); out.wT = inputMajor(w, l.shape[0], w.length / l.shape[0]); }
-    if (l.type === "activation") out.fn = ACTS[l.name](l);
-    return out;
-  }) : null;
-
-  // an (S*S) image, row-major as the decoder emits it, to its code (a VAE: the posterior mean)
-  function encode(image) {
-    if (!ENCODER) throw new Error("this page carries no encoder");
-    let x = Float64Array.from(image), c = 1, h = DATA.image_size;
-    for (const l of ENCODER) {
-      if (l.type === "conv") [x, c, h] = conv(l, x, c, h);
-      else if (l.type === "max_pool") [x, c, h] = maxPool(l, x, c, h);
-      else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
-      else if (l.type === "linear") x = linearSparse(l, x);
-      else if (l.type === "take") x = x.slice(0, l.n);
-      // flatten: (C, H, W) is already laid out row-major
+  window.heatmapLatentNetwork = function network(DATA, f32) {
+    // the layers of Decoder.forward with one set of weights: [weight, bias] typed arrays per layer (null: none)
+    function layersFrom(weights) {
+      return DATA.decoder.layers.map((l, i) => {
+        const out = Object.assign({}, l);
+        if (weights[i]) { out.w = weights[i][0]; out.b = weights[i][1]; }
+        if (l.type === "activation") out.fn = ACTS[l.name](l);
+        return out;
+      });
     }
-    return x;
-  }
 
-  return { layersFrom: layersFrom, decodeWith: decodeWith, encode: encode, encoder: ENCODER };
-};
+    function decodeWith(LAYERS, z) {
+      let x = Float64Array.from(z);
+      let c = 0, h = 0;
+      for (const l of LAYERS) {
+        if (l.type === "linear") x = linear(l, x);
+        else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
+        else if (l.type === "reshape") { [c, h] = [l.shape[0], l.shape[1]]; }
+        else if (l.type === "conv_transpose") [x, c, h] = convTranspose(l, x, c, h);
+      }
+      const out = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+      return out;
+    }
+
+    const ENCODER = DATA.encoder ? DATA.encoder.layers.map((l) => {
+      const out = Object.assign({}, l);
+      if (l.weight) { const w = f32(l.weight); out.b = f32(l.bias); out.wT = inputMajor(w, l.shape[0], w.length / l.shape[0]); }
+      if (l.type === "activation") out.fn = ACTS[l.name](l);
+      return out;
+    }) : null;
+
+    // an (S*S) image, row-major as the decoder emits it, to its code (a VAE: the posterior mean)
+    function encode(image) {
+      if (!ENCODER) throw new Error("this page carries no encoder");
+      let x = Float64Array.from(image), c = 1, h = DATA.image_size;
+      for (const l of ENCODER) {
+        if (l.type === "conv") [x, c, h] = conv(l, x, c, h);
+        else if (l.type === "max_pool") [x, c, h] = maxPool(l, x, c, h);
+        else if (l.type === "activation") for (let i = 0; i < x.length; i++) x[i] = l.fn(x[i]);
+        else if (l.type === "linear") x = linearSparse(l, x);
+        else if (l.type === "take") x = x.slice(0, l.n);
+        // flatten: (C, H, W) is already laid out row-major
+      }
+      return x;
+    }
+
+    return { layersFrom: layersFrom, decodeWith: decodeWith, encode: encode, encoder: ENCODER };
+  };
+})();
