@@ -1,5 +1,9 @@
 """Every option of every config group composes and instantiates."""
 
+import os
+import subprocess
+import sys
+
 import lightning.pytorch as pl
 import pytest
 import torch
@@ -208,5 +212,38 @@ def test_this_cpus_capability_is_what_torch_reports():
 
     cpu = cpu_capability()
     assert cpu.isa == torch.backends.cpu.get_cpu_capability()
-    assert cpu.native_bf16 == (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    hardware = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert cpu.native_bf16 == (hardware and not cpu.capped)
     assert fastest_precision("cpu").precision == ("bf16-mixed" if cpu.native_bf16 else "32-true")
+
+
+@pytest.mark.parametrize(
+    ("isa", "onednn", "native"),
+    [
+        ("AVX512", None, True),
+        ("AVX2", None, False),  # ATEN_CPU_CAPABILITY=avx2: torch's kernels emulate bf16
+        ("AVX512", "AVX2", False),  # ONEDNN_MAX_CPU_ISA=AVX2: oneDNN's do
+        ("AVX512", "AVX512_CORE", False),
+        ("AVX512", "AVX512_CORE_BF16", True),
+        ("AVX512", "ALL", True),
+    ],
+)
+def test_an_instruction_set_cap_means_no_native_bf16(isa, onednn, native):
+    from heatmap_latent.core.precision import CpuCapability
+
+    cpu = CpuCapability("AMD EPYC", isa, True, False, onednn)
+    assert cpu.native_bf16 is native and cpu.capped is (not native)
+    assert cpu.label == ("AVX512-BF16" if native else f"{isa} (capped)")
+    assert CpuCapability("old CPU", "AVX2", False, False, "AVX2").capped is False  # nothing to hide
+
+
+def test_the_fast_recipe_composes_fp32_under_an_avx2_cap():
+    """In a process started under the cap (as .ci/run's second pass), whatever the hardware."""
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2")
+    code = (
+        "from heatmap_latent.core.precision import fastest_precision, cpu_capability;"
+        "c = fastest_precision('cpu'); print(c.precision, '|', c.reason, '|', cpu_capability().isa)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    precision, reason, isa = (part.strip() for part in out.split("|"))
+    assert (precision, isa) == ("32-true", "AVX2") and reason.startswith("no native bf16")

@@ -2,15 +2,18 @@
 
 bf16 autocast pays only where the hardware multiplies bf16 itself: a CUDA device with bf16, a CPU
 with AVX512-BF16 or AMX. Elsewhere (an AVX2-only CPU) torch emulates it, far slower than fp32
-(docs/performance.md), so
-the rule is fp32 there. ``conf/recipe/fast.yaml`` asks for it as ``${fastest_precision:...}``;
-an explicit ``trainer.precision=...`` replaces the interpolation and always wins.
+(docs/performance.md), so the rule is fp32 there. A capped instruction set counts as the CPU it
+caps to: torch's kernels below AVX-512 (``ATEN_CPU_CAPABILITY=avx2``) or oneDNN held below
+AVX512_CORE_BF16 (``ONEDNN_MAX_CPU_ISA=AVX2``) emulate bf16 on any hardware, so the rule is fp32
+there too. ``conf/recipe/fast.yaml`` asks for it as ``${fastest_precision:...}``; an explicit
+``trainer.precision=...`` replaces the interpolation and always wins.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import platform
 from pathlib import Path
 
@@ -20,22 +23,55 @@ BF16 = "bf16-mixed"
 FP32 = "32-true"
 
 
+# oneDNN's instruction-set caps (its ONEDNN_MAX_CPU_ISA values) under which it still multiplies bf16 itself
+ONEDNN_NATIVE_BF16 = (
+    "ALL",
+    "DEFAULT",
+    "AVX512_CORE_BF16",
+    "AVX512_CORE_FP16",
+    "AVX512_CORE_AMX",
+    "AVX512_CORE_AMX_FP16",
+)
+
+
+def onednn_cap() -> str | None:
+    """oneDNN's instruction-set cap as the environment sets it (``ONEDNN_MAX_CPU_ISA``, or the older
+    ``DNNL_MAX_CPU_ISA``), upper case; None when neither is set."""
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        if os.environ.get(name):
+            return os.environ[name].strip().upper()
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class CpuCapability:
-    """What this CPU can do, as torch reports it (``torch.backends.cpu``, ``torch.cpu``)."""
+    """What this CPU can do, as torch reports it (``torch.backends.cpu``, ``torch.cpu``), under any cap."""
 
     model: str  # e.g. "AMD EPYC 9B45" (/proc/cpuinfo's model name)
-    isa: str  # torch's kernel level: "AVX2", "AVX512", ...
-    avx512_bf16: bool
+    isa: str  # torch's kernel level: "AVX2", "AVX512", ... (ATEN_CPU_CAPABILITY lowers it)
+    avx512_bf16: bool  # the hardware's, whatever the caps
     amx: bool
+    onednn_cap: str | None = None  # ONEDNN_MAX_CPU_ISA, when set
+
+    @property
+    def capped(self) -> bool:
+        """Hardware bf16 that a cap hides: torch's kernels below AVX-512, or oneDNN held below bf16."""
+        hardware = self.avx512_bf16 or self.amx
+        held = not self.isa.upper().startswith("AVX512") or (
+            self.onednn_cap is not None and self.onednn_cap not in ONEDNN_NATIVE_BF16
+        )
+        return hardware and held
 
     @property
     def native_bf16(self) -> bool:
-        return self.avx512_bf16 or self.amx
+        return (self.avx512_bf16 or self.amx) and not self.capped
 
     @property
     def label(self) -> str:
-        """The capability that decides the precision: ``AMX``, ``AVX512-BF16`` or torch's ISA level."""
+        """The capability that decides the precision: ``AMX``, ``AVX512-BF16`` or torch's ISA level
+        (a capped CPU: the cap, e.g. ``AVX2 (capped)``)."""
+        if self.capped:
+            return f"{self.isa} (capped)"
         return "AMX" if self.amx else "AVX512-BF16" if self.avx512_bf16 else self.isa
 
     def describe(self) -> str:
@@ -59,6 +95,7 @@ def cpu_capability() -> CpuCapability:
         isa=torch.backends.cpu.get_cpu_capability(),
         avx512_bf16=bool(torch.cpu._is_avx512_bf16_supported()),
         amx=bool(torch.cpu._is_amx_tile_supported()),
+        onednn_cap=onednn_cap(),
     )
 
 
@@ -114,6 +151,7 @@ def machine() -> dict[str, object]:
         "avx512_bf16": cpu.avx512_bf16,
         "amx": cpu.amx,
         "native_bf16": cpu.native_bf16,
+        "onednn_cap": cpu.onednn_cap,
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
