@@ -31,6 +31,19 @@ def pytest_xdist_auto_num_workers(config) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The SLURM tests (marker ``slurm``) start a cluster and submit real jobs: they run only when
+    ``-m`` names them (``.ci/run``'s own step), never inside the README's ``pytest``."""
+    if "slurm" in (config.getoption("markexpr") or ""):
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("slurm") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def pytest_configure(config) -> None:
     """Under pytest-xdist each worker gets its share of the CPUs for torch's threads, and so do the
     train.py processes it starts (``OMP_NUM_THREADS``): two workers that each spin threads on every

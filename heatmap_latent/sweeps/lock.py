@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from heatmap_latent.core.errors import UserError
+from heatmap_latent.sweeps.slurm import slurm_job
 
 LOCK = "job.lock"
 _HELD: set[str] = set()  # the tokens of the locks this process holds
@@ -39,6 +40,8 @@ class Holder:
     pid: int
     token: str
     since: float
+    slurm_job: str | None = None  # the SLURM job it ran in, and that job's restart count
+    slurm_restarts: int = 0
 
     def __str__(self) -> str:
         return f"{self.host}:{self.pid}"
@@ -46,10 +49,22 @@ class Holder:
     @classmethod
     def this_process(cls) -> Holder:
         """A new holder for this process (its own token)."""
-        return cls(socket.gethostname(), os.getpid(), uuid.uuid4().hex, time.time())
+        job = slurm_job()
+        return cls(
+            socket.gethostname(),
+            os.getpid(),
+            uuid.uuid4().hex,
+            time.time(),
+            job.job_id if job else None,
+            job.restarts if job else 0,
+        )
 
     def is_stale(self) -> bool:
-        """This host's holder that is no longer alive (or a lock this process left behind)."""
+        """This host's holder that is no longer alive (or a lock this process left behind), or an
+        earlier start of this process's SLURM job (SLURM has killed it before starting this one)."""
+        job = slurm_job()
+        if job is not None and self.slurm_job == job.job_id and self.slurm_restarts < job.restarts:
+            return True
         if self.host != socket.gethostname():
             return False
         if self.pid == os.getpid():

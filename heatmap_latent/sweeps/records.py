@@ -36,6 +36,7 @@ from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteErro
 from heatmap_latent.sweeps.config_hash import config_hash
 from heatmap_latent.sweeps.frozen import code_version, current_sweep_id
 from heatmap_latent.sweeps.lock import LOCK, JobLock, JobLocked, process_name, read_holder
+from heatmap_latent.sweeps.slurm import slurm_job
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,11 @@ def write_record(
     metrics: dict[str, float] | None = None,
     error: str = "",
     precision: dict[str, Any] | None = None,
+    resumed_from: str | None = None,
 ) -> Path:
-    """``job.json``; ``precision`` (what the job trained in, and why) where the job got that far.
-    It also names the frozen sweep the job ran in (``frozen.py``), the process and the code."""
+    """``job.json``; ``precision`` (what the job trained in, and why) where the job got that far,
+    ``resumed_from`` (the checkpoint it continued from) where it did not start afresh. It also names
+    the frozen sweep the job ran in (``frozen.py``), the process, the code and any SLURM job."""
     record = {
         "status": status,
         "overrides": _overrides(),
@@ -85,6 +88,10 @@ def write_record(
     }
     if precision is not None:
         record["precision"] = precision
+    if resumed_from is not None:
+        record["resumed_from"] = str(resumed_from)
+    if (job := slurm_job()) is not None:
+        record["slurm"] = job.as_record()
     path = Path(cfg.paths.output_dir) / RECORD
     write_atomic(path, json.dumps(record, indent=2))
     return path

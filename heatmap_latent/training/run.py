@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from heatmap_latent.core.errors import TrainingInterrupted, UserError, WriteError
 from heatmap_latent.core.precision import fastest_precision
 from heatmap_latent.sweeps import records
+from heatmap_latent.sweeps.slurm import slurm_job
 from heatmap_latent.training.checkpoint_io import AtomicCheckpointIO
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,11 @@ def _checkpoint_to_resume(cfg: DictConfig, callbacks: list[Any]) -> str | None:
     ckpt_path = cfg.get("ckpt_path")
     if ckpt_path is None:
         last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-        if cfg.get("resume") and last.is_file():
-            log.info("resume=true: continuing from %s", last)
+        job = slurm_job()
+        requeued = job is not None and job.restarts > 0  # SLURM started it again: it goes on where it stopped
+        if (cfg.get("resume") or requeued) and last.is_file():
+            why = f"requeued by SLURM (job {job.job_id}, restart {job.restarts})" if requeued else "resume=true"
+            log.info("%s: continuing from %s", why, last)
             return str(last)
         return None
     if ckpt_path == "last":
@@ -238,5 +242,5 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
             logger.experiment.finish()  # flush it; the next job of a sweep in this process starts its own run
     log.info("metrics: %s", {k: round(v, 5) for k, v in sorted(metrics.items())})
     if trainer.is_global_zero and not trainer.fast_dev_run:
-        records.write_record(cfg, "completed", metrics, precision=precision)
+        records.write_record(cfg, "completed", metrics, precision=precision, resumed_from=resume_from)
     return metrics

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from heatmap_latent.sweeps.frozen import FrozenConfigLoader, freeze
 from heatmap_latent.sweeps.lock import Holder
+from heatmap_latent.sweeps.slurm import launch_failed
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,10 @@ class FrozenSweeper(BasicSweeper):
         try:
             while not self.is_done():
                 batch = self.get_job_batch()
-                results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
+                try:
+                    results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
+                except Exception as err:  # the launcher's own failure: no job's outcome
+                    sys.exit(f"train.py: error: {launch_failed(err, self.config.hydra.launcher)}")
                 for r in results:
                     _ = r.return_value  # raises the job's exception, as the basic sweeper does
                 initial_job_idx += len(batch)

@@ -35,6 +35,7 @@ from heatmap_latent.sweeps.frozen import FrozenBaseLoader, freeze_search
 from heatmap_latent.sweeps.lock import Holder, JobLock, process_name
 from heatmap_latent.sweeps.optuna_study import TRIAL_ENV, open_storage, storage_spec
 from heatmap_latent.sweeps.records import JobPruned
+from heatmap_latent.sweeps.slurm import launch_failed
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,9 @@ class OptunaSweeper(Sweeper):
 
         gate.acquire_waiting(120, poll_s=0.05)
         try:
+            # before every ask, not only at a worker's start: a worker of a job array that is killed
+            # mid-trial leaves its trial to the workers still running
+            self._retry_abandoned(study)
             trials = study.get_trials(deepcopy=False)
             counted = [
                 t for t in trials if t.state != optuna.trial.TrialState.WAITING and not t.user_attrs.get("abandoned")
@@ -202,7 +206,6 @@ class OptunaSweeper(Sweeper):
             load_if_exists=True,
         )
         log.info("Optuna study %r in %s (%d trials stored)", self.study_name, spec, len(study.trials))
-        self._retry_abandoned(study)
         workers = self._workers(sweep_dir)
         gate = JobLock(sweep_dir / "frozen" / "ask")
         failures = 0
@@ -214,7 +217,11 @@ class OptunaSweeper(Sweeper):
             overrides = [*fixed, *(f"{k}={v}" for k, v in trial.params.items())]
             overrides.append(f"++hydra.job.env_set.{TRIAL_ENV}={trial._trial_id}")
             log.info("trial %d: %s", trial.number, " ".join(overrides[len(fixed) : -1]))
-            (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+            try:
+                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+            except Exception as err:  # the launcher's own failure: no trial's outcome
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                sys.exit(f"train.py: error: {launch_failed(err, self.config.hydra.launcher)}")
             try:
                 values = result.return_value
             except JobPruned:
