@@ -40,13 +40,20 @@ def _entries(cfg: DictConfig) -> list[str]:
 
 
 def _unique_names(loaded: list[LoadedRun]) -> None:
-    """Two runs named alike (job 0 of two sweeps): prefix the sweep directory's name."""
-    seen: dict[str, int] = {}
+    """Two runs named alike (job 0 of two sweeps): name each by as many of its directory's last path
+    parts as tell them apart (``ae/0``; ``dose/ae/0`` beside ``placebo/ae/0``)."""
+    seen: dict[str, list[LoadedRun]] = {}
     for run in loaded:
-        seen[run.name] = seen.get(run.name, 0) + 1
-    for run in loaded:
-        if seen[run.name] > 1:
-            run.name = f"{run.name[: run.name.rindex('(')]}({run.run_dir.parent.name}/{run.run_dir.name})"
+        seen.setdefault(run.name, []).append(run)
+    for name, runs in seen.items():
+        if len(runs) < 2:
+            continue
+        parts = [run.run_dir.resolve().parts for run in runs]
+        depth = 2
+        while depth < max(map(len, parts)) and len({p[-depth:] for p in parts}) < len(parts):
+            depth += 1
+        for run, p in zip(runs, parts):
+            run.name = f"{name[: name.rindex('(')]}({'/'.join(p[-depth:])})"
 
 
 def _explorers(cfg: DictConfig, loaded: list[LoadedRun], analyses: list[Any]) -> dict[str, tuple[str, str]]:

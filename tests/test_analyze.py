@@ -160,3 +160,17 @@ def test_a_run_is_grouped_by_what_it_is_not_by_its_config_files_name(tiny_runs, 
     assert [g.role for g in groups] == [Role("vae", "student_t"), Role("ae", "student_t")]
     assert groups[0].label == "vae · student_t · model=gauss_vae"  # the file's name, said where it is not the kind
     assert [g.condition for g in groups] == [{}, {}]  # one condition: the study's claims pair them
+
+
+def test_runs_named_alike_get_as_much_of_their_path_as_tells_them_apart(tmp_path):
+    from types import SimpleNamespace
+
+    from heatmap_latent.analyze import _unique_names
+
+    dirs = [tmp_path / "dose" / "ae" / "0", tmp_path / "placebo" / "ae" / "0", tmp_path / "placebo" / "ae" / "1"]
+    runs = [SimpleNamespace(name=f"ae-gaussian ({d.name})", run_dir=d) for d in dirs]
+    _unique_names(runs)
+    assert [r.name for r in runs] == ["ae-gaussian (dose/ae/0)", "ae-gaussian (placebo/ae/0)", "ae-gaussian (1)"]
+    two = [SimpleNamespace(name="vae-gaussian (0)", run_dir=tmp_path / s / "0") for s in ("a", "b")]
+    _unique_names(two)
+    assert [r.name for r in two] == ["vae-gaussian (a/0)", "vae-gaussian (b/0)"]
