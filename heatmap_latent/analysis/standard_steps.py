@@ -15,6 +15,7 @@ from scipy.stats import spearmanr
 from heatmap_latent.analysis.density import local_gaps
 from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.figures import error_histogram, examples_figure
+from heatmap_latent.analysis.likelihood import DENSITY, importance_weighted_log_px
 from heatmap_latent.analysis.probes import recoverability
 from heatmap_latent.analysis.reconstruction import error_sparsity, error_summary
 from heatmap_latent.analysis.step import Animation, Figure, GroupFigure, Step, StepResult, SummaryRow, not_applicable
@@ -249,6 +250,33 @@ def latent_usage(encoded: EncodedRun) -> StepResult:
     return StepResult(out)
 
 
+def likelihood(encoded: EncodedRun) -> StepResult:
+    """log p(x) of a VAE on the first test images, importance-weighted with k posterior samples, and
+    the ELBO (k = 1) beside it: the number generative-model papers compare (``analysis/likelihood.py``)."""
+    settings = _settings(encoded.scores, "likelihood")
+    if settings is None:
+        return StepResult(not_applicable("turned off (scores.likelihood.enabled=false)"))
+    return StepResult(likelihood_summary(encoded, **settings))
+
+
+def likelihood_summary(encoded: EncodedRun, k: int = 100, max_images: int = 128) -> dict[str, Any]:
+    images = encoded.run.datamodule.images[torch.from_numpy(encoded.test_idx[:max_images])]
+    log_px = importance_weighted_log_px(encoded.model, images, k, seed=encoded.seed)
+    elbo = importance_weighted_log_px(encoded.model, images, 1, seed=encoded.seed)
+    kind = encoded.run.model.hparams.recon_loss
+    binary = bool(((images == 0) | (images == 1)).all())
+    return {
+        "log_px": float(log_px.mean()),
+        "log_px_sem": float(log_px.std() / len(log_px) ** 0.5) if len(log_px) > 1 else 0.0,
+        "elbo": float(elbo.mean()),
+        "k": k,
+        "n_images": len(images),
+        "pixels": int(images[0].numel()),
+        "likelihood": DENSITY[kind],
+        "density": kind == "mse" or binary,  # false: a cross-entropy bound, not a normalised density
+    }
+
+
 def density(encoded: EncodedRun) -> StepResult:
     local = local_gaps(encoded.latents, encoded.factors, encoded.declaration.ordered)
     return StepResult({**encoded.density.figures, "local": local})
@@ -341,6 +369,23 @@ STANDARD_STEPS: tuple[Step, ...] = (
             ("kl.per_dim", "KL per dimension, nats (test split)"),
             ("kl.min", "smallest KL of a dimension, nats"),
         ),
+    ),
+    Step(
+        "likelihood",
+        "Likelihood (importance-weighted log p(x), test split)",
+        likelihood,
+        rows(
+            ("log_px", "log p(x), nats per image (importance-weighted, k samples)"),
+            ("elbo", "ELBO, nats per image (k = 1)"),
+            ("k", "k"),
+            ("n_images", "test images"),
+        ),
+        not_applicable=lambda encoded: (
+            None
+            if isinstance(encoded.run.model, VAE)
+            else f"{type(encoded.run.model).__name__} has no posterior: no likelihood to estimate"
+        ),
+        outputs=("log_px_sem", "density", "pixels", "likelihood"),
     ),
     Step(
         "density",
