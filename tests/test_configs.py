@@ -23,6 +23,7 @@ def options(group: str) -> list[str]:
 def test_groups_hold_the_documented_options():
     assert options("model") == ["ae", "beta_vae", "capacity_vae", "factor_vae", "mmd_vae", "tcvae", "vae"]
     assert options("data") == ["dsprites", "gaussian", "sprites", "student_t"]
+    assert options("model/net") == ["conv_pool", "dlib_conv"]
     assert {"default", "cpu", "gpu"} <= set(options("trainer"))
     assert {"tensorboard", "none"} <= set(options("logger"))
     assert {"fast_dev_run", "overfit"} <= set(options("debug"))
@@ -97,6 +98,40 @@ def test_experiment_options(make_cfg, name):
 @pytest.mark.parametrize("name", options("debug"))
 def test_debug_options(make_cfg, name):
     assert isinstance(instantiate(make_cfg(f"debug={name}").trainer), pl.Trainer)
+
+
+def test_dlib_conv_is_disentanglement_libs_network_and_conv_pool_the_studys(make_cfg):
+    """disentanglement_lib's conv_encoder / deconv_decoder (methods/shared/architectures.py) on 64x64
+    images: 4x4 stride-2 convolutions 32-32-64-64 (64 -> 4), dense 256 to the posterior, mirrored."""
+    cfg = make_cfg(
+        "model=beta_vae", "model/net=dlib_conv", "model.latent_dim=10", "data=sprites", "data.image_size=64", tiny=False
+    )
+    model = instantiate(cfg.model)
+    convs = [m for m in model.encoder.conv if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding) for c in convs] == [
+        (1, 32, (4, 4), (2, 2), (1, 1)),
+        (32, 32, (4, 4), (2, 2), (1, 1)),
+        (32, 64, (4, 4), (2, 2), (1, 1)),
+        (64, 64, (4, 4), (2, 2), (1, 1)),
+    ]
+    assert not any(isinstance(m, torch.nn.MaxPool2d) and m.kernel_size != 1 for m in model.encoder.conv)
+    linears = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears == [(1024, 256), (256, 20), (10, 256), (256, 1024)]  # encoder, posterior, decoder
+    deconvs = [m for m in model.decoder.deconv if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(d.in_channels, d.out_channels, d.kernel_size, d.stride, d.padding) for d in deconvs] == [
+        (64, 64, (4, 4), (2, 2), (1, 1)),
+        (64, 32, (4, 4), (2, 2), (1, 1)),
+        (32, 32, (4, 4), (2, 2), (1, 1)),
+        (32, 1, (4, 4), (2, 2), (1, 1)),
+    ]
+    x = torch.rand(2, 1, 64, 64)
+    assert model.encoder.conv(x).shape == (2, 64, 4, 4) and model.decode(model.encode(x)).shape == (2, 1, 64, 64)
+    # the default network is the study's, built exactly as before model/net existed
+    study = instantiate(make_cfg("model=vae").model)
+    assert [m.padding for m in study.encoder.conv if isinstance(m, torch.nn.Conv2d)] == [(1, 1), (1, 1)]
+    assert [m.kernel_size for m in study.encoder.conv if isinstance(m, torch.nn.MaxPool2d)] == [2, 2]
+    with pytest.raises(ValueError, match="must be odd unless model.padding is set"):
+        VAE(kernel_size=4)
 
 
 def test_any_hyperparameter_overrides_from_the_command_line(make_cfg):

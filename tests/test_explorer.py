@@ -77,6 +77,8 @@ def pages(tmp_path_factory):
     untrained += [(f"{m}-{d}", [f"model={m}", f"data={d}"], m, d) for m, d in OTHER_MODELS]
     # strided 5x5 convolutions: the encoder's scatter steps over the inputs no output reads
     untrained.append(("strided-k5", ["model.kernel_size=5", "model.stride=2", "model.pool=1"], "vae", "gaussian"))
+    # disentanglement_lib's network: 4x4 stride-2 convolutions padded by 1, no pooling (16 -> 1)
+    untrained.append(("dlib-conv", ["model/net=dlib_conv", "data.grid.size=16"], "vae", "gaussian"))
     for name, overrides, model_name, data in untrained:
         out[name] = untrained_page(root, name, overrides, model_name, data)
     return out

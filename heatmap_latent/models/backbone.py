@@ -30,7 +30,13 @@ def _mlp(dims: Sequence[int], act: str) -> list[nn.Module]:
 
 
 class Encoder(nn.Module):
-    """Conv blocks (conv + activation + max-pool) then fully connected layers to ``out_dim`` features."""
+    """Conv blocks (conv + activation + max-pool) then fully connected layers to ``out_dim`` features.
+
+    ``padding`` is each conv's zero padding: ``kernel_size // 2`` when None (an odd kernel keeps the
+    side; the study's 3x3 blocks), else as given (disentanglement_lib's 4x4 stride-2 convs pad 1 and
+    halve the side). ``pool=1`` is no pooling (an identity ``MaxPool2d(1)``, kept so that the
+    modules, and the checkpoints' keys, are the same for every choice).
+    """
 
     def __init__(
         self,
@@ -42,13 +48,15 @@ class Encoder(nn.Module):
         pool: int = 2,
         act: str = "relu",
         image_channels: int = 1,
+        padding: int | None = None,
     ) -> None:
         super().__init__()
         blocks: list[nn.Module] = []
         c_in = image_channels
+        pad = kernel_size // 2 if padding is None else padding
         for c_out in channels:
             blocks += [
-                nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=kernel_size // 2),
+                nn.Conv2d(c_in, c_out, kernel_size, stride=stride, padding=pad),
                 activation(act),
                 nn.MaxPool2d(pool),
             ]
