@@ -3,6 +3,7 @@ YAML sets only what a constructor cannot know or what makes an option what it is
 
 import dataclasses
 import inspect
+import re
 
 import pytest
 from hydra.core.config_store import ConfigStore
@@ -66,11 +67,16 @@ SCHEMAS = [
 ]
 
 
-@pytest.mark.parametrize("name", [*SCHEMAS, "_schema"])
+DATA_SCHEMAS = ("_schema", "_schema_sprites", "_schema_dsprites_file")
+
+
+@pytest.mark.parametrize("name", [*SCHEMAS, *DATA_SCHEMAS])
 def test_every_schema_default_is_its_constructors(name):
-    group = "data" if name == "_schema" else "model"
+    group = "data" if name in DATA_SCHEMAS else "model"
     node = ConfigStore.instance().repo[group][f"{name}.yaml"].node
-    option = next(o for g, o in OPTIONS if g == group and name in open(CONF_DIR / g / f"{o}.yaml").read())
+    option = next(
+        o for g, o in OPTIONS if g == group and re.search(rf"- {name}$", (CONF_DIR / g / f"{o}.yaml").read_text(), re.M)
+    )
     cls = get_class(OmegaConf.load(CONF_DIR / group / f"{option}.yaml")._target_)
     params = constructor_defaults(cls)
     keys = [k for k in node if k not in ("_target_", "_recursive_", "_convert_")]

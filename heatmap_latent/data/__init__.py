@@ -3,11 +3,13 @@ from heatmap_latent.data.datamodule import (
     HeatmapDataModule,
     StudentTHeatmapDataModule,
 )
+from heatmap_latent.data.dsprites_file import DSpritesFileDataModule
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
 from heatmap_latent.data.sprites_datamodule import SpriteDataModule
 
 __all__ = [
+    "DSpritesFileDataModule",
     "Factor",
     "FactorDeclaration",
     "FactorImageDataModule",

@@ -26,7 +26,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from heatmap_latent import models
-from heatmap_latent.data import HeatmapDataModule, SpriteDataModule
+from heatmap_latent.data import DSpritesFileDataModule, HeatmapDataModule, SpriteDataModule
 
 
 def _config_type(hint: Any) -> Any:
@@ -121,5 +121,8 @@ def register_schemas() -> None:
     nested = HeatmapDataModule.config_nodes
     store.store(group="data", name="_schema", node=schema_of(HeatmapDataModule, "DataSchema", nested=nested))
     store.store(group="data", name="_schema_sprites", node=schema_of(SpriteDataModule, "SpriteDataSchema"))
+    store.store(
+        group="data", name="_schema_dsprites_file", node=schema_of(DSpritesFileDataModule, "DSpritesFileDataSchema")
+    )
     for name, (cls, schema_name) in MODEL_SCHEMAS.items():
         store.store(group="model", name=name, node=schema_of(cls, schema_name, recursive=False))
