@@ -155,9 +155,13 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_c
 
 
 # --- bad input ------------------------------------------------------------------------------------
+DATA_OPTIONS = "dsprites, dsprites_file, gaussian, shapes3d, sprites, student_t"  # conf/data/, as Hydra lists them
 BAD_OVERRIDES = [
     ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' not in 'VAESchema'"),
-    ("data=imagenet", "Could not find 'data/imagenet'; options: dsprites, dsprites_file, gaussian, sprites, student_t"),
+    (
+        "data=imagenet",
+        f"Could not find 'data/imagenet'; options: {DATA_OPTIONS}",
+    ),
     (
         "model=transformer",
         "Could not find 'model/transformer'; options: ae, beta_vae, capacity_vae, factor_vae, mmd_vae, tcvae, vae",
@@ -333,7 +337,7 @@ def test_same_seed_same_split_and_metrics_in_deterministic_mode(make_cfg, tmp_pa
 PREFLIGHT_ERRORS = [
     (
         ["-m", "data=gaussain,student_t"],
-        "In 'train': Could not find 'data/gaussain'; options: dsprites, dsprites_file, gaussian, sprites, student_t",
+        f"In 'train': Could not find 'data/gaussain'; options: {DATA_OPTIONS}",
     ),
     (["trainer.max_epochs=[1]"], "trainer.max_epochs must be int or null, got [1]"),
     (["-m", "trainer.max_epochs=2,[1]"], "trainer.max_epochs must be int or null, got [1]"),

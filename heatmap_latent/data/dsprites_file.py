@@ -17,39 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from heatmap_latent.core import checks
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
+from heatmap_latent.data.file_images import Uint8Images
 
 PUBLISHED = "https://github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)"
 KEYS = ("imgs", "latents_values", "latents_classes", "metadata")
-
-
-class Uint8Images:
-    """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` held as they are; ``images[idx]`` is a float32
-    tensor ``(n, C, H, W)`` in [0, 1] (``scale``: what 1.0 is in the file: 1 for dSprites' 0/1, 255)."""
-
-    def __init__(self, pixels: np.ndarray, scale: float) -> None:
-        self.pixels, self.scale = pixels, float(scale)
-        n, h, w = pixels.shape[:3]
-        self.shape = torch.Size([n, pixels.shape[3] if pixels.ndim == 4 else 1, h, w])
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index: Any) -> torch.Tensor:
-        rows = self.pixels[np.asarray(index) if not isinstance(index, slice) else index]
-        rows = rows[:, None] if rows.ndim == 3 else np.moveaxis(rows, -1, 1)
-        return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32) / np.float32(self.scale))
-
-    def split(self, batch_size: int) -> list[torch.Tensor]:
-        return [self[slice(i, i + batch_size)] for i in range(0, len(self), batch_size)]
-
-    def numpy(self) -> np.ndarray:
-        return self[slice(None)].numpy()
 
 
 def read_dsprites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:

@@ -26,7 +26,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from heatmap_latent import models
-from heatmap_latent.data import DSpritesFileDataModule, HeatmapDataModule, SpriteDataModule
+from heatmap_latent.data import DSpritesFileDataModule, HeatmapDataModule, Shapes3DFileDataModule, SpriteDataModule
 
 
 def _config_type(hint: Any) -> Any:
@@ -124,5 +124,6 @@ def register_schemas() -> None:
     store.store(
         group="data", name="_schema_dsprites_file", node=schema_of(DSpritesFileDataModule, "DSpritesFileDataSchema")
     )
+    store.store(group="data", name="_schema_shapes3d", node=schema_of(Shapes3DFileDataModule, "Shapes3DFileDataSchema"))
     for name, (cls, schema_name) in MODEL_SCHEMAS.items():
         store.store(group="model", name=name, node=schema_of(cls, schema_name, recursive=False))

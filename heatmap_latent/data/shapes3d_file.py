@@ -1,0 +1,112 @@
+"""``data=shapes3d``: 3dshapes read from its published file, nothing downloaded.
+
+The file (``3dshapes.h5``, github.com/google-deepmind/3d-shapes) holds ``images`` (480,000 x 64 x 64
+x 3, uint8) and ``labels`` (480,000 x 6, float64): floor_hue, wall_hue, object_hue (10 values each in
+[0, 1)), scale (8, 0.75 to 1.25), shape (4: cube, cylinder, sphere, capsule as 0-3) and orientation
+(15, -30 to 30 degrees), in that order (the file names none: these are the dataset's README's). The
+images stay uint8 in memory (5.9 GB for the whole file) and become float per batch. Needs h5py
+(``pip install -e ".[datasets]"``).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heatmap_latent.core import checks
+from heatmap_latent.core.errors import UserError
+from heatmap_latent.data.factor_images import FactorImageDataModule
+from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
+from heatmap_latent.data.file_images import Uint8Images
+
+PUBLISHED = "https://github.com/google-deepmind/3d-shapes (3dshapes.h5)"
+NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
+
+
+def read_shapes3d(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)`` of a 3dshapes file; a missing or malformed file is one :class:`UserError`
+    naming the file, what was expected and where the dataset is published."""
+    where = f"{path} (data.path)"
+    if not path.is_file():
+        raise UserError(f"{where}: no such file; 3dshapes is published at {PUBLISHED}")
+    try:
+        import h5py  # noqa: PLC0415 (an optional extra: only this dataset needs it)
+    except ImportError as err:
+        raise UserError(f'data=shapes3d reads HDF5 with h5py: pip install -e ".[datasets]" ({err})') from err
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in ("images", "labels") if k not in f]
+            if missing:
+                raise UserError(f"{where}: not a 3dshapes file: no {', '.join(missing)} (it has {sorted(f)})")
+            images, labels = f["images"][()], f["labels"][()]
+    except UserError:
+        raise
+    except (OSError, ValueError, KeyError) as err:
+        raise UserError(f"{where}: not a readable HDF5 file ({err}); 3dshapes is published at {PUBLISHED}") from err
+    if not (
+        images.dtype == np.uint8 and images.ndim == 4 and images.shape[3] == 3 and labels.shape == (len(images), 6)
+    ):
+        raise UserError(
+            f"{where}: expected images (N, 64, 64, 3) uint8 and labels (N, 6); got images {images.shape} "
+            f"{images.dtype}, labels {labels.shape}"
+        )
+    return images, labels
+
+
+class Shapes3DFileDataModule(FactorImageDataModule):
+    """3dshapes from its file (``path``): six factors, RGB images."""
+
+    name = "shapes3d"
+
+    def __init__(self, path: str = "3dshapes.h5", image_size: int = 64, image_channels: int = 3, **split: Any) -> None:
+        """``image_size`` and ``image_channels`` are the file's (64, 3), which the config passes on to the
+        model; a file of another side is refused when read."""
+        super().__init__(**split)
+        self.path = Path(path).expanduser()
+        self.expected_size = checks.integer("data.image_size", image_size, 1)
+        if checks.integer("data.image_channels", image_channels, 1) != 3:
+            raise ValueError(f"data.image_channels: 3dshapes is RGB (3), got {image_channels}")
+
+    @cached_property
+    def _file(self) -> tuple[np.ndarray, np.ndarray]:
+        images, labels = read_shapes3d(self.path)
+        if images.shape[1] != self.expected_size:
+            side = images.shape[1]
+            raise UserError(
+                f"{self.path} (data.path) holds {side}x{side} images, not data.image_size={self.expected_size}"
+            )
+        return images, labels
+
+    def factor_values(self) -> dict[str, np.ndarray]:
+        labels = self._file[1]
+        return {n: labels[:, i].astype(np.float64) for i, n in enumerate(NAMES)}
+
+    @cached_property
+    def _index(self) -> dict[tuple[int, ...], int]:
+        """Each image's row by its factors' positions among their values."""
+        grids = [np.unique(v) for v in self.factor_values().values()]
+        positions = [np.searchsorted(g, v) for g, v in zip(grids, self.factor_values().values())]
+        return {key: r for r, key in enumerate(zip(*(p.tolist() for p in positions)))}
+
+    def render(self, factors: dict[str, np.ndarray]) -> np.ndarray:
+        """The file's image of each row of ``factors``, each factor at its nearest value in the file."""
+        grids = {n: np.unique(v) for n, v in self.factor_values().items()}
+        picks = [np.abs(np.asarray(factors[n], dtype=np.float64)[:, None] - g).argmin(1) for n, g in grids.items()]
+        rows = [self._index[key] for key in zip(*(p.tolist() for p in picks))]
+        return Uint8Images(self._file[0], 255.0)[np.asarray(rows)].numpy()
+
+    @cached_property
+    def declaration(self) -> FactorDeclaration:
+        """shape is categorical, the hues continuous (as disentanglement_lib scores them: discrete
+        classes of every factor), scale and orientation continuous."""
+        factors = tuple(
+            Factor(n, tuple(float(x) for x in np.unique(v)), Kind.CATEGORICAL if n == "shape" else Kind.CONTINUOUS)
+            for n, v in self.factor_values().items()
+        )
+        return FactorDeclaration(factors, render=self.render)
+
+    def build(self) -> tuple[Any, dict[str, np.ndarray]]:
+        return Uint8Images(self._file[0], 255.0), self.factor_values()
