@@ -83,20 +83,11 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     done = subprocess.run(train_cmd(*args, tiny=False), cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((run / "job.json").read_text())["status"] == "completed"
-    analysed = run_analyze(f"run={run}", "figures=false", f"output_dir={tmp_path / 'analysis'}")
+    # the field's sampled scores (BetaVAE, FactorVAE: 10,000 draws each) are tested elsewhere: off here
+    scores_off = [f"scores.{s}.enabled=false" for s in ("beta_vae", "factor_vae", "modularity_explicitness")]
+    analysed = run_analyze(f"run={run}", "figures=false", *scores_off, f"output_dir={tmp_path / 'analysis'}")
     assert analysed.returncode == 0, analysed.stderr[-3000:]
     (metrics,) = json.loads((tmp_path / "analysis" / "metrics.json").read_text())["runs"].values()
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones
-    # a missing file: one line, no traceback
-    gone = subprocess.run(
-        train_cmd("data=dsprites_file", f"data.path={tmp_path}/none.npz", f"hydra.run.dir={tmp_path}/r2", tiny=False),
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert gone.returncode != 0 and "Traceback" not in gone.stderr
-    assert (
-        gone.stderr.strip()
-        .splitlines()[-1]
-        .startswith(f"train.py: error: {tmp_path}/none.npz (data.path): no such file")
-    )
