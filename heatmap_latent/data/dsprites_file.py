@@ -22,7 +22,7 @@ from heatmap_latent.core import checks
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
-from heatmap_latent.data.file_images import Uint8Images
+from heatmap_latent.data.file_images import Uint8Images, nearest_rows
 
 PUBLISHED = "https://github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)"
 KEYS = ("imgs", "latents_values", "latents_classes", "metadata")
@@ -96,21 +96,12 @@ class DSpritesFileDataModule(FactorImageDataModule):
         return {n: values[:, i].astype(np.float64) for i, n in enumerate(names) if len(np.unique(values[:, i])) > 1}
 
     @cached_property
-    def _index(self) -> dict[tuple[int, ...], int]:
-        """Each image's row by its factors' classes (the file's grid)."""
-        _, _, classes, metadata = self._file
-        kept = [i for i, n in enumerate(metadata["latents_names"]) if n in self.factor_values()]
-        return {tuple(row): r for r, row in enumerate(classes[:, kept].tolist())}
+    def _rows(self):
+        return nearest_rows(self.factor_values())
 
     def render(self, factors: dict[str, np.ndarray]) -> np.ndarray:
         """The file's image of each row of ``factors``, each factor at its nearest value in the file."""
-        values = self.factor_values()
-        grids = {n: np.unique(v) for n, v in values.items()}
-        picks = [
-            np.abs(np.asarray(factors[n], dtype=np.float64)[:, None] - g[None]).argmin(1) for n, g in grids.items()
-        ]
-        rows = [self._index[key] for key in zip(*(p.tolist() for p in picks))]
-        return Uint8Images(self._file[0], 1.0)[np.asarray(rows)].numpy()
+        return Uint8Images(self._file[0], 1.0)[self._rows(factors)].numpy()
 
     @cached_property
     def declaration(self) -> FactorDeclaration:

@@ -3,6 +3,7 @@ the published datasets are 3 to 13 GB as uint8, four times that as float32."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,3 +32,18 @@ class Uint8Images:
 
     def numpy(self) -> np.ndarray:
         return self[slice(None)].numpy()
+
+
+def nearest_rows(table: Mapping[str, np.ndarray]) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+    """For a file whose rows are a grid of factor values (``table``: name -> one value per row): a
+    function from requested factors (name -> values) to the row of each request, every factor taken at
+    its nearest value in the file. What a file's declaration renders with: the file's own images."""
+    grids = {n: np.unique(v) for n, v in table.items()}
+    positions = (np.searchsorted(grids[n], v).tolist() for n, v in table.items())
+    index = {key: r for r, key in enumerate(zip(*positions))}
+
+    def rows(factors: Mapping[str, np.ndarray]) -> np.ndarray:
+        picks = [np.abs(np.asarray(factors[n], dtype=np.float64)[:, None] - g).argmin(1) for n, g in grids.items()]
+        return np.asarray([index[key] for key in zip(*(p.tolist() for p in picks))])
+
+    return rows

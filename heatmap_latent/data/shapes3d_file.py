@@ -20,7 +20,7 @@ from heatmap_latent.core import checks
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
-from heatmap_latent.data.file_images import Uint8Images
+from heatmap_latent.data.file_images import Uint8Images, nearest_rows
 
 PUBLISHED = "https://github.com/google-deepmind/3d-shapes (3dshapes.h5)"
 NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
@@ -85,18 +85,12 @@ class Shapes3DFileDataModule(FactorImageDataModule):
         return {n: labels[:, i].astype(np.float64) for i, n in enumerate(NAMES)}
 
     @cached_property
-    def _index(self) -> dict[tuple[int, ...], int]:
-        """Each image's row by its factors' positions among their values."""
-        grids = [np.unique(v) for v in self.factor_values().values()]
-        positions = [np.searchsorted(g, v) for g, v in zip(grids, self.factor_values().values())]
-        return {key: r for r, key in enumerate(zip(*(p.tolist() for p in positions)))}
+    def _rows(self):
+        return nearest_rows(self.factor_values())
 
     def render(self, factors: dict[str, np.ndarray]) -> np.ndarray:
         """The file's image of each row of ``factors``, each factor at its nearest value in the file."""
-        grids = {n: np.unique(v) for n, v in self.factor_values().items()}
-        picks = [np.abs(np.asarray(factors[n], dtype=np.float64)[:, None] - g).argmin(1) for n, g in grids.items()]
-        rows = [self._index[key] for key in zip(*(p.tolist() for p in picks))]
-        return Uint8Images(self._file[0], 255.0)[np.asarray(rows)].numpy()
+        return Uint8Images(self._file[0], 255.0)[self._rows(factors)].numpy()
 
     @cached_property
     def declaration(self) -> FactorDeclaration:
