@@ -9,6 +9,7 @@ DIR`` starts one by hand and prints the environment to use it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import shutil
 import socket
@@ -17,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-DAEMONS = ("munged", "mariadbd", "mariadb-install-db", "slurmdbd", "slurmctld", "slurmd")
-CLIENTS = ("sbatch", "sinfo", "squeue", "scontrol", "scancel", "sacct", "mariadb")
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+TOOLS = ("mariadb-install-db", "mariadb", "sbatch", "sinfo", "squeue", "scontrol", "scancel", "sacct")
 INSTALL = "apt-get install slurm-wlm slurmdbd munge mariadb-server"
 NODE = "node1"
 PARTITION = "debug"
@@ -27,7 +28,7 @@ KILL_WAIT = 5  # s between a job's SIGTERM and its SIGKILL (a preempted job's ti
 
 def missing() -> str | None:
     """Why no cluster can start here (a binary absent, not root), or None."""
-    for name in DAEMONS + CLIENTS:
+    for name in DAEMONS + TOOLS:
         if shutil.which(name) is None and not Path("/usr/sbin", name).is_file():
             return f"{name} is not installed ({INSTALL})"
     if os.geteuid() != 0:
@@ -109,8 +110,6 @@ AccountingStorageHost=localhost
 AccountingStoragePort={dbd_port}
 AccountingStoragePass={root}/munge/munge.socket
 JobAcctGatherType=jobacct_gather/linux
-JobCompType=jobcomp/filetxt
-JobCompLoc={root}/log/jobcomp.txt
 NodeName={NODE} NodeAddr=127.0.0.1 NodeHostname={socket.gethostname()} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
 PartitionName={PARTITION} Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
 """
@@ -142,20 +141,6 @@ class Cluster:
     def node_state(self) -> str:
         done = self.run("sinfo", "-h", "-n", NODE, "-o", "%T", check=False)
         return done.stdout.strip() if done.returncode == 0 else ""
-
-    def jobs(self) -> list[dict[str, str]]:
-        """Every job the cluster knows (running, pending, completed within MinJobAge), from squeue
-        and scontrol; and the completed ones' log (jobcomp/filetxt), which is what sacct reads."""
-        done = self.run("scontrol", "show", "job", "-o", check=False)
-        if "No jobs" in done.stdout or not done.stdout.strip():
-            return []
-        return [dict(f.split("=", 1) for f in line.split() if "=" in f) for line in done.stdout.splitlines()]
-
-    def completions(self) -> list[dict[str, str]]:
-        log = self.root / "log" / "jobcomp.txt"
-        if not log.is_file():
-            return []
-        return [dict(f.split("=", 1) for f in line.split() if "=" in f) for line in log.read_text().splitlines()]
 
     def log(self, name: str) -> str:
         path = self.root / "log" / f"{name}.log"
@@ -195,6 +180,7 @@ def start(root: Path, cpus: int | None = None, memory_mb: int | None = None, tim
     (root / "slurmdbd.conf").write_text(slurmdbd_conf(root, dbd_port, db_port))
     (root / "slurmdbd.conf").chmod(0o600)
     cluster = Cluster(root, cpus, memory_mb)
+    up = functools.partial(wait_for, poll_s=0.2, cluster=cluster)  # fails at once if a daemon exits
     t0 = time.perf_counter()
     try:
         cluster.spawn(
@@ -207,13 +193,13 @@ def start(root: Path, cpus: int | None = None, memory_mb: int | None = None, tim
             f"--log-file={root}/log/munged.log",
             f"--seed-file={root}/munge/munged.seed",
         )
-        _wait(lambda: (root / "munge" / "munge.socket").exists(), 10, "munged's socket", cluster)
+        up(lambda: (root / "munge" / "munge.socket").exists(), 10, "munged's socket")
         _database(cluster, db_port)
         cluster.spawn("slurmdbd", "-D")
-        _wait(lambda: "slurmdbd version" in cluster.log("slurmdbd"), timeout_s, "slurmdbd serving", cluster)
+        up(lambda: "slurmdbd version" in cluster.log("slurmdbd"), timeout_s, "slurmdbd serving")
         cluster.spawn("slurmctld", "-D", "-i", "-f", str(root / "slurm.conf"))
         cluster.spawn("slurmd", "-D", "-N", NODE, "-f", str(root / "slurm.conf"))
-        _wait(lambda: cluster.node_state() == "idle", timeout_s, "the node idle in sinfo", cluster)
+        up(lambda: cluster.node_state() == "idle", timeout_s, "the node idle in sinfo")
     except BaseException:
         cluster.stop()
         raise
@@ -224,6 +210,7 @@ def start(root: Path, cpus: int | None = None, memory_mb: int | None = None, tim
 def _database(cluster: Cluster, port: int) -> None:
     """A MariaDB of its own on 127.0.0.1 and a user ``slurm`` for slurmdbd."""
     root = cluster.root
+    up = functools.partial(wait_for, poll_s=0.2, cluster=cluster)
     subprocess.run(
         [_binary("mariadb-install-db"), "--user=root", f"--datadir={root}/db",
          "--auth-root-authentication-method=socket", "--skip-test-db"],
@@ -234,7 +221,7 @@ def _database(cluster: Cluster, port: int) -> None:
         "mariadbd", "--no-defaults", "--user=root", f"--datadir={root}/db", f"--socket={sock}", f"--port={port}",
         "--bind-address=127.0.0.1", f"--pid-file={root}/db.pid", f"--log-error={root}/log/mariadbd.log",
     )  # fmt: skip
-    _wait(sock.exists, 30, "mariadbd's socket", cluster)
+    up(sock.exists, 30, "mariadbd's socket")
     sql = (
         f"CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}';"
         "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';"
@@ -242,25 +229,18 @@ def _database(cluster: Cluster, port: int) -> None:
     subprocess.run([_binary("mariadb"), f"--socket={sock}", "-e", sql], capture_output=True, text=True, check=True)
 
 
-def _wait(ready, timeout_s: float, what: str, cluster: Cluster) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        dead = [p.args[0] for p in cluster.processes if p.poll() is not None]
-        if dead or time.monotonic() > deadline:
-            logs = {n: cluster.log(n)[-1500:] for n in ("slurmctld", "slurmd", "slurmdbd", "munged", "mariadbd")}
-            raise RuntimeError(f"no {what} after {timeout_s} s (exited: {dead}); logs: {logs}")
-        time.sleep(0.2)
-
-
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.5):
-    """Poll ``predicate`` until it returns something true; fail naming ``what``."""
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.5, cluster: Cluster | None = None):
+    """Poll ``predicate`` until it returns something true; fail naming ``what`` (and, while a
+    ``cluster`` starts, as soon as one of its daemons has exited, with their logs)."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
         if value:
             return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout_s} s")
+        dead = [p.args[0] for p in cluster.processes if p.poll() is not None] if cluster else []
+        if dead or time.monotonic() > deadline:
+            logs = {n: cluster.log(n)[-1500:] for n in DAEMONS} if cluster else {}
+            raise RuntimeError(f"no {what} within {timeout_s} s (exited: {dead}); logs: {logs}")
         time.sleep(poll_s)
 
 

@@ -32,7 +32,8 @@ def write_shapes3d(path, sizes=(2, 2, 2, 2, 4, 3)):
     labels = np.array(list(itertools.product(*axes)), dtype=np.float64)
     images = np.zeros((len(labels), 64, 64, 3), np.uint8)
     images[:, :32] = (labels[:, None, None, :3] * 255).astype(np.uint8)  # the three hues, top half
-    images[:, 32:, :, 0] = (labels[:, None, None, 4] * 60 + (labels[:, None, None, 5] + 30)).astype(np.uint8)
+    # shape (0-3) and orientation (-30, 0, 30) in one channel, each pair its own level: no two rows alike
+    images[:, 32:, :, 0] = (labels[:, None, None, 4] * 60 + (labels[:, None, None, 5] + 30) / 2).astype(np.uint8)
     images[:, 32:, :, 1] = (labels[:, None, None, 3] * 100).astype(np.uint8)
     with h5py.File(path, "w") as f:
         f.create_dataset("images", data=images, compression="gzip")
@@ -52,6 +53,7 @@ def test_the_file_reads_as_its_six_factors_with_uint8_rgb_in_memory(tiny_file):
     assert list(data.factors) == ["floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"]
     batch = data.images[np.array([1, 7])]
     assert batch.dtype.is_floating_point and float(batch.max()) <= 1.0
+    assert len(np.unique(data.images.pixels.reshape(len(data.images), -1), axis=0)) == len(data.images)
     rows = np.array([0, 50, 191])
     rendered = data.declaration.render({k: v[rows] for k, v in data.factors.items()})
     assert np.array_equal(rendered, data.images[rows].numpy())  # the file's own images

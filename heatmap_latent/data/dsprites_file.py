@@ -18,11 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from heatmap_latent.core import checks
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
-from heatmap_latent.data.file_images import Uint8Images, nearest_rows
+from heatmap_latent.data.file_images import FileDataModule
 
 PUBLISHED = "https://github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)"
 KEYS = ("imgs", "latents_values", "latents_classes", "metadata")
@@ -63,7 +61,7 @@ def read_dsprites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[
     return imgs, values, classes, {**metadata, "latents_names": names}
 
 
-class DSpritesFileDataModule(FactorImageDataModule):
+class DSpritesFileDataModule(FileDataModule):
     """dSprites from its file (``path``); factors and values as the file has them."""
 
     name = "dsprites_file"
@@ -73,35 +71,13 @@ class DSpritesFileDataModule(FactorImageDataModule):
     ) -> None:
         """``image_size`` is the file's side (64), which the config passes on to the model; a file of
         another side is refused when read."""
-        super().__init__(**split)
-        self.path = Path(path).expanduser()
-        self.expected_size = checks.integer("data.image_size", image_size, 1)
+        super().__init__(path, image_size, **split)
 
-    @cached_property
-    def _file(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        return read_dsprites(self.path)
-
-    @property
-    def image_size(self) -> int:
-        side = int(self._file[0].shape[1])
-        if side != self.expected_size:
-            raise UserError(
-                f"{self.path} (data.path) holds {side}x{side} images, not data.image_size={self.expected_size}"
-            )
-        return side
-
-    def factor_values(self) -> dict[str, np.ndarray]:
-        _, values, _, metadata = self._file
+    def read(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        imgs, values, _, metadata = read_dsprites(self.path)
         names = metadata["latents_names"]
-        return {n: values[:, i].astype(np.float64) for i, n in enumerate(names) if len(np.unique(values[:, i])) > 1}
-
-    @cached_property
-    def _rows(self):
-        return nearest_rows(self.factor_values())
-
-    def render(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        """The file's image of each row of ``factors``, each factor at its nearest value in the file."""
-        return Uint8Images(self._file[0], 1.0)[self._rows(factors)].numpy()
+        columns = {n: values[:, i].astype(np.float64) for i, n in enumerate(names)}
+        return imgs, {n: v for n, v in columns.items() if len(np.unique(v)) > 1}
 
     @cached_property
     def declaration(self) -> FactorDeclaration:
@@ -113,7 +89,3 @@ class DSpritesFileDataModule(FactorImageDataModule):
             for n, v in self.factor_values().items()
         )
         return FactorDeclaration(factors, render=self.render)
-
-    def build(self) -> tuple[Any, dict[str, np.ndarray]]:
-        self.image_size  # noqa: B018 (refuses a file of another side)
-        return Uint8Images(self._file[0], 1.0), self.factor_values()

@@ -18,9 +18,8 @@ import numpy as np
 
 from heatmap_latent.core import checks
 from heatmap_latent.core.errors import UserError
-from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
-from heatmap_latent.data.file_images import Uint8Images, nearest_rows
+from heatmap_latent.data.file_images import FileDataModule
 
 PUBLISHED = "https://github.com/google-deepmind/3d-shapes (3dshapes.h5)"
 NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
@@ -56,41 +55,22 @@ def read_shapes3d(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-class Shapes3DFileDataModule(FactorImageDataModule):
+class Shapes3DFileDataModule(FileDataModule):
     """3dshapes from its file (``path``): six factors, RGB images."""
 
     name = "shapes3d"
+    scale = 255.0
 
     def __init__(self, path: str = "3dshapes.h5", image_size: int = 64, image_channels: int = 3, **split: Any) -> None:
         """``image_size`` and ``image_channels`` are the file's (64, 3), which the config passes on to the
         model; a file of another side is refused when read."""
-        super().__init__(**split)
-        self.path = Path(path).expanduser()
-        self.expected_size = checks.integer("data.image_size", image_size, 1)
+        super().__init__(path, image_size, **split)
         if checks.integer("data.image_channels", image_channels, 1) != 3:
             raise ValueError(f"data.image_channels: 3dshapes is RGB (3), got {image_channels}")
 
-    @cached_property
-    def _file(self) -> tuple[np.ndarray, np.ndarray]:
+    def read(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         images, labels = read_shapes3d(self.path)
-        if images.shape[1] != self.expected_size:
-            side = images.shape[1]
-            raise UserError(
-                f"{self.path} (data.path) holds {side}x{side} images, not data.image_size={self.expected_size}"
-            )
-        return images, labels
-
-    def factor_values(self) -> dict[str, np.ndarray]:
-        labels = self._file[1]
-        return {n: labels[:, i].astype(np.float64) for i, n in enumerate(NAMES)}
-
-    @cached_property
-    def _rows(self):
-        return nearest_rows(self.factor_values())
-
-    def render(self, factors: dict[str, np.ndarray]) -> np.ndarray:
-        """The file's image of each row of ``factors``, each factor at its nearest value in the file."""
-        return Uint8Images(self._file[0], 255.0)[self._rows(factors)].numpy()
+        return images, {n: labels[:, i].astype(np.float64) for i, n in enumerate(NAMES)}
 
     @cached_property
     def declaration(self) -> FactorDeclaration:
@@ -101,6 +81,3 @@ class Shapes3DFileDataModule(FactorImageDataModule):
             for n, v in self.factor_values().items()
         )
         return FactorDeclaration(factors, render=self.render)
-
-    def build(self) -> tuple[Any, dict[str, np.ndarray]]:
-        return Uint8Images(self._file[0], 255.0), self.factor_values()

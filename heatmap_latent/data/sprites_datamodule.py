@@ -15,6 +15,7 @@ import torch
 from heatmap_latent.core import checks
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
+from heatmap_latent.data.file_images import RowImages
 from heatmap_latent.data.sprites import PALETTE, SHAPES, read_sprites, sprites
 
 FACTORS = ("shape", "scale", "orientation", "pos_x", "pos_y")
@@ -33,7 +34,7 @@ def _linspace(key: str, spec: Mapping, low: float, high: float) -> np.ndarray:
     return np.linspace(lo, hi, size, endpoint=bool(spec.get("endpoint", True)))
 
 
-class LazySprites:
+class LazySprites(RowImages):
     """The images of a factor table drawn when indexed: ``images[idx]`` (a tensor, array or slice of
     rows) is a float32 tensor ``(n, C, S, S)``, the same pixels as drawing them all at once."""
 
@@ -41,19 +42,9 @@ class LazySprites:
         self.draw, self.factors = draw, factors
         self.shape = torch.Size([len(next(iter(factors.values()))), channels, size, size])
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def __getitem__(self, index: Any) -> torch.Tensor:
         rows = np.arange(len(self))[np.asarray(index) if not isinstance(index, slice) else index]
         return torch.from_numpy(self.draw({k: v[rows] for k, v in self.factors.items()}))
-
-    def split(self, batch_size: int) -> list[torch.Tensor]:
-        """Consecutive chunks, as ``torch.Tensor.split`` gives (what ``model.embed`` iterates)."""
-        return [self[slice(i, i + batch_size)] for i in range(0, len(self), batch_size)]
-
-    def numpy(self) -> np.ndarray:
-        return self[slice(None)].numpy()
 
 
 class SpriteDataModule(FactorImageDataModule):

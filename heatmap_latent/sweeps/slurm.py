@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,12 +38,12 @@ def slurm_job() -> SlurmJob | None:
     return SlurmJob(job_id, restarts)
 
 
-def launch_failed(err: BaseException, launcher: object) -> str:
+def launch_failed(err: BaseException, launcher: Mapping[str, Any]) -> str:
     """One line for a launcher that could not run the sweep's jobs (sbatch refused them, a job died
     without a result); a GPU asked of a cluster that has none says what to set instead."""
     message = "; ".join(line.strip() for line in str(err).splitlines() if line.strip()) or type(err).__name__
     line = f"the launcher could not run the jobs: {message}"
-    gpus = getattr(launcher, "get", lambda *_: None)("gpus_per_node")
+    gpus = launcher.get("gpus_per_node")
     if gpus and ("gres" in message.lower() or "node configuration is not available" in message.lower()):
         line += (
             f" (hydra.launcher.gpus_per_node={gpus} asks every job for a GPU: on a cluster without GPUs "
