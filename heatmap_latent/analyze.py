@@ -4,6 +4,7 @@ explorer."""
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import partial
 from pathlib import Path
@@ -15,14 +16,17 @@ from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.analysis.standard_steps import STANDARD_STEPS
+from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.explorer.page import ExportError, explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import scope
-from heatmap_latent.study.claims import FROZEN_RULES, rules_digest, study_claims
+from heatmap_latent.study.claims import study_claims
+from heatmap_latent.study.digest import said, verdict_digest
 from heatmap_latent.study.dose import dose_response
 from heatmap_latent.study.oracles import known_answers
 from heatmap_latent.study.paths import explorer_paths
 from heatmap_latent.study.placebo import placebo
+from heatmap_latent.study.results import results
 from heatmap_latent.study.sensitivity import sensitivity
 from heatmap_latent.study.shape import SHAPE_STEP, shape_metrics
 from heatmap_latent.study.steps import STEPS
@@ -83,13 +87,14 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     study = scope.applies(run.datamodule.name for run in loaded)
     steps = STEPS if study else STANDARD_STEPS
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
-    analyses = [
-        analyze_run(run, steps, n_path=cfg.n_path, n_strip=cfg.n_strip, seed=cfg.seed, scores=scores) for run in loaded
-    ]
+    instruments = OmegaConf.to_container(cfg.instruments, resolve=True)
+    analyses = [analyze_run(run, steps, cfg.n_path, cfg.n_strip, cfg.seed, scores, instruments) for run in loaded]
     metrics = {a.name: a.metrics for a in analyses}
     identities = [a.identity for a in analyses]
     codes = {a.name: a.latents for a in analyses}
-    for name, shape in shape_metrics(group_runs(identities, metrics), codes, metrics, scores.get("udr")).items():
+    for name, shape in shape_metrics(
+        group_runs(identities, metrics), codes, metrics, scores.get("udr"), instruments["knn_k"]
+    ).items():
         metrics[name]["shape"] = shape
     groups: list[Group] = group_runs(identities, metrics)  # again, with the shape metrics aggregated
     result: dict[str, Any] = {
@@ -102,18 +107,20 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     if study:
         min_seeds = int(cfg.claims.min_seeds)
         claims = evaluate_by_condition(study_claims(cfg.claims), groups, metrics, min_seeds)
-        digest = rules_digest(cfg.claims)
-        frozen = "the rules frozen for the confirmatory run" if digest == FROZEN_RULES else "not the frozen rules"
-        rule = f"{RULE.format(min_seeds=min_seeds)} Rules {digest} ({frozen}, {FROZEN_RULES})."
+        digest = verdict_digest(cfg)
+        rule = RULE.format(min_seeds=min_seeds)
         result.update(
             claims_rule=rule,
-            rules_digest=digest,
+            digest=digest,
             claims=claims,
             sensitivity=sensitivity(cfg.claims, groups, metrics, min_seeds, claims),
         )
         if cfg.placebo:  # every VAE-AE comparison again between two halves of one model's seeds
-            result["placebo"] = placebo(cfg.claims, groups, metrics, codes, min_seeds, scores.get("udr"))
-        dose = dose_response(groups, metrics, min_seeds)  # a sweep over one numeric override of the VAE
+            result["placebo"] = placebo(
+                cfg.claims, groups, metrics, codes, min_seeds, scores.get("udr"), instruments["knn_k"]
+            )
+        margins = {name: float(e.value) for name, e in cfg.claims.min_effect.items()}
+        dose = dose_response(groups, metrics, min_seeds, margins)  # a sweep over one numeric override of the VAE
         if dose:
             result["dose_response"] = dose
         oracles = known_answers(groups)  # runs of study/oracles.py: what each instrument reads on them
@@ -130,7 +137,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         f"heatmap-latent: {title}",
         figures=cfg.figures,
         steps=(*steps, SHAPE_STEP),
-        rule=rule,
+        rule=f"{rule} {said(result['digest'])}" if study else rule,
         claims_need=scope.what_a_verdict_needs(int(cfg.claims.min_seeds)) if study else "",
         claims_commands=scope.COMMANDS,
         placebo=result.get("placebo"),
@@ -139,6 +146,9 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
         explorers=explorers,
     )
     log.info("report: %s", report)
+    if study:  # the study's compact results beside metrics.json (study/results.py)
+        write_atomic(Path(cfg.output_dir) / "results.json", json.dumps(results(result, result["digest"]), indent=1))
+        log.info("%s", said(result["digest"]))
     for claim in claims:
         reading = f", {claim['reading']}" if claim["reading"] else ""
         log.info("claim %d (%s%s): %s", claim["id"], claim["condition"], reading, claim["verdict"])

@@ -20,8 +20,9 @@ import numpy as np
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN_RUN = FIXTURES / "golden_run"
 GOLDEN = FIXTURES / "golden"
-# what differs between two analyses of the same checkpoint: where it lies and how long it took
-VOLATILE = ("timing", "run_dir", "checkpoint")
+# what differs between two analyses of the same checkpoint: where it lies and how long it took, and
+# the verdict digest (study/digest.py), which moves with any verdict code
+VOLATILE = ("timing", "run_dir", "checkpoint", "digest")
 
 
 def _volatile(key: str) -> bool:

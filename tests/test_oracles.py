@@ -91,6 +91,12 @@ def test_the_plain_oracle_reads_exact_and_each_defect_where_it_was_planted(oracl
         k: by[(k, "density.local.torn_share")]["values"]
         for k in ("oracle", "oracle_cut", "oracle_warp", "oracle_outliers")
     }
+    # the kink: a decoder that is the renderer changes with rho as the exact images do (here more where a
+    # variance is largest, not less), bent or cut
+    exact = ("oracle", "oracle_warp", "oracle_cut")
+    kinks = [r["trajectories"]["kink"] for r in metrics["runs"].values() if r["run"]["model"] in exact]
+    assert len(kinks) == 6 and all(k["ratio"] == pytest.approx(k["data_ratio"], abs=2e-3) for k in kinks)
+    assert all(k["data_ratio"] > 1 for k in kinks)
     assert min(torn["oracle_cut"]) > 0.02 and all(
         max(torn[k]) == 0 for k in ("oracle", "oracle_warp", "oracle_outliers")
     )
@@ -157,3 +163,53 @@ def test_an_oracle_is_written_not_trained_and_bad_input_is_one_line(tmp_path):
         "oracles take data overrides only (data.<key>=<value>), got model.beta=2"
     )
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_a_study_analysis_writes_its_results_and_the_docs_tables_are_generated_from_them(oracle_analysis, tmp_path):
+    """results.json (study/results.py): per comparison its per-seed values, per claim its verdict, the
+    verdict digest, the code version and the CPU; a Markdown block naming it is rewritten from it."""
+    import shutil
+
+    from heatmap_latent.study.digest import FROZEN
+    from heatmap_latent.study.results import main, regenerate
+
+    _, metrics, out = oracle_analysis
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["digest"] == metrics["digest"] and saved["digest"]["frozen"] == FROZEN
+    assert saved["machine"]["cpu"] and "commit" in saved["code"]
+    assert [c["verdict"] for c in saved["claims"]] == [c["verdict"] for c in metrics["claims"]]
+    first = saved["claims"][0]["comparisons"][0]
+    want = metrics["claims"][0]["comparisons"][0]
+    assert first["left"]["values"] == want["left"]["values"]
+    assert first["effect"]["per_seed"] == want["effect"]["per_seed"]
+    assert saved["oracles"] == metrics["oracles"]
+    shutil.copy(out / "results.json", tmp_path / "oracles.json")
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# x\n<!-- results: oracles oracles.json -->\nstale\n<!-- /results -->\n"
+        "<!-- results: verdicts oracles.json -->\n<!-- /results -->\n"
+    )
+    assert regenerate(doc) == 2
+    text = doc.read_text()
+    assert "stale" not in text and "| oracle_cut · gaussian | gaps (claim 4) |" in text
+    assert f"| 1 | {saved['claims'][0]['verdict']} |" in text
+    assert regenerate(doc) == 2 and doc.read_text() == text  # a second run changes nothing
+    doc.write_text("<!-- results: nonsense oracles.json -->\n<!-- /results -->\n")
+    with pytest.raises(SystemExit) as err:
+        main([str(doc)])
+    assert "results: error:" in str(err.value.code) and "nonsense" in str(err.value.code)
+
+
+def test_the_docs_tables_of_results_are_the_committed_results_regenerated(tmp_path):
+    """Every results block of docs/analysis.md is what `python -m heatmap_latent.study.results` writes
+    from the committed files: a table typed or edited by hand fails here."""
+    import shutil
+
+    from heatmap_latent.study.results import regenerate
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    doc = tmp_path / "docs" / "analysis.md"
+    blocks = regenerate(doc)
+    assert doc.read_text() == (ROOT / "docs" / "analysis.md").read_text()
+    assert blocks >= 0

@@ -97,7 +97,7 @@ def test_the_analysis_of_the_bars_has_every_generic_step_and_no_word_of_the_heat
     assert len(metrics["traversals"]["image_change"]) == 3
     # the heatmap study applies to its own datasets only: none of its steps ran, no claim was evaluated
     assert not {"trajectories", "realism", "df_classifier"} & set(metrics)
-    assert not {"claims", "claims_rule", "rules_digest", "sensitivity"} & set(result)
+    assert not {"claims", "claims_rule", "digest", "sensitivity"} & set(result)
     for page in (tmp_path / "report.html", *(tmp_path / "runs").glob("*.html")):
         text = re.sub(r"<style>.*?</style>|<[^>]+>", " ", page.read_text(), flags=re.S)
         assert "left" in text and HEATMAP_WORDS.search(text) is None, (page.name, HEATMAP_WORDS.search(text))

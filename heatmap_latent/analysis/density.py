@@ -8,11 +8,10 @@ from typing import Any
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
+from heatmap_latent.analysis.instruments import instrument
 from heatmap_latent.analysis.similarity import whiten
 from heatmap_latent.analysis.step import not_applicable
 
-TRIMMED_HULL = 0.95  # the trimmed hull holds the central 95% of the codes
-TORN = 3.0  # a step of the factor grid is torn when its code distance is 3x its neighbouring steps'
 HULL_MAX_DIMS = 6  # Qhull's facets grow as N^(D/2): beyond this the hull of 11,875 codes takes minutes
 
 
@@ -22,13 +21,20 @@ def standardise(latents: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def latent_density(
-    latents: np.ndarray, n_probe: int = 20000, far_factor: float = 3.0, seed: int = 0
+    latents: np.ndarray,
+    n_probe: int | None = None,
+    far_factor: float | None = None,
+    seed: int = 0,
+    trimmed: float | None = None,
 ) -> tuple[dict[str, float], np.ndarray]:
     """Nearest-neighbour statistics of standardised codes and the share of their bounding box
     farther than ``far_factor`` x the median NN distance from any data point.
 
-    Returns the figures and the empty probe points (in the original latent coordinates).
+    Returns the figures and the empty probe points (in the original latent coordinates). The
+    constants left out are ``conf/analyze.yaml``'s (``instruments``); ``trimmed``: the trimmed hull's share.
     """
+    n_probe, far_factor = instrument("n_probe", n_probe), instrument("far_factor", far_factor)
+    trimmed = instrument("trimmed_hull", trimmed)
     z = standardise(latents, latents)
     tree = cKDTree(z)
     nn = tree.query(z, k=2)[0][:, 1]
@@ -44,13 +50,13 @@ def latent_density(
         "empty_share": float(np.mean(dist > threshold)),
         "probe_distance_median": float(np.median(dist)),
         "hull": hull_gaps(latents, n_probe=n_probe, far_factor=far_factor, seed=seed),
-        "trimmed_hull": hull_gaps(latents, n_probe=n_probe, far_factor=far_factor, seed=seed, keep=TRIMMED_HULL),
+        "trimmed_hull": hull_gaps(latents, n_probe=n_probe, far_factor=far_factor, seed=seed, keep=trimmed),
     }
     return figures, empty * (latents.std(0) + 1e-12) + latents.mean(0)
 
 
 def hull_gaps(
-    latents: np.ndarray, n_probe: int = 20000, far_factor: float = 3.0, seed: int = 0, keep: float = 1.0
+    latents: np.ndarray, n_probe: int | None = None, far_factor: float | None = None, seed: int = 0, keep: float = 1.0
 ) -> dict[str, Any]:
     """Gaps where no invertible linear map of the codes can make or hide them: on whitened codes
     (unit variance in every direction), the share of the codes' convex hull farther than
@@ -60,6 +66,7 @@ def hull_gaps(
     distance, thin sheets with holes between them do not read as dense. ``n_probe`` uniform points
     of the hull (drawn in its box, kept inside). ``keep`` < 1: the hull of the central ``keep`` share
     of the codes (by whitened radius), so that a few far codes do not make a hull mostly empty."""
+    n_probe, far_factor = instrument("n_probe", n_probe), instrument("far_factor", far_factor)
     n, dims = latents.shape
     z = whiten(latents) * np.sqrt(max(n - 1, 1))
     if keep < 1.0:
@@ -111,7 +118,7 @@ def _grid_index(factors: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]] 
 
 
 def local_gaps(
-    latents: np.ndarray, factors: dict[str, np.ndarray], ordered: tuple[str, ...], torn: float = TORN
+    latents: np.ndarray, factors: dict[str, np.ndarray], ordered: tuple[str, ...], torn: float | None = None
 ) -> dict[str, Any]:
     """Gaps between images one factor-grid step apart: each step's distance between the two codes
     (whitened) over the local spread, the longer of the steps that continue it on either side along
@@ -120,6 +127,7 @@ def local_gaps(
     (its own next step is as long), nor does a smooth warp (its steps lengthen gradually).
     ``gap_ratio_max`` the largest ratio, ``torn_share`` the share of steps over ``torn``. Needs the
     images on a grid of the ``factors`` (one image each); steps are taken along the ``ordered`` ones."""
+    torn = instrument("torn", torn)
     grid = _grid_index(factors)
     if grid is None:
         return not_applicable("the images are not on a grid of their factors, one image each")

@@ -12,6 +12,7 @@ import torch
 from scipy.spatial import cKDTree
 
 from heatmap_latent.analysis.density import latent_density
+from heatmap_latent.analysis.instruments import instrument
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.core.pixels import displayed
 from heatmap_latent.core.ties import snap_near_ties
@@ -46,6 +47,7 @@ class EncodedRun:
     n_strip: int = 10
     seed: int = 0
     scores: Any = None  # analyze.yaml's ``scores``: which disentanglement scores, with what settings
+    instruments: Any = None  # analyze.yaml's ``instruments`` (None: the file's, ``analysis/instruments.py``)
 
     model: Any = None  # the run's model in float64 (``encode``): what every step encodes and decodes with
 
@@ -60,6 +62,10 @@ class EncodedRun:
         latents = snap_near_ties(model.embed(dm.images).numpy())
         factors = {k: np.asarray(v, dtype=np.float64) for k, v in dm.factors.items()}
         return cls(run, latents, factors, model=model, **kwargs)
+
+    def instrument(self, name: str) -> Any:
+        """One constant of this analysis's ``instruments`` (``conf/analyze.yaml``)."""
+        return instrument(name, given=self.instruments)
 
     @property
     def name(self) -> str:
@@ -98,4 +104,11 @@ class EncodedRun:
     @cached_property
     def density(self) -> Density:
         """Density figures of the standardised codes and the empty probe points."""
-        return Density(*latent_density(self.latents, seed=self.seed))
+        figures, empty = latent_density(
+            self.latents,
+            self.instrument("n_probe"),
+            self.instrument("far_factor"),
+            self.seed,
+            self.instrument("trimmed_hull"),
+        )
+        return Density(figures, empty)

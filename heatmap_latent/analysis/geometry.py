@@ -155,18 +155,19 @@ def path_along_bound_holding(
 
 
 def near_data_perturbations(
-    latents: np.ndarray, candidates: np.ndarray, n_points: int, seed: int
+    latents: np.ndarray, candidates: np.ndarray, n_points: int, move: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes near the data: ``n_points`` of the ``candidates`` (indices into ``latents``) drawn at
-    random, each moved in a random direction by half the distance to its nearest other code, kept
-    where the move stays inside the codes' convex hull (for 2 to 6 dimensions). Returns ``(anchor
-    indices, moved codes)``, aligned: the control compares each moved code with its own anchor."""
+    random, each moved in a random direction by ``move`` (the control: half) of the distance to its
+    nearest other code, kept where the move stays inside the codes' convex hull (for 2 to 6
+    dimensions). Returns ``(anchor indices, moved codes)``, aligned: the control compares each moved
+    code with its own anchor."""
     rng = np.random.default_rng(seed)
     picked = rng.choice(candidates, size=min(n_points, len(candidates)), replace=False)
     nn = cKDTree(latents).query(latents[picked], k=2)[0][:, 1]
     direction = rng.normal(size=(len(picked), latents.shape[1]))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    moved = latents[picked] + 0.5 * nn[:, None] * direction
+    moved = latents[picked] + move * nn[:, None] * direction
     if 2 <= latents.shape[1] <= 6:
         hull = ConvexHull(latents)
         inside = (moved @ hull.equations[:, :-1].T + hull.equations[:, -1] <= 1e-12).all(axis=1)

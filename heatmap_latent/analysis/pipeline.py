@@ -59,11 +59,18 @@ class RunAnalysis:
 
 
 def analyze_run(
-    run: LoadedRun, steps: Sequence[Step], n_path: int = 40, n_strip: int = 10, seed: int = 0, scores: Any = None
+    run: LoadedRun,
+    steps: Sequence[Step],
+    n_path: int = 40,
+    n_strip: int = 10,
+    seed: int = 0,
+    scores: Any = None,
+    instruments: Any = None,
 ) -> RunAnalysis:
-    """Encode every image (posterior mean) once and run each step on it."""
+    """Encode every image (posterior mean) once and run each step on it (``instruments``: the
+    analysis's ``conf/analyze.yaml`` section; None: the file's)."""
     start = time.perf_counter()
-    encoded = EncodedRun.encode(run, n_path=n_path, n_strip=n_strip, seed=seed, scores=scores)
+    encoded = EncodedRun.encode(run, n_path=n_path, n_strip=n_strip, seed=seed, scores=scores, instruments=instruments)
     encode_s = time.perf_counter() - start
     done = run_steps(steps, encoded, prefix=run.name)
     run_seed = int(run.cfg.seed)

@@ -10,6 +10,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from heatmap_latent.analysis.instruments import instrument
 from heatmap_latent.analysis.step import not_applicable
 
 
@@ -70,7 +71,7 @@ def knn_classifier(
 def knn_against_reference(
     train: tuple[np.ndarray, np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray, np.ndarray],
-    confident: float = 0.8,
+    confident: float | None = None,
     ks: tuple[int, ...] = KS,
     seed: int = 0,
 ) -> dict[str, object]:
@@ -79,6 +80,7 @@ def knn_against_reference(
     The code's k-NN classifier (``knn_classifier``'s figures), the reference's (``factors``), and
     both on the *ambiguous* test images, where the reference classifier's vote for its answer is
     below ``confident``: only there must a code read the label itself."""
+    confident = instrument("confident", confident)
     (train_z, train_r, train_y), (test_z, test_r, test_y) = train, test
     code = _knn_search(train_z, train_y, ks, 5, seed)
     reference = _knn_search(train_r, train_y, ks, 5, seed)

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.spatial import cKDTree, procrustes
 from scipy.stats import rankdata
 
+from heatmap_latent.analysis.instruments import instrument
 from heatmap_latent.analysis.step import not_applicable
 
 
@@ -53,13 +54,13 @@ def mean_squared_canonical_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(qa.T @ qb) ** 2 / pairs) if pairs else 0.0
 
 
-def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+def knn_overlap(a: np.ndarray, b: np.ndarray, k: int | None = None) -> float:
     """The mean share of each image's ``k`` nearest neighbours (among the other images, in the
     whitened codes) that both codes agree on: 1 for codes that are an invertible linear map of each
     other, about k / N for unrelated ones."""
     if len(a) != len(b):
         raise ValueError(f"neighbour overlap needs codes of the same images, got {len(a)} and {len(b)}")
-    k = min(k, len(a) - 1)
+    k = min(instrument("knn_k", k), len(a) - 1)
     if k < 1:
         return 0.0
     na, nb = (cKDTree(whiten(x)).query(whiten(x), k=k + 1)[1][:, 1:] for x in (a, b))
@@ -67,7 +68,7 @@ def knn_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     return float(shared.mean() / k)
 
 
-def similarity(a: np.ndarray, b: np.ndarray, k: int = 10) -> dict[str, float]:
+def similarity(a: np.ndarray, b: np.ndarray, k: int | None = None) -> dict[str, float]:
     """Every measure of how alike two codes of the same images are."""
     out = {"cka": linear_cka(a, b), "cca": mean_squared_canonical_correlation(a, b), "knn": knn_overlap(a, b, k)}
     if a.shape == b.shape:
@@ -83,7 +84,7 @@ def spread(codes: np.ndarray) -> dict[str, float | list[float]]:
     return {"principal_std": [float(x) for x in std], "anisotropy": anisotropy}
 
 
-def seed_to_seed(codes: dict[str, np.ndarray], k: int = 10) -> dict[str, dict[str, float]]:
+def seed_to_seed(codes: dict[str, np.ndarray], k: int | None = None) -> dict[str, dict[str, float]]:
     """For each run of one group (``codes``: run name -> its codes of the same images), the mean of
     each ``similarity`` measure to every other run; empty for fewer than two runs. ``others``: the
     same mean over the pairs of the *other* runs (leave-one-out; none below three runs), a baseline

@@ -278,7 +278,7 @@ def likelihood_summary(encoded: EncodedRun, k: int = 100, max_images: int = 128)
 
 
 def density(encoded: EncodedRun) -> StepResult:
-    local = local_gaps(encoded.latents, encoded.factors, encoded.declaration.ordered)
+    local = local_gaps(encoded.latents, encoded.factors, encoded.declaration.ordered, encoded.instrument("torn"))
     return StepResult({**encoded.density.figures, "local": local})
 
 

@@ -7,9 +7,11 @@ dose's VAE with the AE of its seed).
 
 As beta falls to 0 the KL term vanishes and the VAE becomes a noisy AE, so an effect the study
 claims for the AE over the VAE must shrink: its slope on log10(beta) is positive. An instrument
-passes when the 95% t interval of the per-seed slopes lies above 0 (``passes``), fails when it lies
-below (``fails``), and is ``inconclusive`` otherwise; with fewer than ``min_seeds`` seeds it has
-``too few seeds``."""
+passes when the 95% t interval of the per-seed slopes lies above 0 (``passes``), or else when at the
+lowest dose the VAE is equivalent to the AE (two one-sided tests: the effect's 90% t interval inside
+± the measure's minimum effect, ``conf/analyze.yaml`` ``claims.min_effect``: ``passes by
+equivalence``); it fails when the slopes' interval lies below 0 (``fails``), and is ``inconclusive``
+otherwise; with fewer than ``min_seeds`` seeds it has ``too few seeds``."""
 
 from __future__ import annotations
 
@@ -24,47 +26,53 @@ from heatmap_latent.study.verdicts import number, t_interval
 REFERENCE = "ae"  # the model every dose is compared with
 DEFAULT = "(default)"  # grouping's value of a key a group's overrides do not set
 
-# (claim, label, AE-minus-VAE measure: metric keys, the second subtracted from the first when given);
+# (claim, label, AE-minus-VAE measure: metric keys, the second subtracted from the first when given,
+# and the claims' minimum effect (``claims.min_effect``) that is its equivalence margin);
 # claim 8's are CROSS: the AE's first key minus the VAE's second (the AE's seed-to-seed correlation
 # minus the VAE's correlation with the AE of its seed), a shortfall that must shrink as beta falls
-MEASURES: tuple[tuple[int, str, str, str | None], ...] = (
-    (4, "share of grid steps torn", "density.local.torn_share", None),
-    (4, "empty share of the trimmed hull (not judged)", "density.trimmed_hull.empty_share", None),
-    (4, "largest gap in the trimmed hull (not judged)", "density.trimmed_hull.largest_gap", None),
-    (4, "empty share of the hull (reported)", "density.hull.empty_share", None),
-    (4, "largest gap in the hull (reported)", "density.hull.largest_gap", None),
+MEASURES: tuple[tuple[int, str, str, str | None, str], ...] = (
+    (4, "share of grid steps torn", "density.local.torn_share", None, "torn_share"),
+    (4, "empty share of the trimmed hull (not judged)", "density.trimmed_hull.empty_share", None, "empty_share"),
+    (4, "largest gap in the trimmed hull (not judged)", "density.trimmed_hull.largest_gap", None, "largest_gap"),
+    (4, "empty share of the hull (reported)", "density.hull.empty_share", None, "empty_share"),
+    (4, "largest gap in the hull (reported)", "density.hull.largest_gap", None, "largest_gap"),
     (
         5,
         "empty regions' realism over the reconstructions'",
         "realism.empty_regions.bounded_mean",
         "realism.reconstructions.bounded_mean",
+        "realism",
     ),
     (
         5,
         "prior samples' realism over the reconstructions'",
         "realism.prior_samples.bounded_mean",
         "realism.reconstructions.bounded_mean",
+        "realism",
     ),
     (
         5,
         "realism between the tails over the reconstructions' (not judged)",
         "trajectories.empty_between_tails.realism_mean",
         "realism.reconstructions.mean",
+        "realism",
     ),
     (
         5,
         "realism along the 0-2 line over the reconstructions'",
         "trajectories.line_0_2.realism_mean",
         "realism.reconstructions.mean",
+        "realism",
     ),
     (
         5,
         "realism along the 0-1 line over the reconstructions'",
         "trajectories.line_0_1.realism_mean",
         "realism.reconstructions.mean",
+        "realism",
     ),
-    (8, "AE seed-to-seed CCA minus CCA(VAE, AE)", "shape.seed_to_seed.cca", "shape.vae_ae.cca"),
-    (8, "AE seed-to-seed kNN minus kNN(VAE, AE) (not judged)", "shape.seed_to_seed.knn", "shape.vae_ae.knn"),
+    (8, "AE seed-to-seed CCA minus CCA(VAE, AE)", "shape.seed_to_seed.cca", "shape.vae_ae.cca", "cca"),
+    (8, "AE seed-to-seed kNN minus kNN(VAE, AE) (not judged)", "shape.seed_to_seed.knn", "shape.vae_ae.knn", "knn"),
 )
 CROSS = 8  # the claim whose measures take one key from each side
 
@@ -116,14 +124,36 @@ def _slope(doses: list[float], effects: list[float]) -> float:
     return float(np.polyfit(x, effects, 1)[0])
 
 
-def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_seeds: int = 3) -> list[dict[str, Any]]:
+def _equivalence(level: dict[str, Any], margin: float | None) -> dict[str, Any] | None:
+    """Two one-sided tests at 5% of one dose's effects: the 90% t interval inside ± ``margin``."""
+    if margin is None or len(level["effects"]) < 2:
+        return None
+    ci = list(t_interval(level["effects"], 0.90))
+    return {"dose": level["dose"], "margin": margin, "ci90": ci, "holds": -margin < ci[0] and ci[1] < margin}
+
+
+def _verdict(ci: list[float], equivalence: dict[str, Any] | None) -> str:
+    if ci[0] > 0:
+        return "passes"
+    if equivalence and equivalence["holds"]:
+        return "passes by equivalence"
+    return "fails" if ci[1] < 0 else "inconclusive"
+
+
+def dose_response(
+    groups: list[Group],
+    metrics: dict[str, dict[str, Any]],
+    min_seeds: int = 3,
+    margins: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
     """Every dose set's measures: the effect (AE minus the dose's VAE, per seed) at each dose with its
-    mean and 95% t interval, and the slope on log10(dose) with its interval and verdict."""
+    mean and 95% t interval, the slope on log10(dose) with its interval, the lowest dose's equivalence
+    with the AE (``margins``: the claims' minimum effects by name; none: not tested) and the verdict."""
     results = []
     for found in dose_sets(groups):
         ref = dict(zip(found["reference"].seeds, found["reference"].runs))
         measures = []
-        for claim, label, key, minus in MEASURES:
+        for claim, label, key, minus, effect in MEASURES:
             levels, by_seed = [], {}
             for dose, g in found["doses"].items():
                 effects = {}
@@ -150,10 +180,8 @@ def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_s
             slopes = {s: _slope(*zip(*pts)) for s, pts in by_seed.items() if len(pts) >= 2}
             values = list(slopes.values())
             ci = list(t_interval(values)) if len(values) > 1 else None
-            if len(values) < min_seeds:
-                verdict = "too few seeds"
-            else:
-                verdict = "passes" if ci[0] > 0 else "fails" if ci[1] < 0 else "inconclusive"
+            equivalence = _equivalence(levels[0], (margins or {}).get(effect)) if levels else None
+            verdict = "too few seeds" if len(values) < min_seeds else _verdict(ci, equivalence)
             measures.append(
                 {
                     "claim": claim,
@@ -167,6 +195,7 @@ def dose_response(groups: list[Group], metrics: dict[str, dict[str, Any]], min_s
                         "ci95": ci,
                         "expected": "positive",
                     },
+                    "equivalence_at_lowest_dose": equivalence,
                     "verdict": verdict,
                 }
             )
@@ -189,18 +218,28 @@ def _cell(mean: float | None, ci: list[float] | None, n: int) -> str:
     return f"{mean:.3g} [{ci[0]:.3g}, {ci[1]:.3g}] (n={n})" if ci else f"{mean:.3g} (n={n})"
 
 
+SAME = "lowest dose ≈ AE [90% CI]"
+
+
+def _same(eq: dict[str, Any] | None) -> str:
+    if not eq:
+        return "—"
+    return f"[{eq['ci90'][0]:.3g}, {eq['ci90'][1]:.3g}] within ±{eq['margin']:g}: {'yes' if eq['holds'] else 'no'}"
+
+
 def markdown(results: list[dict[str, Any]]) -> str:
     """``dose_response``'s result as markdown tables (the docs' dose-response tables are this)."""
     out = []
     for d in results:
         out.append(f"{d['key']} on {d['data']}, against {d['reference']}:\n")
         doses = " | ".join(f"{d['key']} = {x:g}" for x in d["doses"])
-        out.append(f"| claim | AE minus VAE | {doses} | slope on log10 [95% CI] | verdict |")
-        out.append("|" + "---|" * (4 + len(d["doses"])))
+        out.append(f"| claim | AE minus VAE | {doses} | slope on log10 [95% CI] | {SAME} | verdict |")
+        out.append("|" + "---|" * (5 + len(d["doses"])))
         for m in d["measures"]:
             cells = " | ".join(_cell(lv["mean"], lv["ci95"], len(lv["seeds"])) for lv in m["levels"])
             slope = _cell(m["slope"]["mean"], m["slope"]["ci95"], len(m["slope"]["per_seed"]))
-            out.append(f"| {m['claim']} | {m['label']} | {cells} | {slope} | {m['verdict']} |")
+            same = _same(m.get("equivalence_at_lowest_dose"))
+            out.append(f"| {m['claim']} | {m['label']} | {cells} | {slope} | {same} | {m['verdict']} |")
         out.append("")
     return "\n".join(out)
 

@@ -209,6 +209,19 @@ ANSWERS: tuple[Answer, ...] = (
     Answer("oracle_cut", "gaps, trimmed hull", "density.trimmed_hull.largest_gap", ">=", 3.0, "an empty slab"),
     Answer("oracle_cut", "gaps, whole hull", "density.hull.empty_share", ">=", 0.02, "an empty slab inside the hull"),
     *(
+        Answer(
+            kind,
+            "the kink (claim 9)",
+            "trajectories.kink.ratio",
+            relation,
+            value,
+            "a decoder that is the renderer changes with rho as the exact images do",
+            other="trajectories.kink.data_ratio",
+        )
+        for kind in ("oracle", "oracle_warp", "oracle_cut")
+        for relation, value in (("<=", 0.02), (">=", -0.02))
+    ),
+    *(
         answer
         for kind in ("oracle", "oracle_warp", "oracle_outliers")
         for answer in (

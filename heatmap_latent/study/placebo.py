@@ -61,6 +61,7 @@ def placebo(
     codes: dict[str, np.ndarray],
     min_seeds: int,
     udr: dict[str, Any] | None = None,
+    knn_k: int | None = None,
 ) -> dict[str, Any]:
     """For each of the study's models: its groups split into halves, every claim evaluated with one
     half as each role; the verdicts of the comparisons that claim the roles differ, counted."""
@@ -70,7 +71,7 @@ def placebo(
         if not split:
             continue
         runs = {name: copy.deepcopy(metrics[name]) for g in split for name in g.runs}
-        for name, shape in shape_metrics(split, codes, runs, udr).items():
+        for name, shape in shape_metrics(split, codes, runs, udr, knn_k).items():
             runs[name]["shape"] = shape
         evaluated = evaluate_by_condition(study_claims(claims_cfg), split, runs, min_seeds)
         compared = [c for claim in evaluated for c in claim["comparisons"] if _differs(c)]

@@ -65,6 +65,7 @@ def shape_metrics(
     codes: dict[str, np.ndarray],
     metrics: dict[str, dict[str, Any]] | None = None,
     udr_settings: dict[str, Any] | None = None,
+    k: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Run name -> its ``shape`` metrics; ``codes``: run name -> its codes of every image; with the
     runs' ``metrics`` and UDR's settings (``{"enabled": false}`` skips it), each run's UDR too."""
@@ -72,7 +73,7 @@ def shape_metrics(
     udr_on = metrics is not None and (udr_settings or {}).get("enabled", True)
     for g in groups:
         members = {name: codes[name] for name in dict.fromkeys(g.runs)}
-        across = seed_to_seed(members)
+        across = seed_to_seed(members, k)
         ranked = {}
         if udr_on:
             masks = {n: informative(metrics[n], c, udr_settings or {}) for n, c in members.items()}
@@ -88,13 +89,13 @@ def shape_metrics(
         for data in dict.fromkeys(g.data for g in gs):
             for one, other, key in _pairs([g for g in gs if g.data == data]):
                 for name, partner in _by_seed(one, other, codes):
-                    both = similarity(codes[name], codes[partner])
+                    both = similarity(codes[name], codes[partner], k)
                     out[name][key] = both
                     if key == "vae_ae":
                         out[partner][key] = both
     for vae, ae in _dose_pairs(groups):  # a beta sweep's VAEs, each against the one AE (study/dose.py)
         for name, partner in _by_seed(vae, ae, codes):
-            out[name]["vae_ae"] = {**similarity(codes[name], codes[partner]), "against": ae.label}
+            out[name]["vae_ae"] = {**similarity(codes[name], codes[partner], k), "against": ae.label}
     return out
 
 

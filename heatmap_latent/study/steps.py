@@ -18,7 +18,7 @@ from heatmap_latent.data.heatmaps import FACTOR_NAMES
 from heatmap_latent.models import VAE
 from heatmap_latent.study.paths import study_paths
 from heatmap_latent.study.realism import decoded_realism, realism_of
-from heatmap_latent.study.statements import study_statements
+from heatmap_latent.study.statements import kink, study_statements
 
 # the heatmaps' continuous factors: what the study's paths, fits and realism read
 CONTINUOUS = FACTOR_NAMES
@@ -63,7 +63,13 @@ def _perturbations(encoded: EncodedRun) -> tuple[dict[str, Any], Figure]:
     """The study's control: Gaussian perturbations (0.15 std) of the codes nearest the hull, decoded,
     their realism and nearest codes, and their figure."""
     if encoded.latents.shape[1] == 3:
-        anchors, perturbed = geo.near_hull_perturbations(encoded.latents, 5, 4, 0.15, encoded.seed)
+        anchors, perturbed = geo.near_hull_perturbations(
+            encoded.latents,
+            encoded.instrument("hull_points"),
+            encoded.instrument("hull_draws"),
+            encoded.instrument("hull_scale"),
+            encoded.seed,
+        )
     else:
         rng = np.random.default_rng(encoded.seed)
         anchors, perturbed = (
@@ -100,12 +106,13 @@ def _perturbations(encoded: EncodedRun) -> tuple[dict[str, Any], Figure]:
     return metrics, figure
 
 
-def _near_data(encoded: EncodedRun, n_points: int = 500) -> dict[str, Any]:
+def _near_data(encoded: EncodedRun) -> dict[str, Any]:
     """The control of claim 5, the project's: codes near the data (test codes moved by half their
     nearest-neighbour distance, kept inside the hull: ``geometry.near_data_perturbations``) decoded,
     against the decodes of the very codes they were moved from; like for like, so that neither the
     ellipses' shapes nor the data's edge (where the realism's fit is not exact) weigh on one side."""
-    anchors, moved = geo.near_data_perturbations(encoded.latents, encoded.test_idx, n_points, encoded.seed)
+    n_points, move = encoded.instrument("control_points"), encoded.instrument("control_move")
+    anchors, moved = geo.near_data_perturbations(encoded.latents, encoded.test_idx, n_points, move, encoded.seed)
     if not len(anchors):
         return not_applicable("no move of a code stays inside the codes' hull")
     moved_real = realism_of(encoded, encoded.decode(moved))[0]
@@ -145,9 +152,19 @@ def trajectories(encoded: EncodedRun) -> StepResult:
         out["circle"] = not_applicable("the angular path needs two latent axes besides the one tracking rho")
     if "study_axes" in info:
         out["study_axes"], out["study_bounds"] = info["study_axes"], info["study_bounds"]
-        out["statements"] = study_statements(encoded.latents, encoded.factors, info["study_axes"])
+        tail = encoded.instrument("tail_quantile")
+        out["statements"] = study_statements(encoded.latents, encoded.factors, info["study_axes"], tail)
     else:
         out["statements"] = not_applicable("the study's axes are named in a 3-D latent space only")
+    out["kink"] = kink(
+        encoded.latents,
+        encoded.factors,
+        encoded.decode,
+        encoded.run.datamodule.render,
+        encoded.seed,
+        encoded.instrument("kink_step"),
+        encoded.instrument("kink_sample"),
+    )
     out["perturbations"], figure = _perturbations(encoded)
     out["near_data"] = _near_data(encoded)
     figures.append(figure)
@@ -175,15 +192,16 @@ def realism(encoded: EncodedRun) -> StepResult:
     out: dict[str, Any] = {"reconstructions": recons}
     empty = encoded.density.empty
     if len(empty):
-        pick = empty[rng.choice(len(empty), min(500, len(empty)), replace=False)]
+        pick = empty[rng.choice(len(empty), min(encoded.instrument("empty_points"), len(empty)), replace=False)]
         out["empty_regions"] = decoded_realism(encoded, encoded.decode(pick), recons)
     else:
         out["empty_regions"] = not_applicable("no probe of the bounding box is far from every code")
     if isinstance(encoded.run.model, VAE):  # a VAE's prior is N(0, I)
-        prior = rng.normal(size=(1000, encoded.latents.shape[1]))
+        prior = rng.normal(size=(encoded.instrument("prior_samples"), encoded.latents.shape[1]))
         out["prior_source"] = "N(0, I)"
     else:
-        prior = rng.multivariate_normal(encoded.latents.mean(0), np.cov(encoded.latents.T), size=1000)
+        size = encoded.instrument("prior_samples")
+        prior = rng.multivariate_normal(encoded.latents.mean(0), np.cov(encoded.latents.T), size=size)
         out["prior_source"] = "Gaussian fitted to the codes (the AE has no prior)"
     out["prior_samples"] = decoded_realism(encoded, encoded.decode(prior), recons)
     return StepResult(out)
@@ -205,7 +223,10 @@ def df_classifier(encoded: EncodedRun) -> StepResult:
     df = encoded.factors["df"]
     return StepResult(
         knn_against_reference(
-            (encoded.latents[tr], factors[tr], df[tr]), (encoded.latents[te], factors[te], df[te]), seed=encoded.seed
+            (encoded.latents[tr], factors[tr], df[tr]),
+            (encoded.latents[te], factors[te], df[te]),
+            confident=encoded.instrument("confident"),
+            seed=encoded.seed,
         )
     )
 
@@ -245,6 +266,7 @@ TRAJECTORY_OUTPUTS = (
     "near_data.realism_mean",
     "near_data.anchor_realism_mean",
     "statements.*",
+    "kink.*",
 )
 REALISM_OUTPUTS = tuple(
     f"{where}.{m}" for where in ("reconstructions", "empty_regions", "prior_samples") for m in ("mean", "bounded_mean")
@@ -283,6 +305,8 @@ STEPS: tuple[Step, ...] = (
             ),
             ("circle.fitted_std.rho", "angular path (circle off the rho axis): std of fitted rho"),
             ("statements.tails_exterior_ratio", "large |var_x − var_y|: relative distance from the centre"),
+            ("kink.ratio", "kink: image change with rho where a variance is largest over elsewhere"),
+            ("kink.data_ratio", "kink: the same of the exact images"),
         ),
         not_applicable=not_heatmaps,
         outputs=TRAJECTORY_OUTPUTS,
