@@ -22,7 +22,7 @@ def options(group: str) -> list[str]:
 
 def test_groups_hold_the_documented_options():
     assert options("model") == ["ae", "beta_vae", "capacity_vae", "factor_vae", "mmd_vae", "tcvae", "vae"]
-    assert options("data") == ["dsprites", "dsprites_file", "gaussian", "shapes3d", "sprites", "student_t"]
+    assert options("data") == ["dsprites", "dsprites_file", "gaussian", "mpi3d", "shapes3d", "sprites", "student_t"]
     assert options("model/net") == ["conv_pool", "dlib_conv"]
     assert {"default", "cpu", "gpu"} <= set(options("trainer"))
     assert {"tensorboard", "none"} <= set(options("logger"))

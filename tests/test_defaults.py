@@ -67,7 +67,7 @@ SCHEMAS = [
 ]
 
 
-DATA_SCHEMAS = ("_schema", "_schema_sprites", "_schema_dsprites_file", "_schema_shapes3d")
+DATA_SCHEMAS = ("_schema", "_schema_sprites", "_schema_dsprites_file", "_schema_shapes3d", "_schema_mpi3d")
 
 
 @pytest.mark.parametrize("name", [*SCHEMAS, *DATA_SCHEMAS])

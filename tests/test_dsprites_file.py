@@ -91,3 +91,32 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones
+
+
+def test_the_procedural_dsprites_names_orders_and_numbers_its_factors_as_the_file_does(tiny_file):
+    """data=dsprites (drawn, not read) at the tiny file's grid: the same factor names in the same order,
+    the same values row by row (shape 1-3, orientation 0 to 2 pi with both ends, posX and posY), and
+    the same images (both drawn by data/sprites.py: the file's are 0/1, the drawing's coverage > 0.5)."""
+    from hydra.utils import instantiate
+
+    from heatmap_latent.core.conf import compose_config
+
+    grid = ["data.scale.size=2", "data.orientation.size=3", "data.position.size=4", "data.supersample=1"]
+    drawn = instantiate(compose_config("train", ["data=dsprites", *grid]).data)
+    drawn.setup()
+    read = DSpritesFileDataModule(str(tiny_file))
+    read.setup()
+    assert list(drawn.factors) == list(read.factors) == ["shape", "scale", "orientation", "posX", "posY"]
+    for name in read.factors:
+        assert np.allclose(drawn.factors[name], read.factors[name]), name
+    assert [(f.name, f.kind, f.values) for f in drawn.declaration.factors] == [
+        (f.name, f.kind, pytest.approx(f.values)) for f in read.declaration.factors
+    ]
+    rows = np.array([0, 77, 287])
+    assert np.array_equal(drawn.images[rows].numpy() > 0.5, read.images[rows].numpy() > 0.5)
+    # its inverse reads the file's names and values back from the file's images (orientation up to the
+    # shape's symmetry: a square at 0, pi and 2 pi is one image)
+    back = drawn.declaration.invert(read.images[rows].numpy())
+    assert list(back) == list(read.factors)
+    for name in ("shape", "scale", "posX", "posY"):
+        assert back[name].tolist() == read.factors[name][rows].tolist(), name

@@ -155,7 +155,8 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_best_checkpoint(make_c
 
 
 # --- bad input ------------------------------------------------------------------------------------
-DATA_OPTIONS = "dsprites, dsprites_file, gaussian, shapes3d, sprites, student_t"  # conf/data/, as Hydra lists them
+# conf/data/, as Hydra lists them
+DATA_OPTIONS = "dsprites, dsprites_file, gaussian, mpi3d, shapes3d, sprites, student_t"
 BAD_OVERRIDES = [
     ("model.latnt_dim=4", "Could not override 'model.latnt_dim'; Key 'latnt_dim' not in 'VAESchema'"),
     (

@@ -6,6 +6,7 @@ from heatmap_latent.data.datamodule import (
 from heatmap_latent.data.dsprites_file import DSpritesFileDataModule
 from heatmap_latent.data.factor_images import FactorImageDataModule
 from heatmap_latent.data.factors import Factor, FactorDeclaration, Kind
+from heatmap_latent.data.mpi3d_file import MPI3DFileDataModule
 from heatmap_latent.data.shapes3d_file import Shapes3DFileDataModule
 from heatmap_latent.data.sprites_datamodule import SpriteDataModule
 
@@ -17,6 +18,7 @@ __all__ = [
     "GaussianHeatmapDataModule",
     "HeatmapDataModule",
     "Kind",
+    "MPI3DFileDataModule",
     "Shapes3DFileDataModule",
     "SpriteDataModule",
     "StudentTHeatmapDataModule",

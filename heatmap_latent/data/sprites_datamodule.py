@@ -19,6 +19,10 @@ from heatmap_latent.data.file_images import RowImages
 from heatmap_latent.data.sprites import PALETTE, SHAPES, read_sprites, sprites
 
 FACTORS = ("shape", "scale", "orientation", "pos_x", "pos_y")
+# the factors' names and shape values of each convention: the procedural sprites' own, and dSprites'
+# file's (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz: posX, posY; shape 1, 2, 3), so that a
+# data=dsprites run and a data=dsprites_file run name and number their factors alike
+CONVENTIONS = {"sprites": ({}, 0.0), "dsprites": ({"pos_x": "posX", "pos_y": "posY"}, 1.0)}
 IN_MEMORY_BUDGET = 2**28  # float32 values (1 GiB) a data module holds; above it, images are drawn per batch
 
 
@@ -64,12 +68,17 @@ class SpriteDataModule(FactorImageDataModule):
         colour: bool = False,
         supersample: int = 4,
         image_channels: int | None = None,
+        conventions: str = "sprites",
         **split: Any,
     ) -> None:
         """Each factor's values are ``np.linspace(low, high, size, endpoint)`` of its mapping (both
         positions share ``position``); ``image_channels``, if given, must be what ``colour`` draws (the
-        config passes it on to the model). ``split``: the splits and loaders of :class:`FactorImageDataModule`."""
+        config passes it on to the model); ``conventions``: the factors' names and shape values
+        (``CONVENTIONS``). ``split``: the splits and loaders of :class:`FactorImageDataModule`."""
         super().__init__(**split)
+        if conventions not in CONVENTIONS:
+            raise ValueError(f"data.conventions must be one of {', '.join(CONVENTIONS)}, got {conventions}")
+        self.names, self.shape_base = CONVENTIONS[conventions]
         self.image_size = checks.integer("data.image_size", image_size, 8)
         unknown = [s for s in shapes if s not in SHAPES]
         if unknown or not shapes:
@@ -91,9 +100,27 @@ class SpriteDataModule(FactorImageDataModule):
             )
         self.supersample = checks.integer("data.supersample", supersample, 1)
 
+    def _public(self, factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Factors under the drawing's names -> under the convention's (names, shape values)."""
+        return {
+            self.names.get(k, k): (np.asarray(v) + self.shape_base if k == "shape" else v) for k, v in factors.items()
+        }
+
+    def _drawn(self, factors: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The inverse of ``_public``: what ``data/sprites.py`` draws from."""
+        back = {v: k for k, v in self.names.items()}
+        return {
+            back.get(k, k): (np.asarray(v) - self.shape_base if back.get(k, k) == "shape" else v)
+            for k, v in factors.items()
+        }
+
     @property
     def grid(self) -> dict[str, np.ndarray]:
-        """Each factor's values."""
+        """Each factor's values, under the convention's names."""
+        return self._public(self._drawn_grid)
+
+    @property
+    def _drawn_grid(self) -> dict[str, np.ndarray]:
         values = {
             "shape": np.asarray(self.shapes),
             "scale": self.scale,
@@ -111,11 +138,12 @@ class SpriteDataModule(FactorImageDataModule):
         return {name: rows[:, i] for i, name in enumerate(grid)}
 
     def render(self, factors: Mapping[str, np.ndarray]) -> np.ndarray:
-        return sprites(factors, self.image_size, self.supersample, self.colour)
+        return sprites(self._drawn(factors), self.image_size, self.supersample, self.colour)
 
     def invert(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """The grid factors of each image ``(N, C, S, S)`` (``data/sprites.py`` ``read_sprites``)."""
-        return read_sprites(images, self.grid, self.image_size, self.supersample, self.colour)
+        read = read_sprites(images, self._drawn_grid, self.image_size, self.supersample, self.colour)
+        return self._public(read)
 
     @cached_property
     def declaration(self) -> FactorDeclaration:

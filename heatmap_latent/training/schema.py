@@ -26,7 +26,13 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from heatmap_latent import models
-from heatmap_latent.data import DSpritesFileDataModule, HeatmapDataModule, Shapes3DFileDataModule, SpriteDataModule
+from heatmap_latent.data import (
+    DSpritesFileDataModule,
+    HeatmapDataModule,
+    MPI3DFileDataModule,
+    Shapes3DFileDataModule,
+    SpriteDataModule,
+)
 
 
 def _config_type(hint: Any) -> Any:
@@ -125,5 +131,6 @@ def register_schemas() -> None:
         group="data", name="_schema_dsprites_file", node=schema_of(DSpritesFileDataModule, "DSpritesFileDataSchema")
     )
     store.store(group="data", name="_schema_shapes3d", node=schema_of(Shapes3DFileDataModule, "Shapes3DFileDataSchema"))
+    store.store(group="data", name="_schema_mpi3d", node=schema_of(MPI3DFileDataModule, "MPI3DFileDataSchema"))
     for name, (cls, schema_name) in MODEL_SCHEMAS.items():
         store.store(group="model", name=name, node=schema_of(cls, schema_name, recursive=False))
