@@ -181,6 +181,8 @@ BAD_VALUES = [
     ("data.grid.size=14", "cannot rebuild a 14x14 image (data.grid.size)"),
     ("data.batch_size=0", "data.batch_size must be >= 1, got 0"),
     ("data.rho.stop=1.5", "data.rho must lie inside (-1, 1)"),
+    # disentanglement_lib's network halves the side four times: a 12-pixel image is gone by its last block
+    ("model/net=dlib_conv", "shrink a 12x12 image to nothing at block 4 of 4 (kernel 4, stride 2, padding 1"),
 ]
 
 

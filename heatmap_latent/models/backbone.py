@@ -62,10 +62,18 @@ class Encoder(nn.Module):
             ]
             c_in = c_out
         self.conv = nn.Sequential(*blocks)
+        side = image_size  # each block's output side, by Conv2d's and MaxPool2d's formulas
+        for k, _ in enumerate(channels):
+            side = (side + 2 * pad - kernel_size) // stride + 1
+            side = side // pool if side >= 1 else side
+            if side < 1:
+                raise ValueError(
+                    f"the encoder's conv blocks shrink a {image_size}x{image_size} image to nothing at block "
+                    f"{k + 1} of {len(channels)} (kernel {kernel_size}, stride {stride}, padding {pad}, pool "
+                    f"{pool}): give the data a larger side (data.image_size) or the model fewer model.channels"
+                )
         with torch.no_grad():
             flat = self.conv(torch.zeros(1, image_channels, image_size, image_size)).numel()
-        if flat == 0:
-            raise ValueError(f"the encoder's conv blocks shrink a {image_size}x{image_size} image to nothing")
         self.fc = nn.Sequential(nn.Flatten(), *_mlp([flat, *hidden_dims], act))
         self.out_dim = hidden_dims[-1] if hidden_dims else flat
 
