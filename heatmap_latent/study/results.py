@@ -114,11 +114,17 @@ def _pooled(effects: list[dict[str, Any]]) -> str:
     return f"{float(np.mean(values)):.3g} [{lo:.3g}, {hi:.3g}] (n={len(values)})"
 
 
+def _md(text: str) -> str:
+    """A table cell's text: its pipes escaped (``|Spearman|``)."""
+    return text.replace("|", "\\|")
+
+
 def comparison_table(files: list[Path], sets: list[dict[str, Any]]) -> str:
     """The study's comparisons (scope ``study``) as rows: each file's effect (mean, 95% t interval
-    over its seeds) and verdict, and the effect pooled over every file's seeds."""
-    cols = " | ".join(f"{f.stem}: effect | verdict" for f in files)
-    lines = [f"| claim | comparison | {cols} | pooled effect |", "|---|---|" + "---|---|" * len(sets) + "---|"]
+    over its seeds) and verdict, and for several files the effect pooled over all their seeds."""
+    pooled = len(sets) > 1
+    cols = " | ".join(f"{f.stem}: effect | verdict" for f in files) + (" | pooled effect" if pooled else "")
+    lines = [f"| claim | comparison | {cols} |", "|---|---|" + "---|---|" * len(sets) + ("---|" if pooled else "")]
     keys = list(
         dict.fromkeys(
             (_name(claim), c["label"])
@@ -134,8 +140,8 @@ def comparison_table(files: list[Path], sets: list[dict[str, Any]]) -> str:
             for s in sets
         ]
         cells = " | ".join(f"{_cell(c['effect'])} | {c['verdict']}" if c else "— | —" for c in found)
-        pooled = _pooled([c["effect"] for c in found if c])
-        lines.append(f"| {name} | {label} | {cells} | {pooled} |")
+        tail = f" | {_pooled([c['effect'] for c in found if c])}" if pooled else ""
+        lines.append(f"| {name} | {_md(label)} | {cells}{tail} |")
     return "\n".join(lines)
 
 
@@ -150,7 +156,7 @@ def placebo_table(files: list[Path], sets: list[dict[str, Any]]) -> str:
         p = s.get("placebo") or {}
         for a in p.get("arrangements", []):
             measured = sum(n for v, n in a["verdicts"].items() if v != "not measured")
-            decided = ", ".join(a["false_positives"]) or "none"
+            decided = _md(", ".join(a["false_positives"]) or "none")
             lines.append(f"| {f.stem} | the {a['model'].upper()} | {a['n_comparisons']} | {measured} | {decided} |")
         if p:
             rate = p.get("false_positive_rate")
