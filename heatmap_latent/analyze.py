@@ -12,6 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from heatmap_latent.analysis.dlib_scores import DLIB_SCORES
 from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
@@ -86,6 +87,8 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     # the heatmap study (its steps, claims and paths) only where its datasets are among the runs
     study = scope.applies(run.datamodule.name for run in loaded)
     steps = STEPS if study else STANDARD_STEPS
+    if cfg.scores.dlib.enabled:  # disentanglement_lib's DCI and SAP, after the scores they sit beside
+        steps = (*steps, DLIB_SCORES)
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
     instruments = OmegaConf.to_container(cfg.instruments, resolve=True)
     analyses = [analyze_run(run, steps, cfg.n_path, cfg.n_strip, cfg.seed, scores, instruments) for run in loaded]

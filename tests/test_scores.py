@@ -112,3 +112,52 @@ def test_the_scores_a_snapshot_writes_see_a_factorised_code_and_a_random_one():
     dead = latent_scores(np.c_[aligned[:, :2], np.zeros(n)], factors, seed=1)
     assert dead["active_units"] == 2
     assert latent_scores(aligned, factors, seed=1) == good  # seeded: the same scores again
+
+
+def _classes(seed=0):
+    """Three factors of 4 classes each, every combination 8 times (512 points), codes = the factors."""
+    grid = np.array(np.meshgrid(*[np.arange(4.0)] * 3, indexing="ij")).reshape(3, -1).T
+    factors = np.repeat(grid, 8, axis=0)
+    order = np.random.default_rng(seed).permutation(len(factors))
+    return factors, order[:384], order[384:]
+
+
+def test_disentanglement_libs_dci_and_sap_see_a_factorised_code_and_a_mixed_one():
+    from heatmap_latent.scores.dlib_variants import dci_gradient_boosting, sap_discrete
+
+    factors, tr, te = _classes()
+    labels = factor_labels(factors)
+    codes = factors + 0.05 * np.random.default_rng(1).normal(size=factors.shape)
+    mixed = np.c_[codes[:, 0] + codes[:, 1], codes[:, 0] - codes[:, 1], codes[:, 2]]
+
+    def both(z):
+        train, test = (z[tr], labels[tr]), (z[te], labels[te])
+        return dci_gradient_boosting(train, test, 300, 100, 0), sap_discrete(train, test, 300, 100, 0)
+
+    (dci, sap), (dci_mixed, sap_mixed) = both(codes), both(mixed)
+    assert dci["disentanglement"] > 0.9 and dci["completeness"] > 0.9 and dci["informativeness"] > 0.95
+    assert dci["informativeness_train"] == 1.0
+    # each factor's own dimension classifies it, the others at chance (1/4); a one-vs-rest linear SVM on
+    # one dimension cannot pick out the two middle classes of four, so even this code stays near 0.5
+    assert 0.45 < sap <= 1.0
+    # two factors spread over two dimensions: each dimension is about both, and one dimension alone
+    # reads neither factor well
+    assert dci_mixed["disentanglement"] < dci["disentanglement"] - 0.3
+    assert sap_mixed < sap - 0.25
+    noise = np.random.default_rng(2).normal(size=factors.shape)
+    dci_noise, sap_noise = both(noise)
+    assert dci_noise["disentanglement"] < 0.05 and dci_noise["informativeness"] < 0.35 and sap_noise < 0.05
+    assert dci_mixed["informativeness"] > 0.9  # still readable from both dimensions together
+
+
+def test_the_dlib_scores_step_runs_on_a_run_when_turned_on(tmp_path):
+    from heatmap_latent.analysis.dlib_scores import DLIB_SCORES
+    from heatmap_latent.analysis.loading import load_run
+    from heatmap_latent.analysis.pipeline import analyze_run
+    from tests.golden import GOLDEN_RUN
+
+    scores = {"dlib": {"enabled": True, "num_train": 40, "num_test": 10}}
+    analysis = analyze_run(load_run(GOLDEN_RUN), [DLIB_SCORES], scores=scores)
+    got = analysis.metrics["dlib_scores"]
+    assert got["num_train"] == 40 and got["num_test"] == 10 and got["factors"] == ["var_x", "var_y", "rho"]
+    assert 0 <= got["dci"]["disentanglement"] <= 1 and 0 <= got["sap"] <= 1 and got["dci"]["informativeness"] > 0

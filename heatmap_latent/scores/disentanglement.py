@@ -51,19 +51,20 @@ def dci(
     train_z: np.ndarray, train_f: np.ndarray, test_z: np.ndarray, test_f: np.ndarray, seed: int = 0
 ) -> dict[str, float]:
     """Disentanglement, completeness and informativeness (held-out R^2, mean over factors)."""
-    n_codes, n_factors = train_z.shape[1], train_f.shape[1]
-    importance = np.zeros((n_codes, n_factors))
+    importance = np.zeros((train_z.shape[1], train_f.shape[1]))
     informativeness = []
-    for k in range(n_factors):
+    for k in range(train_f.shape[1]):
         forest = RandomForestRegressor(n_estimators=50, max_depth=8, random_state=seed, n_jobs=-1)
         forest.fit(train_z, train_f[:, k])
         importance[:, k] = forest.feature_importances_
         informativeness.append(forest.score(test_z, test_f[:, k]))
+    return {**importance_scores(importance), "informativeness": float(np.mean(informativeness))}
+
+
+def importance_scores(importance: np.ndarray) -> dict[str, float]:
+    """DCI's disentanglement and completeness of an ``(codes, factors)`` importance matrix."""
+    n_codes, n_factors = importance.shape
     weights = importance.sum(axis=1) / importance.sum()
     disentanglement = float(weights @ _entropy_scores(importance, n_factors)) if n_factors > 1 else 1.0
     completeness = float(np.mean(_entropy_scores(importance.T, n_codes))) if n_codes > 1 else 1.0
-    return {
-        "disentanglement": disentanglement,
-        "completeness": completeness,
-        "informativeness": float(np.mean(informativeness)),
-    }
+    return {"disentanglement": disentanglement, "completeness": completeness}
