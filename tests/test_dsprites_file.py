@@ -14,6 +14,7 @@ import pytest
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import DSpritesFileDataModule
 from heatmap_latent.data.sprites import sprites
+from tests.browser import CHROMIUM, open_page
 from tests.conftest import ROOT, run_analyze, train_cmd
 
 NAMES = ("color", "shape", "scale", "orientation", "posX", "posY")
@@ -85,12 +86,31 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     assert json.loads((run / "job.json").read_text())["status"] == "completed"
     # the field's sampled scores (BetaVAE, FactorVAE: 10,000 draws each) are tested elsewhere: off here
     scores_off = [f"scores.{s}.enabled=false" for s in ("beta_vae", "factor_vae", "modularity_explicitness")]
-    analysed = run_analyze(f"run={run}", "figures=false", *scores_off, f"output_dir={tmp_path / 'analysis'}")
+    out = tmp_path / "analysis"
+    analysed = run_analyze(f"run={run}", "figures=false", "explorer=true", *scores_off, f"output_dir={out}")
     assert analysed.returncode == 0, analysed.stderr[-3000:]
-    (metrics,) = json.loads((tmp_path / "analysis" / "metrics.json").read_text())["runs"].values()
+    (metrics,) = json.loads((out / "metrics.json").read_text())["runs"].values()
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones
+    _explorer_decodes_as_torch(out / "explorer.html", run)
+
+
+def _explorer_decodes_as_torch(page_path, run_dir):
+    """The run's explorer page, on a file dataset and disentanglement_lib's network: the file's factors
+    in its panel, and the page's JavaScript decoder equal to torch's, with no JavaScript error."""
+    if CHROMIUM is None:
+        return  # the page is still written and checked above; the browser half needs Debian's chromium
+    from heatmap_latent.analysis.loading import load_run
+
+    run = load_run(run_dir)
+    z = np.random.default_rng(0).normal(size=(3, 10))
+    with open_page(page_path) as (page, errors):
+        names = page.evaluate("window.heatmapLatent.declaration.map(f => f.name)")
+        assert names == ["shape", "scale", "orientation", "posX", "posY"]
+        got = np.array(page.evaluate("zs => zs.map(z => Array.from(window.heatmapLatent.decode(z)))", z.tolist()))
+        assert np.abs(got - run.model.decode_batched(z).numpy().reshape(3, -1)).max() < 1e-4
+        assert errors == []
 
 
 def test_the_procedural_dsprites_names_orders_and_numbers_its_factors_as_the_file_does(tiny_file):
