@@ -5,7 +5,7 @@ renderer that is the file itself, and the data module that puts these together (
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,10 @@ class RowImages:
     def __getitem__(self, index: Any) -> torch.Tensor:
         raise NotImplementedError
 
-    def split(self, batch_size: int) -> list[torch.Tensor]:
-        """Consecutive chunks, as ``torch.Tensor.split`` gives (what ``model.embed`` iterates)."""
-        return [self[slice(i, i + batch_size)] for i in range(0, len(self), batch_size)]
+    def split(self, batch_size: int) -> Iterator[torch.Tensor]:
+        """Consecutive chunks, as ``torch.Tensor.split`` gives (what ``model.embed`` iterates), each made
+        when reached: a list of them would hold every image at once (12 GB of float32 for dSprites)."""
+        return (self[slice(i, i + batch_size)] for i in range(0, len(self), batch_size))
 
     def numpy(self) -> np.ndarray:
         return self[slice(None)].numpy()
