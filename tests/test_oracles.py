@@ -211,5 +211,5 @@ def test_the_docs_tables_of_results_are_the_committed_results_regenerated(tmp_pa
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     doc = tmp_path / "docs" / "analysis.md"
     blocks = regenerate(doc)
+    assert blocks >= 5  # placebo, verdicts, comparisons, dose, oracles: none typed by hand
     assert doc.read_text() == (ROOT / "docs" / "analysis.md").read_text()
-    assert blocks >= 0

@@ -45,7 +45,8 @@ CATEGORICAL = ("object_color", "object_shape", "background_color")
 
 
 def _stored_member(path: Path, key: str) -> np.ndarray | None:
-    """``key`` of an .npz memory-mapped, when the archive stores it uncompressed; else None."""
+    """``key`` of an .npz memory-mapped, when the archive stores it uncompressed; else None. Written
+    here because ``np.load(mmap_mode=...)`` maps only a bare .npy, never a member of an .npz."""
     with zipfile.ZipFile(path) as archive:
         info = archive.getinfo(f"{key}.npy")
         if info.compress_type != zipfile.ZIP_STORED:
