@@ -17,6 +17,8 @@ from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.analysis.standard_steps import STANDARD_STEPS
+from heatmap_latent.analysis.subset import SubsetDataModule, images_read
+from heatmap_latent.core import checks
 from heatmap_latent.core.atomic import write_atomic
 from heatmap_latent.explorer.page import ExportError, explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
@@ -77,6 +79,21 @@ def _explorers(cfg: DictConfig, loaded: list[LoadedRun], analyses: list[Any]) ->
     return explorers
 
 
+def _read_images(cfg: DictConfig, loaded: list[LoadedRun], study: bool) -> None:
+    """Each run's data module narrowed to the images it is analysed on (``max_images``); the study's
+    claims are judged on every image, so a study that would read a subset is refused."""
+    cap = cfg.get("max_images")
+    if cap is not None:
+        cap = checks.integer("max_images", cap, 1)
+    for run in loaded:
+        run.datamodule = images_read(run.datamodule, cap, int(cfg.seed))
+        if study and isinstance(run.datamodule, SubsetDataModule):
+            raise RunLoadError(
+                f"max_images={cap} would analyse {run.name} on a subset of its {run.datamodule.n_total} "
+                "images; the heatmap study's claims are judged on every image (max_images=null)"
+            )
+
+
 def analyze(cfg: DictConfig) -> dict[str, Any]:
     """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
     runs = expand_runs(_entries(cfg))
@@ -86,6 +103,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     _unique_names(loaded)
     # the heatmap study (its steps, claims and paths) only where its datasets are among the runs
     study = scope.applies(run.datamodule.name for run in loaded)
+    _read_images(cfg, loaded, study)
     steps = STEPS if study else STANDARD_STEPS
     if cfg.scores.dlib.enabled:  # disentanglement_lib's DCI and SAP, after the scores they sit beside
         steps = (*steps, DLIB_SCORES)

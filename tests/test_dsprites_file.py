@@ -87,9 +87,14 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     # the field's sampled scores (BetaVAE, FactorVAE: 10,000 draws each) are tested elsewhere: off here
     scores_off = [f"scores.{s}.enabled=false" for s in ("beta_vae", "factor_vae", "modularity_explicitness")]
     out = tmp_path / "analysis"
-    analysed = run_analyze(f"run={run}", "figures=false", "explorer=true", *scores_off, f"output_dir={out}")
+    # above max_images a dataset is analysed on a uniform subset (dSprites' 737,280 images): 200 of 288 here
+    analysed = run_analyze(
+        f"run={run}", "figures=false", "explorer=true", "max_images=200", *scores_off, f"output_dir={out}"
+    )
     assert analysed.returncode == 0, analysed.stderr[-3000:]
     (metrics,) = json.loads((out / "metrics.json").read_text())["runs"].values()
+    assert metrics["run"]["images"] == {"read": 200, "of": 288, "chosen": "uniform random subset"}
+    assert "analysed on 200 of its 288 images" in next((out / "runs").glob("*.html")).read_text()
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones

@@ -15,6 +15,7 @@ from heatmap_latent.analysis.encoded import EncodedRun
 from heatmap_latent.analysis.grouping import RunIdentity
 from heatmap_latent.analysis.loading import LoadedRun
 from heatmap_latent.analysis.step import Figure, Step, not_applicable
+from heatmap_latent.analysis.subset import images_record
 from heatmap_latent.data.factor_images import split_protocol
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def analyze_run(
             "seed": run_seed,
             "overrides": list(run.overrides),
             "protocol": split_protocol(float(getattr(run.datamodule, "val_fraction", 0.0))),
+            "images": images_record(run.datamodule),
         },
         **done.metrics,
         "timing": {"encode_s": encode_s, **{f"{k}_s": v for k, v in done.seconds.items()}},

@@ -56,6 +56,7 @@ NOT_VERDICT = {
     "heatmap_latent.analysis.likelihood": "no claim reads the likelihood",
     "heatmap_latent.analysis.loading": "loads a run (its checkpoint: analyze.yaml checkpoint)",
     "heatmap_latent.analysis.pipeline": "runs the steps and times them",
+    "heatmap_latent.analysis.subset": "which images a run is analysed on; a study is refused a subset (max_images)",
     "heatmap_latent.study.digest": "this digest",
     "heatmap_latent.study.oracle_model": "the oracles' models: known answers, not the study's verdicts",
     "heatmap_latent.study.oracles": "the oracles' writer and answers table",
