@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from heatmap_latent.analysis.grouping import Group, by_condition, group_runs
 from heatmap_latent.analysis.loading import LoadedRun, RunLoadError, expand_runs, load_run
 from heatmap_latent.analysis.pipeline import analyze_run
 from heatmap_latent.analysis.standard_steps import STANDARD_STEPS
+from heatmap_latent.analysis.step import Step
 from heatmap_latent.analysis.subset import SubsetDataModule, images_read
 from heatmap_latent.core import checks
 from heatmap_latent.core.atomic import write_atomic
+from heatmap_latent.core.errors import UserError
 from heatmap_latent.explorer.page import ExportError, explorer_data, explorer_html
 from heatmap_latent.report.report import slug, write_report
 from heatmap_latent.study import scope
@@ -94,6 +97,21 @@ def _read_images(cfg: DictConfig, loaded: list[LoadedRun], study: bool) -> None:
             )
 
 
+def _left_out(cfg: DictConfig, steps: tuple[Step, ...], study: bool) -> tuple[Step, ...]:
+    """``steps`` with those ``skip`` names made not applicable (``metrics.json`` and the report say
+    why); an unknown name is one line listing the steps, and the study (its claims read every step)
+    is refused any."""
+    skip = [str(s) for s in (cfg.get("skip") or [])]
+    names = [s.name for s in steps]
+    unknown = [s for s in skip if s not in names]
+    if unknown:
+        raise UserError(f"skip: no analysis step named {', '.join(unknown)}; the steps are {', '.join(names)}")
+    if skip and study:
+        raise UserError(f"skip={skip}: the heatmap study's claims read every step; not leaving any out")
+    reason = "left out by analyze.yaml skip"
+    return tuple(replace(s, not_applicable=lambda _e, r=reason: r) if s.name in skip else s for s in steps)
+
+
 def analyze(cfg: DictConfig) -> dict[str, Any]:
     """Analyse the runs of ``cfg.run`` / ``cfg.study`` into ``cfg.output_dir``; returns metrics.json's content."""
     runs = expand_runs(_entries(cfg))
@@ -107,6 +125,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     steps = STEPS if study else STANDARD_STEPS
     if cfg.scores.dlib.enabled:  # disentanglement_lib's DCI and SAP, after the scores they sit beside
         steps = (*steps, DLIB_SCORES)
+    steps = _left_out(cfg, tuple(steps), study)
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
     instruments = OmegaConf.to_container(cfg.instruments, resolve=True)
     analyses = [analyze_run(run, steps, cfg.n_path, cfg.n_strip, cfg.seed, scores, instruments) for run in loaded]

@@ -14,6 +14,7 @@ import pytest
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import DSpritesFileDataModule
 from heatmap_latent.data.sprites import sprites
+from heatmap_latent.scores.anchors import collect, markdown
 from tests.browser import CHROMIUM, open_page
 from tests.conftest import ROOT, run_analyze, train_cmd
 
@@ -89,15 +90,30 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     out = tmp_path / "analysis"
     # above max_images a dataset is analysed on a uniform subset (dSprites' 737,280 images): 200 of 288 here
     analysed = run_analyze(
-        f"run={run}", "figures=false", "explorer=true", "max_images=200", *scores_off, f"output_dir={out}"
+        f"run={run}",
+        "figures=false",
+        "explorer=true",
+        "max_images=200",
+        "skip=[round_trip]",
+        *scores_off,
+        f"output_dir={out}",
     )
     assert analysed.returncode == 0, analysed.stderr[-3000:]
     (metrics,) = json.loads((out / "metrics.json").read_text())["runs"].values()
     assert metrics["run"]["images"] == {"read": 200, "of": 288, "chosen": "uniform random subset"}
+    assert metrics["round_trip"] == {"not_applicable": "left out by analyze.yaml skip"}
     assert "analysed on 200 of its 288 images" in next((out / "runs").glob("*.html")).read_text()
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones
+    # the benchmark's file of it (scores/anchors.py): the method, seed and budget, its scores beside the anchors
+    bench = collect(out)
+    (row,) = bench["runs"]
+    assert (row["method"], row["seed"], row["batch_size"]) == ("β-VAE", 42, 64) and row["steps"] > 0
+    assert row["beta_vae"] is None and row["factor_vae"] is None  # turned off above
+    assert np.isfinite(row["mig"]) and row["log_px"] == metrics["likelihood"]["log_px"]
+    table = markdown(bench)
+    assert "| β-VAE (β = 4) | 1 |" in table and "about 0.21" in table and "about 0.63" in table
     _explorer_decodes_as_torch(out / "explorer.html", run)
 
 

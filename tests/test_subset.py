@@ -1,5 +1,6 @@
-"""The images an analysis reads (``analyze.yaml`` max_images): a dataset above the cap is seen through a
-seeded uniform subset, each image with its own factors and split; the heatmap study is refused one."""
+"""What an analysis reads (``analyze.yaml`` max_images, skip): a dataset above the cap is seen through a
+seeded uniform subset, each image with its own factors and split; steps can be left out by name; the
+heatmap study is refused both (its claims are judged on every image and read every step)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 
 from heatmap_latent.analysis.loading import RunLoadError
 from heatmap_latent.analysis.subset import SubsetDataModule, images_read, images_record
+from heatmap_latent.core.errors import UserError
 from heatmap_latent.core.subsample import random_subset
 from heatmap_latent.data.file_images import Uint8Images
 from heatmap_latent.data.sprites_datamodule import SpriteDataModule
@@ -75,3 +77,10 @@ def test_the_heatmap_study_is_refused_a_subset_in_one_line(tiny_runs, tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     with pytest.raises(ValueError, match="max_images"):
         analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "max_images=0", "figures=false")
+
+
+def test_a_step_left_out_must_exist_and_the_study_is_refused_any(tiny_runs, tmp_path):
+    with pytest.raises(UserError, match=r"skip: no analysis step named nope; the steps are .*round_trip"):
+        analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "skip=[nope]", "figures=false")
+    with pytest.raises(UserError, match=r"the heatmap study's claims read every step"):
+        analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "skip=[round_trip]", "figures=false")

@@ -1,7 +1,9 @@
 """One prepared device check: ``python -m heatmap_latent.bench --device-check OUT [--dry-run]``.
 
 On a machine with a CUDA GPU it runs, in one call and within 10 minutes: the GPU tests, the
-roofline bench, a default ``train.py`` run on the GPU and a one-seed study (4 runs), and writes
+roofline bench, a default ``train.py`` run on the GPU, a one-seed study (4 runs) and a slice of the
+field's benchmark run (``experiment=dlib`` on dSprites: its steps per second and the 300,000-step
+budget's time at that rate), and writes
 ``OUT/device_check.json`` with the machine and every step's command, exit status, wall time and
 figures. It is rewritten (atomically) after each step, so a check cut short still returns what it
 measured. Without a GPU, or with ``--dry-run``, the same steps run at toy size on the CPU (the GPU
@@ -25,7 +27,9 @@ from heatmap_latent.core.precision import describe_machine, machine
 
 ROOT = CONF_DIR.parent  # where train.py and tests/ are
 # the whole check fits the device tool's 10 minutes per call
-BUDGET_S = {"gpu_tests": 150, "roofline": 90, "default_run": 150, "study": 190}
+BUDGET_S = {"gpu_tests": 140, "roofline": 80, "default_run": 110, "study": 150, "dlib_slice": 90}
+# the slice of disentanglement_lib's budget (experiment=dlib: 300,000 steps) the check trains
+DLIB_SLICE_STEPS, DLIB_FULL_STEPS = 1500, 300000
 TINY = ["data.grid.size=12", "data.var.step=1.0", "data.rho.step=0.5", "data.batch_size=16", "data.val_fraction=0"]
 
 
@@ -55,6 +59,18 @@ def _study(path: Path) -> dict[str, Any]:
     return {p.name: _job(p) for p in jobs}
 
 
+def _slice(path: Path, full_steps: int = DLIB_FULL_STEPS) -> dict[str, Any]:
+    """Steps per second of the slice (its steps over its fit time, the start-up and first steps
+    included) and the full budget's time at that rate."""
+    job = _job(path)
+    record = _json(path / "job.json").get("metrics", {})
+    steps, seconds = record.get("steps"), record.get("fit_seconds")
+    if steps and seconds:
+        rate = float(steps) / float(seconds)
+        job |= {"steps": steps, "steps_per_s": round(rate, 2), "full_budget_hours": round(full_steps / rate / 3600, 2)}
+    return job
+
+
 def steps(out: Path, dry_run: bool) -> list[Step]:
     py = sys.executable
     tiny = [*TINY, "trainer.max_epochs=1", "logger=none"] if dry_run else []
@@ -82,6 +98,24 @@ def steps(out: Path, dry_run: bool) -> list[Step]:
             "study",
             [py, "train.py", "-m", "experiment=study", "seed=1", trainer, *tiny, f"hydra.sweep.dir={out / 'study'}"],
             lambda o: _study(o / "study"),
+        ),
+        Step(
+            "dlib_slice",
+            # a slice of the field's benchmark run (experiment=dlib, the VAE on the procedural dSprites)
+            [
+                py,
+                "train.py",
+                "experiment=dlib",
+                "model.beta=1",
+                "data=dsprites",
+                trainer,
+                f"trainer.max_steps={3 if dry_run else DLIB_SLICE_STEPS}",
+                "+trainer.limit_val_batches=1",
+                "test=false",
+                "logger=none",
+                f"hydra.run.dir={out / 'dlib_slice'}",
+            ],
+            lambda o: _slice(o / "dlib_slice"),
         ),
     ]
 

@@ -7,8 +7,9 @@ results under ``docs/results/``, and the docs' tables are generated from them:
     python -m heatmap_latent.study.results docs/analysis.md
 
 rewrites every block of a Markdown file that opens with ``<!-- results: KIND FILE [FILE ...] -->``
-and closes with ``<!-- /results -->`` (``KIND``: verdicts, comparisons, placebo, dose, oracles; the
-files relative to the Markdown file), so no table of results is typed by hand."""
+and closes with ``<!-- /results -->`` (``KIND``: verdicts, comparisons, placebo, dose, oracles, anchors
+(``scores/anchors.py``); the files relative to the Markdown file), so no table of results is typed by
+hand."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from heatmap_latent.core.errors import UserError, report_user_errors
 from heatmap_latent.core.precision import machine
+from heatmap_latent.scores import anchors
 from heatmap_latent.study import dose, oracles
 from heatmap_latent.study.verdicts import t_interval
 from heatmap_latent.sweeps.frozen import code_version
@@ -174,6 +176,7 @@ TABLES: dict[str, Callable[[list[Path], list[dict[str, Any]]], str]] = {
     "placebo": placebo_table,
     "dose": lambda files, sets: "\n".join(dose.markdown(s.get("dose_response", [])) for s in sets).strip(),
     "oracles": lambda files, sets: "\n".join(oracles.markdown(s.get("oracles", [])) for s in sets),
+    "anchors": lambda files, sets: "\n".join(anchors.markdown(s) for s in sets),
 }
 BLOCK = re.compile(r"(<!-- results: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S)
 
