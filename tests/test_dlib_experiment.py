@@ -38,7 +38,9 @@ def test_each_method_is_its_sweep_on_disentanglement_libs_recipe(method):
     )
     assert m.latent_dim == 10 and m.recon_loss == "bce" and m.scheduler is None
     assert m.optimizer._target_ == "torch.optim.Adam" and m.optimizer.lr == 1e-4
-    assert cfg.data.batch_size == 64 and cfg.trainer.max_steps == 300_000 and cfg.trainer.max_epochs == -1
+    # their 300,000 steps are batches; Lightning counts the FactorVAE's two optimizer steps a batch
+    batches = 300_000 * (2 if method == "factor_vae" else 1)
+    assert cfg.data.batch_size == 64 and cfg.trainer.max_steps == batches and cfg.trainer.max_epochs == -1
     assert cfg.callbacks.early_stopping is None
     if method == "annealed_vae":
         assert m.gamma == 1000 and m.capacity_steps == 100_000
@@ -65,3 +67,18 @@ def test_a_dlib_sweep_trains_by_steps(tmp_path):
     assert [r["overrides"][1] for r in records] == ["model.beta=1", "model.beta=16"]
     assert [r["metrics"]["steps"] for r in records] == [3.0, 3.0]  # 3 steps, not the epoch of 6,912 images
     assert all(r["metrics"]["epochs"] == 1.0 for r in records)
+
+
+def test_lightning_counts_two_steps_a_batch_for_the_factor_vae():
+    """Why conf/dlib/factor_vae.yaml doubles the budget: 3 batches are 6 of Lightning's steps."""
+    import lightning.pytorch as pl
+    import torch
+    from torch.utils.data import DataLoader
+
+    from heatmap_latent.models import FactorVAE
+
+    model = FactorVAE(image_size=16, channels=[4], hidden_dims=[8], latent_dim=2)
+    images = [{"image": torch.rand(4, 1, 16, 16)} for _ in range(3)]
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    trainer.fit(model, DataLoader(images, batch_size=None))
+    assert trainer.global_step == 6
