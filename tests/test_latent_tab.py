@@ -24,6 +24,7 @@ from heatmap_latent.training import train
 from heatmap_latent.training.snapshots import DIRNAME, load_snapshots, write_snapshot
 from tests.browser import CHROMIUM, needs_chromium
 from tests.conftest import compose_train, in_process_run
+from tests.test_dsprites_file import write_dsprites
 
 # its module fixtures train or analyse: every test of this file runs on one xdist worker (--dist loadgroup)
 pytestmark = pytest.mark.xdist_group("latent_tab")
@@ -33,8 +34,9 @@ pytestmark = pytest.mark.xdist_group("latent_tab")
 def logdir(tmp_path_factory):
     """``logs/runs/a``: a tiny VAE trained 3 epochs with a snapshot each; ``b``: a copy of it (a
     second run to put beside it); ``old``: a run without snapshots; ``sprites``: a colour sprites
-    beta-VAE (32x32x3, another domain) with 2 snapshots; ``outside``: a run outside the log directory,
-    with a symlink ``logs/runs/link`` to it."""
+    beta-VAE (32x32x3, another domain) with 2 snapshots; ``dsprites_file``: a VAE with
+    disentanglement_lib's network on a tiny dSprites file (64x64), one snapshot; ``outside``: a run
+    outside the log directory, with a symlink ``logs/runs/link`` to it."""
     root = tmp_path_factory.mktemp("tab")
     run = root / "logs" / "runs" / "a"
     # snapshots of fewer images than the dataset has: their positions are not their rows
@@ -54,6 +56,19 @@ def logdir(tmp_path_factory):
         run.parent / "sprites",
         *sprites,
         "trainer.max_epochs=2",
+        "logger=none",
+        "log_latents_every_n_epochs=1",
+        tiny=False,
+    )
+    # a run on a file dataset with disentanglement_lib's network (stride-2 convolutions, no pooling, 64x64)
+    in_process_run(
+        run.parent / "dsprites_file",
+        "data=dsprites_file",
+        f"data.path={write_dsprites(root / 'dsprites_tiny.npz')}",
+        "model=vae",
+        "model/net=dlib_conv",
+        "model.latent_dim=3",
+        "trainer.max_epochs=1",
         "logger=none",
         "log_latents_every_n_epochs=1",
         tiny=False,
@@ -99,6 +114,7 @@ def test_the_tab_is_registered_and_lists_runs_with_and_without_snapshots(server)
         "runs/b",
         "runs/old",
         "runs/sprites",
+        "runs/dsprites_file",
         *(f"runs/sweep/{job}" for job in range(4)),
     }  # the symlink is not followed
     assert by_run["runs/a"]["epochs"] == [1, 2, 3] and by_run["runs/a"]["label"] == "model=vae seed=42"
@@ -326,6 +342,19 @@ def test_the_latent_tab_decodes_with_each_epochs_weights_shows_new_snapshots_and
             np.abs(np.array(sp.evaluate(decode, z.tolist())) - decode_with(logdir, sprite_snaps[0], z, "sprites")).max()
             < 1e-3
         )
+        # a run on a file dataset with disentanglement_lib's network: the file's factors in the panel, its
+        # decoder and encoder (stride-2 convolutions without pooling) equal to torch's
+        tab.locator('label[data-run="runs/dsprites_file"]').locator("input").check()
+        ds = panel(page, "runs/dsprites_file")
+        names = ds.evaluate("window.heatmapLatent.declaration.map(f => f.name)")
+        assert names == ["shape", "scale", "orientation", "posX", "posY"]
+        file_snaps = load_snapshots(logdir / "runs" / "dsprites_file")
+        got = np.array(ds.evaluate(decode, z.tolist()))
+        assert got.shape == (10, 64 * 64)
+        assert np.abs(got - decode_with(logdir, file_snaps[-1], z, "dsprites_file")).max() < 1e-4
+        sprites_64 = np.random.default_rng(2).random((2, 64, 64)).round().astype(np.float32)
+        coded = np.array(ds.evaluate(encode, sprites_64.reshape(2, -1).tolist()))
+        assert np.abs(coded - encode_with(logdir, file_snaps[-1], sprites_64, "dsprites_file")).max() < 1e-4
         old = tab.locator('label[data-run="runs/old"]')
         assert old.locator("input").is_disabled() and "no snapshots" in old.inner_text()
         assert errors == []
