@@ -40,6 +40,8 @@ MEASURES = {
     "log_px": ("likelihood.log_px", "log p(x), nats"),
 }
 METHODS = {"beta_vae": "β-VAE", "factor_vae": "FactorVAE", "tcvae": "β-TCVAE", "vae": "VAE"}
+# Lightning's steps a training batch takes (the FactorVAE steps its VAE and its discriminator)
+STEPS_PER_BATCH = {"factor_vae": 2}
 
 
 def _get(metrics: dict[str, Any], dotted: str) -> float | None:
@@ -75,7 +77,8 @@ def collect(*analysis_dirs: Path) -> dict[str, Any]:
         run_dir = Path(run_dir)
         cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
         job = json.loads((run_dir / "job.json").read_text()).get("metrics", {})
-        method, setting = method_of(m["run"]["model"], cfg)
+        model = m["run"]["model"]
+        method, setting = method_of(model, cfg)
         rows.append(
             {
                 "run": name,
@@ -85,6 +88,7 @@ def collect(*analysis_dirs: Path) -> dict[str, Any]:
                 "seed": m["run"]["seed"],
                 "data": m["run"]["data"],
                 "steps": job.get("steps"),
+                "batches": None if job.get("steps") is None else job["steps"] / STEPS_PER_BATCH.get(model, 1),
                 "batch_size": int(cfg.data.batch_size),
                 "fit_seconds": job.get("fit_seconds"),
                 "images": m["run"].get("images"),
@@ -105,19 +109,21 @@ def _cell(values: list[float | None]) -> str:
 
 def markdown(bench: dict[str, Any]) -> str:
     """The table: per method, its seeds' mean ± standard deviation (range) of each measure, with the
-    published anchor beside each score that has one, the steps and the training time per run."""
+    published anchor beside each score that has one, the batches trained and the training time per run."""
     order = {m: i for i, m in enumerate(ANCHORS)}
     methods = sorted({(r["method"], r["setting"]) for r in bench["runs"]}, key=lambda ms: (order.get(ms[0], 99), ms))
-    head = ["method", "seeds", "steps", "minutes a run"]
+    head = ["method", "seeds", "batches", "minutes a run"]
     for k, (_, label) in MEASURES.items():
         head += [label] + (["published"] if any(k in a for a in bench["anchors"].values()) else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for method, setting in methods:
         rows = [r for r in bench["runs"] if (r["method"], r["setting"]) == (method, setting)]
-        steps = sorted({int(r["steps"]) for r in rows if r["steps"] is not None})
+        batches = sorted({int(r["batches"]) for r in rows if r.get("batches") is not None})
         minutes = [r["fit_seconds"] / 60 for r in rows if r["fit_seconds"] is not None]
-        cells = [f"{method} ({setting})" if setting else method, str(len(rows)), "/".join(map(str, steps)) or "—"]
-        cells.append(f"{min(minutes):.0f}-{max(minutes):.0f}" if minutes else "—")
+        name = f"{method} ({setting})" if setting else method
+        cells = [name, str(len(rows)), "/".join(f"{b:,}" for b in batches) or "—"]
+        low, high = (f"{min(minutes):.0f}", f"{max(minutes):.0f}") if minutes else ("—", "—")
+        cells.append(low if low == high else f"{low}-{high}")
         for k in MEASURES:
             cells.append(_cell([r[k] for r in rows]))
             if any(k in a for a in bench["anchors"].values()):
