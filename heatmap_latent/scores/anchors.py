@@ -104,11 +104,11 @@ def _cell(values: list[float | None]) -> str:
         return "—"
     if len(got) == 1:
         return f"{got[0]:.3g}"
-    return f"{np.mean(got):.3g} ± {np.std(got, ddof=1):.2g} ({min(got):.3g}-{max(got):.3g})"
+    return f"{np.mean(got):.3g} ± {np.std(got, ddof=1):.2g} [{min(got):.3g}, {max(got):.3g}]"
 
 
 def markdown(bench: dict[str, Any]) -> str:
-    """The table: per method, its seeds' mean ± standard deviation (range) of each measure, with the
+    """The table: per method, its seeds' mean ± standard deviation [smallest, largest] of each measure, with the
     published anchor beside each score that has one, the batches trained and the training time per run."""
     order = {m: i for i, m in enumerate(ANCHORS)}
     methods = sorted({(r["method"], r["setting"]) for r in bench["runs"]}, key=lambda ms: (order.get(ms[0], 99), ms))
