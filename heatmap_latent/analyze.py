@@ -97,10 +97,14 @@ def _read_images(cfg: DictConfig, loaded: list[LoadedRun], study: bool) -> None:
             )
 
 
-def _left_out(cfg: DictConfig, steps: tuple[Step, ...], study: bool) -> tuple[Step, ...]:
-    """``steps`` with those ``skip`` names made not applicable (``metrics.json`` and the report say
-    why); an unknown name is one line listing the steps, and the study (its claims read every step)
-    is refused any."""
+def _steps(cfg: DictConfig, study: bool) -> tuple[Step, ...]:
+    """The steps an analysis runs: the study's or the standard ones, disentanglement_lib's scores where
+    asked, and those ``skip`` names made not applicable (``metrics.json`` and the report say why); an
+    unknown name is one line listing the steps, and the study (its claims read every step) is refused
+    any."""
+    steps = STEPS if study else STANDARD_STEPS
+    if cfg.scores.dlib.enabled:  # disentanglement_lib's DCI and SAP, after the scores they sit beside
+        steps = (*steps, DLIB_SCORES)
     skip = [str(s) for s in (cfg.get("skip") or [])]
     names = [s.name for s in steps]
     unknown = [s for s in skip if s not in names]
@@ -122,10 +126,7 @@ def analyze(cfg: DictConfig) -> dict[str, Any]:
     # the heatmap study (its steps, claims and paths) only where its datasets are among the runs
     study = scope.applies(run.datamodule.name for run in loaded)
     _read_images(cfg, loaded, study)
-    steps = STEPS if study else STANDARD_STEPS
-    if cfg.scores.dlib.enabled:  # disentanglement_lib's DCI and SAP, after the scores they sit beside
-        steps = (*steps, DLIB_SCORES)
-    steps = _left_out(cfg, tuple(steps), study)
+    steps = _steps(cfg, study)
     scores = OmegaConf.to_container(cfg.scores, resolve=True)
     instruments = OmegaConf.to_container(cfg.instruments, resolve=True)
     analyses = [analyze_run(run, steps, cfg.n_path, cfg.n_strip, cfg.seed, scores, instruments) for run in loaded]

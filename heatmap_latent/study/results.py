@@ -70,11 +70,15 @@ def results(metrics: dict[str, Any], digest: dict[str, Any]) -> dict[str, Any]:
 # --- the docs' tables ------------------------------------------------------------------------------
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path, kind: str = "verdicts") -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
-        raise UserError(f"{path}: not a study's results.json ({err})") from err
+        raise UserError(f"{path}: not a readable results file ({err})") from err
+    if kind == "anchors":  # a benchmark's file (scores/anchors.py)
+        if "runs" not in data or "anchors" not in data:
+            raise UserError(f"{path}: not a benchmark file of scores/anchors.py (no runs or anchors)")
+        return data
     if "claims" not in data or "digest" not in data:
         raise UserError(f"{path}: not a study's results.json (no claims or digest)")
     return data
@@ -190,7 +194,7 @@ def regenerate(markdown: Path) -> int:
         if kind not in TABLES or not names:
             raise UserError(f"{markdown}: a results block names a kind of {', '.join(TABLES)} and its files: {kind}")
         files = [markdown.parent / n for n in names]
-        return m.group(1) + TABLES[kind](files, [_load(f) for f in files]) + "\n" + m.group(4)
+        return m.group(1) + TABLES[kind](files, [_load(f, kind) for f in files]) + "\n" + m.group(4)
 
     new, count = BLOCK.subn(table, text)
     if new != text:
