@@ -71,6 +71,7 @@ def test_a_subset_of_file_images_reads_only_its_rows():
     assert np.allclose(seen.images[np.arange(6)].numpy()[:, 0], pixels[seen.rows] / 255)
 
 
+@pytest.mark.slow  # trains the tiny runs (shared)
 def test_the_heatmap_study_is_refused_a_subset_in_one_line(tiny_runs, tmp_path):
     with pytest.raises(RunLoadError, match=r"max_images=50 would analyse .* on a subset of its \d+ images"):
         analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "max_images=50", "figures=false")
@@ -79,6 +80,7 @@ def test_the_heatmap_study_is_refused_a_subset_in_one_line(tiny_runs, tmp_path):
         analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "max_images=0", "figures=false")
 
 
+@pytest.mark.slow  # trains the tiny runs (shared)
 def test_a_step_left_out_must_exist_and_the_study_is_refused_any(tiny_runs, tmp_path):
     with pytest.raises(UserError, match=r"skip: no analysis step named nope; the steps are .*round_trip"):
         analyze_in_process(tmp_path / "out", f"run={tiny_runs / '1'}", "skip=[nope]", "figures=false")
