@@ -11,10 +11,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from heatmap_latent.analysis.anchors import collect, markdown
 from heatmap_latent.core.errors import UserError
 from heatmap_latent.data import DSpritesFileDataModule
 from heatmap_latent.data.sprites import sprites
-from heatmap_latent.scores.anchors import collect, markdown
 from tests.browser import CHROMIUM, open_page
 from tests.conftest import ROOT, run_analyze, train_cmd
 
@@ -106,7 +106,7 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     assert metrics["likelihood"]["density"] is True  # binary images: the Bernoulli likelihood is a density
     assert np.isfinite(metrics["likelihood"]["log_px"]) and metrics["latent"]["latent_dim"] == 10
     assert set(metrics["recoverability"]) >= {"scale", "orientation", "posX", "posY"}  # the continuous ones
-    # the benchmark's file of it (scores/anchors.py): the method, seed and budget, its scores beside the anchors
+    # the benchmark's file of it (analysis/anchors.py): the method, seed and budget, its scores beside the anchors
     bench = collect(out)
     (row,) = bench["runs"]
     assert (row["method"], row["seed"], row["batch_size"]) == ("β-VAE", 42, 64) and row["steps"] > 0

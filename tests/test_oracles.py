@@ -213,6 +213,6 @@ def test_the_docs_tables_of_results_are_the_committed_results_regenerated(tmp_pa
     blocks = regenerate(doc)
     assert blocks >= 5  # placebo, verdicts, comparisons, dose, oracles: none typed by hand
     assert doc.read_text() == (ROOT / "docs" / "analysis.md").read_text()
-    # the scores beside the published anchors (docs/sprites.md; scores/anchors.py)
+    # the scores beside the published anchors (docs/sprites.md; analysis/anchors.py)
     sprites = tmp_path / "docs" / "sprites.md"
     assert regenerate(sprites) >= 1 and sprites.read_text() == (ROOT / "docs" / "sprites.md").read_text()

@@ -51,6 +51,7 @@ VERDICT_MODULES = (
 )
 # the modules of the study's and the analysis's packages that decide no verdict, each with why
 NOT_VERDICT = {
+    "heatmap_latent.analysis.anchors": "the benchmark's scores beside the published ones, a table no claim reads",
     "heatmap_latent.analysis.dlib_scores": "disentanglement_lib's DCI and SAP, an optional step no claim reads",
     "heatmap_latent.analysis.figures": "draws figures",
     "heatmap_latent.analysis.likelihood": "no claim reads the likelihood",

@@ -8,7 +8,7 @@ results under ``docs/results/``, and the docs' tables are generated from them:
 
 rewrites every block of a Markdown file that opens with ``<!-- results: KIND FILE [FILE ...] -->``
 and closes with ``<!-- /results -->`` (``KIND``: verdicts, comparisons, placebo, dose, oracles, anchors
-(``scores/anchors.py``); the files relative to the Markdown file), so no table of results is typed by
+(``analysis/anchors.py``); the files relative to the Markdown file), so no table of results is typed by
 hand."""
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from heatmap_latent.analysis import anchors
 from heatmap_latent.core.errors import UserError, report_user_errors
 from heatmap_latent.core.precision import machine
-from heatmap_latent.scores import anchors
 from heatmap_latent.study import dose, oracles
 from heatmap_latent.study.verdicts import t_interval
 from heatmap_latent.sweeps.frozen import code_version
@@ -75,9 +75,9 @@ def _load(path: Path, kind: str = "verdicts") -> dict[str, Any]:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise UserError(f"{path}: not a readable results file ({err})") from err
-    if kind == "anchors":  # a benchmark's file (scores/anchors.py)
+    if kind == "anchors":  # a benchmark's file (analysis/anchors.py)
         if "runs" not in data or "anchors" not in data:
-            raise UserError(f"{path}: not a benchmark file of scores/anchors.py (no runs or anchors)")
+            raise UserError(f"{path}: not a benchmark file of analysis/anchors.py (no runs or anchors)")
         return data
     if "claims" not in data or "digest" not in data:
         raise UserError(f"{path}: not a study's results.json (no claims or digest)")

@@ -8,7 +8,7 @@ of ``experiment=dlib`` runs, the method, seed, budget, training time and the fou
 the anchors; ``markdown`` tabulates it (``python -m heatmap_latent.study.results DOC.md`` fills a
 ``<!-- results: anchors FILE -->`` block with it):
 
-    python -m heatmap_latent.scores.anchors OUT.json ANALYSIS_DIR [ANALYSIS_DIR ...]
+    python -m heatmap_latent.analysis.anchors OUT.json ANALYSIS_DIR [ANALYSIS_DIR ...]
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
+
+from heatmap_latent.analysis.step import MissingMetric, lookup
 
 SOURCE = (
     "disentanglement_lib unsupervised_study_v1 (300,000 steps, batch 64), best reported per method as "
@@ -44,13 +46,13 @@ METHODS = {"beta_vae": "β-VAE", "factor_vae": "FactorVAE", "tcvae": "β-TCVAE",
 STEPS_PER_BATCH = {"factor_vae": 2}
 
 
-def _get(metrics: dict[str, Any], dotted: str) -> float | None:
-    node: Any = metrics
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return float(node) if isinstance(node, (int, float)) else None
+def _number(metrics: dict[str, Any], dotted: str) -> float | None:
+    """A measure of a run's metrics (``analysis/step.py lookup``), None where it was not computed."""
+    try:
+        value = lookup(metrics, dotted)
+    except MissingMetric:
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def method_of(model: str, cfg: Any) -> tuple[str, str]:
@@ -92,7 +94,7 @@ def collect(*analysis_dirs: Path) -> dict[str, Any]:
                 "batch_size": int(cfg.data.batch_size),
                 "fit_seconds": job.get("fit_seconds"),
                 "images": m["run"].get("images"),
-                **{k: _get(m, key) for k, (key, _) in MEASURES.items()},
+                **{k: _number(m, key) for k, (key, _) in MEASURES.items()},
             }
         )
     return {"anchors": ANCHORS, "source": SOURCE, "runs": rows}
@@ -135,7 +137,7 @@ def markdown(bench: dict[str, Any]) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
-        print("usage: python -m heatmap_latent.scores.anchors OUT.json ANALYSIS_DIR [...]", file=sys.stderr)
+        print("usage: python -m heatmap_latent.analysis.anchors OUT.json ANALYSIS_DIR [...]", file=sys.stderr)
         return 2
     bench = collect(*map(Path, argv[1:]))
     Path(argv[0]).write_text(json.dumps(bench, indent=1, ensure_ascii=False) + "\n")
