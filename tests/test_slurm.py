@@ -49,10 +49,19 @@ def sweep(cluster, *args: str, wait: bool = True) -> subprocess.CompletedProcess
 
 
 def sacct(cluster, *job_ids: str) -> dict[str, dict[str, str]]:
-    """sacct's allocations (no steps): job id -> State, ExitCode, Restarts."""
-    out = cluster.run("sacct", "-X", "-n", "-P", "-o", "JobID,JobName,State,ExitCode", "-j", ",".join(job_ids)).stdout
-    rows = [line.split("|") for line in out.splitlines() if line.strip()]
-    return {r[0]: {"name": r[1], "state": r[2], "exit": r[3]} for r in rows}
+    """sacct's allocations (no steps), once every one has ended: job id -> name, State, ExitCode.
+
+    slurmctld reports to slurmdbd after the job's process has ended, so a sweep can return while
+    sacct still lists its job as RUNNING (CI saw it): poll until no allocation is still live."""
+    live = ("PENDING", "RUNNING", "COMPLETING", "REQUEUED", "CONFIGURING", "RESIZING", "SUSPENDED")
+
+    def ended():
+        out = cluster.run("sacct", "-X", "-n", "-P", "-o", "JobID,JobName,State,ExitCode", "-j", ",".join(job_ids))
+        rows = [line.split("|") for line in out.stdout.splitlines() if line.strip()]
+        jobs = {r[0]: {"name": r[1], "state": r[2], "exit": r[3]} for r in rows}
+        return jobs if jobs and not any(j["state"].startswith(live) for j in jobs.values()) else None
+
+    return slurm.wait_for(ended, 60, f"end of jobs {job_ids} in sacct")
 
 
 def submitted_ids(sweep_dir) -> list[str]:
