@@ -109,7 +109,7 @@ def test_train_py_trains_dlib_conv_on_the_file_and_analyze_py_reads_the_run(tiny
     # the benchmark's file of it (analysis/anchors.py): the method, seed and budget, its scores beside the anchors
     bench = collect(out)
     (row,) = bench["runs"]
-    assert (row["method"], row["seed"], row["batch_size"]) == ("β-VAE", 42, 64) and row["steps"] > 0
+    assert (row["method"], row["seed"], row["batch_size"]) == ("β-VAE", 42, 64) and row["batches"] == row["steps"] > 0
     assert row["beta_vae"] is None and row["factor_vae"] is None  # turned off above
     assert np.isfinite(row["mig"]) and row["log_px"] == metrics["likelihood"]["log_px"]
     table = markdown(bench)

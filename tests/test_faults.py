@@ -1,6 +1,7 @@
 """Every fault of the README's "What happens when things go wrong", tried for real."""
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -103,6 +104,9 @@ def test_interruption_leaves_a_last_checkpoint_that_resumes_in_the_same_run(tmp_
     assert f"`Trainer.fit` stopped: `max_epochs={stopped_epoch + 2}` reached" in log
     resumed = torch.load(last, map_location="cpu", weights_only=True)
     assert resumed["epoch"] >= stopped_epoch and resumed["global_step"] >= ckpt["global_step"]
+    # the batches of the whole fit, those before the interruption included (a VAE: one step a batch)
+    metrics = json.loads((run / "job.json").read_text())["metrics"]
+    assert metrics["batches"] == metrics["steps"] == resumed["global_step"] > ckpt["global_step"]
     assert not (ROOT / "logs" / "runs").exists() or not any(
         str(last) in p.read_text() for p in (ROOT / "logs" / "runs").glob("*/.hydra/overrides.yaml")
     )

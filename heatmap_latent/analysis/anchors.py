@@ -42,8 +42,6 @@ MEASURES = {
     "log_px": ("likelihood.log_px", "log p(x), nats"),
 }
 METHODS = {"beta_vae": "β-VAE", "factor_vae": "FactorVAE", "tcvae": "β-TCVAE", "vae": "VAE"}
-# Lightning's steps a training batch takes (the FactorVAE steps its VAE and its discriminator)
-STEPS_PER_BATCH = {"factor_vae": 2}
 
 
 def _number(metrics: dict[str, Any], dotted: str) -> float | None:
@@ -90,7 +88,7 @@ def collect(*analysis_dirs: Path) -> dict[str, Any]:
                 "seed": m["run"]["seed"],
                 "data": m["run"]["data"],
                 "steps": job.get("steps"),
-                "batches": None if job.get("steps") is None else job["steps"] / STEPS_PER_BATCH.get(model, 1),
+                "batches": job.get("batches"),  # job.json's since 2026-12-07; None in a run trained before
                 "batch_size": int(cfg.data.batch_size),
                 "fit_seconds": job.get("fit_seconds"),
                 "images": m["run"].get("images"),

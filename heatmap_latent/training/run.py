@@ -236,7 +236,9 @@ def train(cfg: DictConfig, extra_callbacks: Sequence[pl.Callback] = ()) -> dict[
         metrics["best_val_loss"] = metrics["val/loss"]
     metrics["fit_seconds"] = fit_seconds
     metrics["epochs"] = float(trainer.current_epoch)
-    metrics["steps"] = float(trainer.global_step)
+    metrics["steps"] = float(trainer.global_step)  # optimizer steps: two a batch for the FactorVAE
+    # training batches over the whole fit (restored on resume): the budget the field counts
+    metrics["batches"] = float(trainer.fit_loop.epoch_loop.batch_progress.total.completed)
     for logger in loggers:
         if isinstance(logger, WandbLogger) and trainer.is_global_zero:
             logger.experiment.finish()  # flush it; the next job of a sweep in this process starts its own run
