@@ -59,7 +59,8 @@ def sacct(cluster, *job_ids: str) -> dict[str, dict[str, str]]:
         out = cluster.run("sacct", "-X", "-n", "-P", "-o", "JobID,JobName,State,ExitCode", "-j", ",".join(job_ids))
         rows = [line.split("|") for line in out.stdout.splitlines() if line.strip()]
         jobs = {r[0]: {"name": r[1], "state": r[2], "exit": r[3]} for r in rows}
-        return jobs if jobs and not any(j["state"].startswith(live) for j in jobs.values()) else None
+        listed = all(any(j == i or j.startswith(f"{i}_") for j in jobs) for i in job_ids)  # an array's: <id>_<task>
+        return jobs if listed and not any(j["state"].startswith(live) for j in jobs.values()) else None
 
     return slurm.wait_for(ended, 60, f"end of jobs {job_ids} in sacct")
 
