@@ -142,3 +142,21 @@ def test_the_device_check_dry_run_runs_every_step_and_writes_one_json(tmp_path):
     cut = report["steps"]["dlib_slice"]["figures"]
     assert cut["status"] == "completed" and cut["steps"] == 3 and cut["steps_per_s"] > 0
     assert cut["full_budget_hours"] == pytest.approx(300000 / cut["steps_per_s"] / 3600, rel=0.01)
+    from omegaconf import OmegaConf
+
+    assert OmegaConf.load(tmp_path / "dlib_slice" / ".hydra" / "config.yaml").data.num_workers == 1  # drawn apart
+
+
+def test_the_loader_bench_times_the_training_loader_by_its_worker_count(capsys):
+    from heatmap_latent.bench import loader
+
+    assert loader.worker_counts(16) == [0, 1, 2, 4, 8, 16] and loader.worker_counts(2) == [0, 1, 2]
+    figures = loader.loader_rates(["data=sprites", "data.batch_size=16"], [0, 1], batches=3)
+    assert figures["batch_size"] == 16 and set(figures["batches_per_s"]) == {"0", "1"}
+    assert all(rate > 0 for rate in figures["batches_per_s"].values())
+    loader.report(figures)
+    assert "num_workers=1:" in capsys.readouterr().out
+    from heatmap_latent.core.errors import UserError
+
+    with pytest.raises(UserError, match="Could not find 'data/nope'; options: dsprites"):
+        loader.loader_rates(["data=nope"], [0])

@@ -3,7 +3,7 @@ analysed and explored like any dataset of the framework, in grey and in colour."
 
 from __future__ import annotations
 
-from itertools import product
+from itertools import islice, product
 
 import numpy as np
 import pytest
@@ -96,6 +96,26 @@ def test_dsprites_is_its_own_grid_and_is_drawn_by_the_batch_not_held():
     np.testing.assert_array_equal(dm.images[rows].numpy(), drawn)
     batch = next(iter(dm.train_dataloader()))
     assert batch["image"].shape == (dm.batch_size, 1, 64, 64)
+
+
+def test_loader_processes_draw_the_same_batches_in_the_same_order():
+    """data.num_workers: processes draw dSprites' batches (drawn per batch: 0.5 ms an image on a CPU
+    core), while the sampler stays here, so the batches are those of the training process alone."""
+    cfg = compose_config("train", ["data=dsprites", "data.num_workers=2", "data.batch_size=8"])
+    data = {k: v for k, v in cfg.data.items() if k not in ("_target_",)}
+    assert data["num_workers"] == 2  # a key of every data module's schema
+    loaders = []
+    for workers in (0, 2):
+        dm = SpriteDataModule(**{**data, "num_workers": workers})
+        dm.setup()
+        loaders.append(dm.train_dataloader())
+    assert (loaders[0].num_workers, loaders[1].num_workers, loaders[1].persistent_workers) == (0, 2, True)
+    alone, drawn_apart = (list(islice(loader, 3)) for loader in loaders)
+    for a, b in zip(alone, drawn_apart, strict=True):
+        torch.testing.assert_close(a["image"], b["image"], rtol=0, atol=0)
+        assert all(torch.equal(a["factors"][k], b["factors"][k]) for k in a["factors"])
+    with pytest.raises(ValueError, match="data.num_workers must be >= 0, got -1"):
+        SpriteDataModule(num_workers=-1)
 
 
 def test_the_colour_option_is_a_fifth_factor_on_three_channels_and_the_model_follows():

@@ -12,7 +12,7 @@ import time
 
 import pytest
 import yaml
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from heatmap_latent.sweeps.optuna_study import open_storage
 from heatmap_latent.sweeps.records import config_hash, read_record
@@ -67,6 +67,13 @@ def test_the_hash_ignores_resume_and_paths(make_cfg):
     with open_dict(b):
         b.paths.output_dir = "/elsewhere"
     assert config_hash(a) == config_hash(b) != config_hash(make_cfg("model=ae", "seed=1"))
+    # loader processes draw the same batches: more of them on another machine, or a run from before
+    # the key existed, is the same job
+    old = OmegaConf.to_container(make_cfg("model=ae"), resolve=False)
+    del old["data"]["num_workers"]
+    c = OmegaConf.create(old)
+    assert config_hash(a) == config_hash(make_cfg("model=ae", "data.num_workers=4")) == config_hash(c)
+    assert config_hash(a) != config_hash(make_cfg("model=ae", "data.batch_size=8"))
 
 
 # --- real sweeps ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from heatmap_latent.analysis import LoadedRun, analyze_run
-from heatmap_latent.bench import device_check, roofline
+from heatmap_latent.bench import device_check, loader, roofline
 from heatmap_latent.bench import measures as M
 from heatmap_latent.bench import recipe_choice as RC
 from heatmap_latent.bench import time_to_quality as TTQ
@@ -157,7 +157,7 @@ def seed_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"takes integers separated by commas, e.g. 1,2; got {text!r}") from None
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m heatmap_latent.bench", description=__doc__)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--repeats", type=int, default=5, help="repeats for the medians (default 5)")
@@ -171,6 +171,12 @@ def main() -> None:
     parser.add_argument("--study", action="store_true", help="with --time-to-quality: also time a one-seed study")
     parser.add_argument(
         "--roofline", action="store_true", help="GFLOPS of the training step against the machine's matmul peak"
+    )
+    parser.add_argument(
+        "--loader",
+        nargs="*",
+        metavar="OVERRIDE",
+        help="batches per second of the training loader by data.num_workers (default: data=dsprites)",
     )
     parser.add_argument(
         "--device-check",
@@ -197,7 +203,11 @@ def main() -> None:
     parser.add_argument(
         "--tolerance", type=float, default=RC.TOLERANCE, help="with --recipe-choice: what counts as a tie (0.005)"
     )
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     if args.recipe_choice:  # reads event files only: no machine figures
         result = report_user_errors(
             "python -m heatmap_latent.bench", lambda: RC.recipe_choice(args.recipe_choice, args.prefer, args.tolerance)
@@ -223,6 +233,13 @@ def main() -> None:
         }
         for label, f in figures.items():
             roofline.report(f, label)
+    elif args.loader is not None:
+        workers = [0, 1] if args.quick else loader.worker_counts()
+        overrides = args.loader or ["data=dsprites"]
+        figures = report_user_errors(
+            "python -m heatmap_latent.bench", lambda: loader.loader_rates(overrides, workers, 5 if args.quick else 50)
+        )
+        loader.report(figures)
     elif args.time_to_quality:
         figures = TTQ.time_to_quality(seeds=args.seeds)
         if args.study:

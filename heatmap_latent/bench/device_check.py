@@ -30,6 +30,7 @@ ROOT = CONF_DIR.parent  # where train.py and tests/ are
 BUDGET_S = {"gpu_tests": 140, "roofline": 80, "default_run": 110, "study": 150, "dlib_slice": 90}
 # the slice of disentanglement_lib's budget (experiment=dlib: 300,000 steps) the check trains
 DLIB_SLICE_STEPS, DLIB_FULL_STEPS = 1500, 300000
+DLIB_LOADER_WORKERS = 8  # of the lent machine's 16 cores (python -m heatmap_latent.bench --loader)
 TINY = ["data.grid.size=12", "data.var.step=1.0", "data.rho.step=0.5", "data.batch_size=16", "data.val_fraction=0"]
 
 
@@ -110,6 +111,8 @@ def steps(out: Path, dry_run: bool) -> list[Step]:
                 "data=dsprites",
                 trainer,
                 f"trainer.max_steps={3 if dry_run else DLIB_SLICE_STEPS}",
+                # dSprites is drawn per batch, 0.5 ms an image on a core: loader processes keep the GPU fed
+                f"data.num_workers={1 if dry_run else DLIB_LOADER_WORKERS}",
                 "+trainer.limit_val_batches=1",
                 "test=false",
                 "logger=none",

@@ -54,7 +54,7 @@ def one_line(err: BaseException | str) -> str:
 
 
 def report_user_errors(prog: str, fn: Callable[[], Any]) -> Any:
-    """Run ``fn``; a :class:`UserError` becomes ``prog: error: ...`` on stderr and exit status 2."""
+    """Run ``fn``; a :class:`UserError` becomes ``prog: error: ...`` on stderr and exit status 1 (``sys.exit``'s)."""
     try:
         return fn()
     except UserError as err:

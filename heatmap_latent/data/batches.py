@@ -69,8 +69,11 @@ def image_loader(
     shuffle: bool = False,
     seed: int = 0,
     pin_memory: bool = False,
+    num_workers: int = 0,
 ) -> DataLoader:
-    """A ``DataLoader`` of ``{"image": (B, C, S, S), "factors": {name: (B,)}}`` over ``indices``."""
+    """A ``DataLoader`` of ``{"image": (B, C, S, S), "factors": {name: (B,)}}`` over ``indices``; with
+    ``num_workers``, that many processes (kept for the whole fit) build the batches the sampler here
+    orders, so the batches are the same with any number of them."""
     dataset = InMemoryImages(images, factors, indices)
     return DataLoader(
         dataset,
@@ -78,6 +81,8 @@ def image_loader(
         sampler=EpochShuffle(dataset, seed) if shuffle else None,
         collate_fn=already_batched,
         pin_memory=pin_memory,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
         # its own generator: creating an iterator draws a base seed, which must not move the global
         # RNG (the VAE's sampling noise, reseeded every epoch by EpochSeed) differently after a resume
         generator=torch.Generator().manual_seed(seed),

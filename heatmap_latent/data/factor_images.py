@@ -40,6 +40,7 @@ class FactorImageDataModule(pl.LightningDataModule):
         batch_size: int = 64,
         eval_batch_size: int = 256,
         seed: int = 0,
+        num_workers: int = 0,
     ) -> None:
         super().__init__()
         if not 0.0 < checks.number("data.train_fraction", train_fraction) < 1.0:
@@ -49,11 +50,15 @@ class FactorImageDataModule(pl.LightningDataModule):
         checks.integer("data.batch_size", batch_size, 1)
         checks.integer("data.eval_batch_size", eval_batch_size, 1)
         checks.integer("data.seed", seed)
+        checks.integer("data.num_workers", num_workers, 0)
         self.train_fraction = train_fraction
         self.val_fraction = val_fraction
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.seed = seed
+        # loader processes that draw the batches: worth it for images drawn per batch (data=dsprites),
+        # not for images held in memory; the order of batches is the same with any number
+        self.num_workers = num_workers
         self.images: torch.Tensor | None = None
         self.factors: dict[str, np.ndarray] = {}
 
@@ -116,6 +121,7 @@ class FactorImageDataModule(pl.LightningDataModule):
             shuffle=shuffle,
             seed=self.seed,
             pin_memory=torch.cuda.is_available(),
+            num_workers=self.num_workers,
         )
 
     def train_dataloader(self) -> DataLoader:

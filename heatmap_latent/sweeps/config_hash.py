@@ -7,8 +7,9 @@ import json
 
 from omegaconf import DictConfig, OmegaConf
 
-# keys that do not change what a job computes
-UNHASHED_KEYS = ("resume", "ckpt_path", "paths", "break_lock")
+# keys that do not change what a job computes (data.num_workers: the same batches drawn elsewhere; a
+# run from before the key existed keeps its hash)
+UNHASHED_KEYS = ("resume", "ckpt_path", "paths", "break_lock", "data.num_workers")
 
 
 def config_hash(cfg: DictConfig) -> str:
@@ -16,5 +17,10 @@ def config_hash(cfg: DictConfig) -> str:
     which the callbacks interpolate, do not enter it) without the keys that do not change the result."""
     container = OmegaConf.to_container(cfg, resolve=False)
     for key in UNHASHED_KEYS:
-        container.pop(key, None)
+        *parents, last = key.split(".")
+        node = container
+        for parent in parents:
+            node = node.get(parent) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
     return hashlib.sha256(json.dumps(container, sort_keys=True, default=str).encode()).hexdigest()
