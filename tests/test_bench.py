@@ -130,7 +130,7 @@ def test_the_device_check_dry_run_runs_every_step_and_writes_one_json(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / "device_check.json").read_text())
     assert report["dry_run"] is True and report["machine"]["cpu_capability"]
-    assert list(report["steps"]) == ["gpu_tests", "roofline", "default_run", "study", "dlib_slice"]
+    assert list(report["steps"]) == ["gpu_tests", "roofline", "default_run", "study", "loader", "dlib_slice"]
     assert all(step["rc"] == 0 and step["wall_s"] > 0 for step in report["steps"].values())
     assert "tests/test_gpu.py" in report["steps"]["gpu_tests"]["output_tail"]  # collected, not run
     roof = report["steps"]["roofline"]["figures"]
@@ -138,6 +138,8 @@ def test_the_device_check_dry_run_runs_every_step_and_writes_one_json(tmp_path):
     assert report["steps"]["default_run"]["figures"]["status"] == "completed"
     study = report["steps"]["study"]["figures"]
     assert len(study) == 4 and all(job["status"] == "completed" for job in study.values())
+    rates = report["steps"]["loader"]["figures"]["batches_per_s"]
+    assert set(rates) == {"0", "1"} and all(r > 0 for r in rates.values())  # --quick: 0 and 1 worker
     # the benchmark's slice: its rate and the 300,000-step budget's time at that rate
     cut = report["steps"]["dlib_slice"]["figures"]
     assert cut["status"] == "completed" and cut["steps"] == 3 and cut["steps_per_s"] > 0

@@ -1,14 +1,14 @@
 """One prepared device check: ``python -m heatmap_latent.bench --device-check OUT [--dry-run]``.
 
 On a machine with a CUDA GPU it runs, in one call and within 10 minutes: the GPU tests, the
-roofline bench, a default ``train.py`` run on the GPU, a one-seed study (4 runs) and a slice of the
-field's benchmark run (``experiment=dlib`` on dSprites: its steps per second and the 300,000-step
-budget's time at that rate), and writes
-``OUT/device_check.json`` with the machine and every step's command, exit status, wall time and
-figures. It is rewritten (atomically) after each step, so a check cut short still returns what it
-measured. Without a GPU, or with ``--dry-run``, the same steps run at toy size on the CPU (the GPU
-tests collected, not run; a tiny grid; one epoch) so that the script itself is tested where no
-GPU is (``tests/test_bench.py``).
+roofline bench, a default ``train.py`` run on the GPU, a one-seed study (4 runs), the training
+loader's batches per second on dSprites by loader processes, and a slice of the field's benchmark
+run (``experiment=dlib`` on dSprites: its steps per second and the 300,000-step budget's time at
+that rate), and writes ``OUT/device_check.json`` with the machine and every step's command, exit
+status, wall time and figures. It is rewritten (atomically) after each step, so a check cut short
+still returns what it measured. Without a GPU, or with ``--dry-run``, the same steps run at toy size
+on the CPU (the GPU tests collected, not run; a tiny grid; one epoch) so that the script itself is
+tested where no GPU is (``tests/test_bench.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from heatmap_latent.core.precision import describe_machine, machine
 
 ROOT = CONF_DIR.parent  # where train.py and tests/ are
 # the whole check fits the device tool's 10 minutes per call
-BUDGET_S = {"gpu_tests": 140, "roofline": 80, "default_run": 110, "study": 150, "dlib_slice": 90}
+BUDGET_S = {"gpu_tests": 130, "roofline": 80, "default_run": 110, "study": 140, "loader": 30, "dlib_slice": 90}
 # the slice of disentanglement_lib's budget (experiment=dlib: 300,000 steps) the check trains
 DLIB_SLICE_STEPS, DLIB_FULL_STEPS = 1500, 300000
 DLIB_LOADER_WORKERS = 8  # of the lent machine's 16 cores (python -m heatmap_latent.bench --loader)
@@ -99,6 +99,12 @@ def steps(out: Path, dry_run: bool) -> list[Step]:
             "study",
             [py, "train.py", "-m", "experiment=study", "seed=1", trainer, *tiny, f"hydra.sweep.dir={out / 'study'}"],
             lambda o: _study(o / "study"),
+        ),
+        Step(
+            "loader",
+            # dSprites' batches per second by loader processes: what bounds the slice below apart from the GPU
+            [py, "-m", "heatmap_latent.bench", "--json", str(out / "loader.json"), *quick, "--loader", "data=dsprites"],
+            lambda o: _json(o / "loader.json"),
         ),
         Step(
             "dlib_slice",
