@@ -216,3 +216,13 @@ def test_the_docs_tables_of_results_are_the_committed_results_regenerated(tmp_pa
     # the scores beside the published anchors (docs/sprites.md; analysis/anchors.py)
     sprites = tmp_path / "docs" / "sprites.md"
     assert regenerate(sprites) >= 1 and sprites.read_text() == (ROOT / "docs" / "sprites.md").read_text()
+    # a block's files must be of its kind: a benchmark file is no study's results, nor the reverse
+    from heatmap_latent.core.errors import UserError
+
+    bench = "results/dlib_cpu_2026-12-07.json"
+    study = next(p.name for p in (ROOT / "docs" / "results").glob("*.json") if "claims" in json.loads(p.read_text()))
+    mismatched = (("verdicts", bench, "a study's results.json"), ("anchors", f"results/{study}", "a benchmark"))
+    for kind, name, why in mismatched:
+        doc.write_text(f"<!-- results: {kind} {name} -->\n<!-- /results -->\n")
+        with pytest.raises(UserError, match=f"not {why}"):
+            regenerate(doc)

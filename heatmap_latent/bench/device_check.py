@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import time
@@ -30,7 +31,8 @@ ROOT = CONF_DIR.parent  # where train.py and tests/ are
 BUDGET_S = {"gpu_tests": 130, "roofline": 80, "default_run": 110, "study": 140, "loader": 30, "dlib_slice": 90}
 # the slice of disentanglement_lib's budget (experiment=dlib: 300,000 steps) the check trains
 DLIB_SLICE_STEPS, DLIB_FULL_STEPS = 1500, 300000
-DLIB_LOADER_WORKERS = 8  # of the lent machine's 16 cores (python -m heatmap_latent.bench --loader)
+# loader processes for the slice: half the cores (8 of the lent machine's 16; --loader measures them)
+DLIB_LOADER_WORKERS = max(1, (os.cpu_count() or 2) // 2)
 TINY = ["data.grid.size=12", "data.var.step=1.0", "data.rho.step=0.5", "data.batch_size=16", "data.val_fraction=0"]
 
 

@@ -47,11 +47,12 @@ def loader_rates(overrides: list[str], workers: list[int], batches: int = 50) ->
         except (HydraException, OmegaConfBaseException, ValueError) as err:  # the overrides' mistakes
             raise UserError(one_line(err)) from err
         batch_size = datamodule.batch_size
-        loader = iter(datamodule.train_dataloader())
+        train = datamodule.train_dataloader()
+        loader = iter(train)
         next(loader)  # the workers start and draw their first batches
         start = time.perf_counter()
         served = sum(1 for _ in islice(loader, batches))
-        rates[str(n)] = round(served / (time.perf_counter() - start), 1)
+        rates[str(train.num_workers)] = round(served / (time.perf_counter() - start), 1)  # as the loader has it
         del loader  # stops the persistent workers
     return {"data": overrides, "batch_size": batch_size, "batches": batches, "batches_per_s": rates}
 

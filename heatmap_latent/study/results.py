@@ -70,17 +70,19 @@ def results(metrics: dict[str, Any], digest: dict[str, Any]) -> dict[str, Any]:
 # --- the docs' tables ------------------------------------------------------------------------------
 
 
+# what a block's files are, and the keys each must hold: a study's results.json, or a benchmark's file
+FILE_KINDS = {"anchors": ("a benchmark file of analysis/anchors.py", ("runs", "anchors"))}
+RESULTS_FILE = ("a study's results.json", ("claims", "digest"))
+
+
 def _load(path: Path, kind: str = "verdicts") -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise UserError(f"{path}: not a readable results file ({err})") from err
-    if kind == "anchors":  # a benchmark's file (analysis/anchors.py)
-        if "runs" not in data or "anchors" not in data:
-            raise UserError(f"{path}: not a benchmark file of analysis/anchors.py (no runs or anchors)")
-        return data
-    if "claims" not in data or "digest" not in data:
-        raise UserError(f"{path}: not a study's results.json (no claims or digest)")
+    what, keys = FILE_KINDS.get(kind, RESULTS_FILE)
+    if not all(k in data for k in keys):
+        raise UserError(f"{path}: not {what} (no {' or '.join(keys)})")
     return data
 
 
